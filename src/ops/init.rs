@@ -1,0 +1,108 @@
+//! `modelreg init`: make a git repository a registry.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Error;
+use crate::record::Timestamp;
+use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
+use crate::repo::{Config, GitRepo, RepoError, write_atomic};
+use crate::sign::{SigningKey, Trust};
+
+#[derive(Debug)]
+pub struct InitOptions {
+    pub owner: Option<String>,
+    pub commit: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub root: PathBuf,
+    pub admin_key: String,
+    pub owner: String,
+    pub store: String,
+    pub files: Vec<String>,
+    pub commit: Option<String>,
+}
+
+const GITIGNORE_BLOCK: &str = "# modelreg: the local artifact store and interrupted writes\n";
+const GITATTRIBUTES_BLOCK: &str =
+    "# modelreg: signed files must reach git byte for byte\n*.toml -text\n*.sig -text\n";
+
+pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<InitReport, Error> {
+    let git = GitRepo::discover(start)?;
+    let root = git.workdir().to_owned();
+    if root.join(CONFIG_FILE).exists() || root.join(TRUST_FILE).exists() {
+        return Err(RepoError::AlreadyInitialised(root).into());
+    }
+    let owner = match options.owner {
+        Some(owner) => owner,
+        None => git.author().map(|(_, email)| email)?,
+    };
+    let now = Timestamp::now();
+    let config = Config::default();
+    let trust = Trust::genesis(key.public(), &owner, now);
+    let config_bytes = config.to_bytes();
+    let trust_bytes = trust.to_bytes();
+
+    let mut written: Vec<PathBuf> = Vec::new();
+    let mut write = |rel: String, bytes: &[u8]| -> Result<(), Error> {
+        write_atomic(&root.join(&rel), bytes, false)?;
+        written.push(PathBuf::from(rel));
+        Ok(())
+    };
+    write(signature_file_name(CONFIG_FILE, key.id()), key.sign(&config_bytes).as_bytes())?;
+    write(signature_file_name(TRUST_FILE, key.id()), key.sign(&trust_bytes).as_bytes())?;
+    write(TRUST_FILE.into(), &trust_bytes)?;
+    // The config goes last: its presence is what marks the repository as a registry.
+    write(CONFIG_FILE.into(), &config_bytes)?;
+
+    let mut ignored = vec!["/.modelreg/tmp/".to_owned()];
+    if Path::new(&config.store.path).is_relative() {
+        ignored.insert(0, format!("/{}/", config.store.path.trim_end_matches('/')));
+    }
+    append_lines(&root.join(".gitignore"), GITIGNORE_BLOCK, &ignored)?;
+    written.push(".gitignore".into());
+    append_lines(&root.join(".gitattributes"), GITATTRIBUTES_BLOCK, &[])?;
+    written.push(".gitattributes".into());
+
+    let commit = if options.commit {
+        Some(git.commit_paths(&written, "modelreg: initialise registry", now)?)
+    } else {
+        None
+    };
+    Ok(InitReport {
+        root,
+        admin_key: key.id().to_string(),
+        owner,
+        store: config.store.path,
+        files: written.iter().map(|p| p.display().to_string()).collect(),
+        commit,
+    })
+}
+
+/// Appends a commented block to a text file unless its lines are already there.
+fn append_lines(path: &Path, header: &str, lines: &[String]) -> Result<(), Error> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(super::io(path)(e)),
+    };
+    let mut block = String::from(header);
+    for line in lines {
+        block.push_str(line);
+        block.push('\n');
+    }
+    let missing = block.lines().filter(|l| !l.starts_with('#')).any(|l| !existing.lines().any(|e| e.trim() == l));
+    if !missing {
+        return Ok(());
+    }
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&block);
+    write_atomic(path, text.as_bytes(), true)?;
+    Ok(())
+}

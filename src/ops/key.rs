@@ -1,0 +1,136 @@
+//! `modelreg key`: generate keys and grant them roles in the trust file.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Error;
+use crate::policy::rules::may_sign;
+use crate::record::Timestamp;
+use crate::repo::layout::{TRUST_FILE, signature_file_name};
+use crate::repo::{Registry, admin_signature_files, write_atomic};
+use crate::sign::{PublicKey, Role, SigningKey, Trust, TrustedKey};
+
+#[derive(Debug, Serialize)]
+pub struct GeneratedKey {
+    pub path: PathBuf,
+    pub public_key: String,
+    pub id: String,
+    pub fingerprint: String,
+}
+
+/// Writes a new ed25519 key pair (`path`, `path.pub`); never overwrites.
+pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, Error> {
+    let key = SigningKey::generate(comment);
+    key.write(path)?;
+    Ok(GeneratedKey {
+        path: path.to_owned(),
+        public_key: key.public().openssh().to_owned(),
+        id: key.id().to_string(),
+        fingerprint: key.public().fingerprint(),
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub owner: String,
+    pub roles: Vec<String>,
+    pub added: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    pub expired: bool,
+    pub fingerprint: String,
+    pub public_key: String,
+}
+
+pub fn list(trust: &Trust, now: Timestamp) -> Vec<KeyInfo> {
+    trust.keys().iter().map(|k| key_info(k, now)).collect()
+}
+
+fn key_info(key: &TrustedKey, now: Timestamp) -> KeyInfo {
+    KeyInfo {
+        id: key.public.id().to_string(),
+        owner: key.owner.clone(),
+        roles: key.roles.iter().map(ToString::to_string).collect(),
+        added: key.added,
+        expires: key.expires,
+        expired: key.expired_at(now),
+        fingerprint: key.public.fingerprint(),
+        public_key: key.public.openssh().to_owned(),
+    }
+}
+
+#[derive(Debug)]
+pub struct AddKey {
+    pub public: PublicKey,
+    pub owner: String,
+    pub roles: BTreeSet<Role>,
+    pub expires: Option<Timestamp>,
+    pub commit: bool,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AddKeyReport {
+    pub key: KeyInfo,
+    pub signed_by: String,
+    pub commit: Option<String>,
+    pub dry_run: bool,
+    /// Admin signatures still needed before the new trust file takes effect.
+    pub signatures_missing: u32,
+}
+
+/// Grants `request.roles` to a key (adding it if new), re-signing the trust file with `admin`.
+///
+/// The previous signatures cover the previous bytes, so they are removed (git history keeps them); with
+/// an admin threshold above one, the other admins must co-sign before the registry opens again.
+pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<AddKeyReport, Error> {
+    let now = Timestamp::now();
+    may_sign(registry.trust(), admin.public(), &Role::Admin, now)?;
+    let mut trust = registry.trust().clone();
+    trust.add(TrustedKey {
+        public: request.public.clone(),
+        owner: request.owner,
+        roles: request.roles,
+        added: now,
+        expires: request.expires,
+    });
+    let added = trust.key(request.public.raw()).expect("just added");
+    let report_key = key_info(added, now);
+    let signatures_missing = trust.admin_threshold.saturating_sub(1);
+    if request.dry_run {
+        return Ok(AddKeyReport {
+            key: report_key,
+            signed_by: admin.id().to_string(),
+            commit: None,
+            dry_run: true,
+            signatures_missing,
+        });
+    }
+
+    let lock = registry.lock()?;
+    let root = registry.root();
+    let trust_path = root.join(TRUST_FILE);
+    let bytes = trust.to_bytes();
+    let mut changed: Vec<PathBuf> = Vec::new();
+    for stale in admin_signature_files(&trust_path)? {
+        std::fs::remove_file(&stale).map_err(super::io(&stale))?;
+        changed.push(stale.strip_prefix(root).unwrap_or(&stale).to_owned());
+    }
+    let sig_rel = PathBuf::from(signature_file_name(TRUST_FILE, admin.id()));
+    write_atomic(&root.join(&sig_rel), admin.sign(&bytes).as_bytes(), true)?;
+    write_atomic(&trust_path, &bytes, true)?;
+    changed.retain(|p| p != &sig_rel);
+    changed.push(sig_rel);
+    changed.push(TRUST_FILE.into());
+    let commit = if request.commit {
+        let message = format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
+        Some(registry.commit(&changed, &message)?)
+    } else {
+        None
+    };
+    drop(lock);
+    Ok(AddKeyReport { key: report_key, signed_by: admin.id().to_string(), commit, dry_run: false, signatures_missing })
+}

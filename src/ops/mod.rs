@@ -1,0 +1,101 @@
+//! Operations: what each command does, as library functions that return reports and never print.
+
+mod collect;
+pub mod get;
+pub mod init;
+pub mod key;
+pub mod register;
+pub mod show;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::policy::rules::{SignerViolation, VersionNotIncreasing};
+use crate::record::{ModelName, NameError, Version};
+use crate::repo::{GitError, RepoError};
+use crate::sign::SignError;
+use crate::state::LoadError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Signer(#[from] SignerViolation),
+    #[error(transparent)]
+    Version(#[from] VersionNotIncreasing),
+    #[error("{0} does not exist")]
+    PathNotFound(PathBuf),
+    #[error("{path} is a symbolic link to {target}, outside {root}")]
+    SymlinkEscapes { path: PathBuf, target: PathBuf, root: PathBuf },
+    #[error("{path}: {source}")]
+    ArtifactName { path: PathBuf, source: NameError },
+    #[error("two inputs would both be stored as `{0}`")]
+    DuplicateArtifact(String),
+    #[error("{0} contains no files")]
+    NoFiles(PathBuf),
+    #[error("the artifacts are byte-identical to {model} v{version}")]
+    SameArtifacts { model: ModelName, version: Version },
+    #[error("{model} has no version {version}")]
+    UnknownVersion { model: ModelName, version: Version },
+    #[error("{0} has no versions")]
+    NoVersions(ModelName),
+    #[error("{0} already exists")]
+    DestinationExists(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}
+
+/// Which version a reference means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    Latest,
+    Exact(Version),
+}
+
+/// `NAME`, `NAME@VERSION` or `NAME@latest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRef {
+    pub name: ModelName,
+    /// `None` when the reference names the model alone.
+    pub selector: Option<Selector>,
+}
+
+impl FromStr for ModelRef {
+    type Err = NameError;
+    fn from_str(text: &str) -> Result<ModelRef, NameError> {
+        let (name, selector) = match text.split_once('@') {
+            None => (text, None),
+            Some((name, "latest")) => (name, Some(Selector::Latest)),
+            Some((name, version)) => (name, Some(Selector::Exact(version.parse()?))),
+        };
+        Ok(ModelRef { name: name.parse()?, selector })
+    }
+}
+
+impl fmt::Display for ModelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.selector {
+            None => write!(f, "{}", self.name),
+            Some(Selector::Latest) => write!(f, "{}@latest", self.name),
+            Some(Selector::Exact(v)) => write!(f, "{}@{v}", self.name),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! `modelreg register`: hash and store artifacts, then write, sign and commit a registration record.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{Error, ModelRef, Selector, collect};
+use crate::policy::rules::{may_sign, next_version, required_role};
+use crate::progress::Progress;
+use crate::record::{
+    Artifact, CodeRef, DatasetRef, Digest, Lineage, MetaKey, Metric, ModelName, ParentRef, Record, RecordKind,
+    RegisterRecord, Timestamp, Version,
+};
+use crate::record::artifact_format;
+use crate::repo::{GitRepo, Registry};
+use crate::sign::SigningKey;
+use crate::state::{LoadError, ModelState, load_model};
+use crate::store::ArtifactStore;
+
+/// Where the training code's commit comes from.
+#[derive(Debug, Clone)]
+pub enum CodeSource {
+    /// The git checkout containing this directory, if any (commit, dirty flag, remote).
+    Checkout(PathBuf),
+    /// A revision resolved in the checkout containing this directory (or a full commit id as given).
+    Revision { cwd: PathBuf, rev: String },
+    None,
+}
+
+#[derive(Debug)]
+pub struct RegisterRequest {
+    pub name: ModelName,
+    pub paths: Vec<PathBuf>,
+    pub version: Option<Version>,
+    pub message: Option<String>,
+    pub description: Option<String>,
+    pub framework: Option<String>,
+    pub tags: BTreeMap<MetaKey, String>,
+    pub metrics: BTreeMap<MetaKey, Metric>,
+    pub params: BTreeMap<MetaKey, String>,
+    pub datasets: Vec<DatasetRef>,
+    pub code: CodeSource,
+    pub parents: Vec<ModelRef>,
+    pub allow_same: bool,
+    pub commit: bool,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegisterReport {
+    pub model: ModelName,
+    pub version: Version,
+    pub seq: u64,
+    pub record: Option<String>,
+    pub record_digest: Option<Digest>,
+    pub files: usize,
+    pub bytes: u64,
+    /// Bytes newly copied into the store (the rest were already there).
+    pub bytes_stored: u64,
+    pub commit: Option<String>,
+    pub dry_run: bool,
+    pub signer: String,
+}
+
+pub fn register(
+    registry: &Registry,
+    key: &SigningKey,
+    request: RegisterRequest,
+    progress: &dyn Progress,
+) -> Result<RegisterReport, Error> {
+    let now = Timestamp::now();
+    may_sign(registry.trust(), key.public(), &required_role(RecordKind::Register), now)?;
+    let inputs = collect::collect(&request.paths)?;
+    let (author_name, author_email) = registry.git().author()?;
+    let lineage = Lineage {
+        code: code_ref(&request.code)?,
+        datasets: request.datasets,
+        parents: request.parents.iter().map(|p| parent_ref(registry, p)).collect::<Result<_, _>>()?,
+    };
+
+    // Hash and store before taking the lock: this is the slow part, and objects are immutable.
+    let store = registry.store();
+    let total: u64 = inputs.iter().map(|f| f.size).sum();
+    progress.start("hashing and storing", total);
+    let stored: Vec<_> = inputs
+        .par_iter()
+        .map(|input| {
+            let outcome = if request.dry_run {
+                hash_only(&input.source, progress)
+            } else {
+                store.put_file(&input.source, progress).map_err(Error::from)
+            }?;
+            Ok((input, outcome))
+        })
+        .collect::<Result<_, Error>>()?;
+    progress.finish();
+    let artifacts: Vec<Artifact> = stored
+        .iter()
+        .map(|(input, s)| Artifact {
+            path: input.artifact.clone(),
+            digest: s.digest,
+            size: s.size,
+            format: artifact_format(input.artifact.as_str()).map(str::to_owned),
+        })
+        .collect();
+
+    let lock = registry.lock()?;
+    let (tip, state) = match load_model(registry.root(), &request.name, Some(registry.trust())) {
+        Ok(history) => (history.tip(), Some(ModelState::replay(history))),
+        Err(LoadError::UnknownModel(_)) => (None, None),
+        Err(e) => return Err(e.into()),
+    };
+    let latest = state.as_ref().and_then(ModelState::latest);
+    let version = next_version(latest.map(|v| v.version), request.version)?;
+    if let Some(latest) = latest.filter(|_| !request.allow_same) {
+        if same_artifacts(&latest.register.artifacts, &artifacts) {
+            return Err(Error::SameArtifacts { model: request.name, version: latest.version });
+        }
+    }
+    let seq = tip.map_or(1, |(seq, _)| seq + 1);
+    let record = RegisterRecord {
+        schema: RecordKind::Register.schema().into(),
+        model: request.name.clone(),
+        seq,
+        previous: tip.map(|(_, digest)| digest),
+        created_at: now,
+        author: format!("{author_name} <{author_email}>"),
+        signer: key.id().clone(),
+        version,
+        message: request.message.clone(),
+        description: request.description,
+        framework: request.framework,
+        tags: request.tags,
+        metrics: request.metrics,
+        params: request.params,
+        lineage,
+        artifacts,
+    };
+    let record = Record::Register(Box::new(record));
+    let bytes: u64 = stored.iter().map(|(_, s)| s.size).sum();
+    let bytes_stored = stored.iter().filter(|(_, s)| s.copied).map(|(_, s)| s.size).sum();
+    let mut report = RegisterReport {
+        model: request.name.clone(),
+        version,
+        seq,
+        record: None,
+        record_digest: None,
+        files: stored.len(),
+        bytes,
+        bytes_stored,
+        commit: None,
+        dry_run: request.dry_run,
+        signer: key.id().to_string(),
+    };
+    if request.dry_run {
+        return Ok(report);
+    }
+    let (digest, paths) = registry.append_record(&lock, &record, key)?;
+    report.record = Some(paths[1].display().to_string());
+    report.record_digest = Some(digest);
+    if request.commit {
+        let mut message = format!("modelreg: register {} v{version}", request.name);
+        if let Some(why) = &request.message {
+            message.push_str("\n\n");
+            message.push_str(why);
+        }
+        report.commit = Some(registry.commit(&paths, &message)?);
+    }
+    Ok(report)
+}
+
+fn hash_only(path: &Path, progress: &dyn Progress) -> Result<crate::store::Stored, Error> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_mmap_rayon(path).map_err(super::io(path))?;
+    progress.advance(hasher.count());
+    Ok(crate::store::Stored { digest: Digest::from_hash(hasher.finalize()), size: hasher.count(), copied: false })
+}
+
+fn same_artifacts(a: &[Artifact], b: &[Artifact]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.path == y.path && x.digest == y.digest)
+}
+
+fn code_ref(source: &CodeSource) -> Result<Option<CodeRef>, Error> {
+    match source {
+        CodeSource::None => Ok(None),
+        CodeSource::Checkout(cwd) => {
+            let Ok(git) = GitRepo::discover(cwd) else { return Ok(None) };
+            Ok(git.checkout()?.map(|c| CodeRef { repo: c.remote_url, commit: c.commit, dirty: c.dirty }))
+        }
+        CodeSource::Revision { cwd, rev } => match GitRepo::discover(cwd) {
+            Ok(git) => {
+                let commit = git.resolve_commit(rev)?;
+                let dirty = git.checkout()?.is_some_and(|c| c.dirty && c.commit == commit);
+                Ok(Some(CodeRef { repo: git.remote_url(), commit, dirty }))
+            }
+            // Outside a checkout, only a full commit id can be recorded as it is.
+            Err(_) if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Ok(Some(CodeRef { repo: None, commit: rev.to_ascii_lowercase(), dirty: false }))
+            }
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+fn parent_ref(registry: &Registry, parent: &ModelRef) -> Result<ParentRef, Error> {
+    let history = load_model(registry.root(), &parent.name, Some(registry.trust()))?;
+    let state = ModelState::replay(history);
+    let version = match parent.selector {
+        Some(Selector::Exact(v)) => state
+            .versions
+            .get(&v)
+            .ok_or_else(|| Error::UnknownVersion { model: parent.name.clone(), version: v })?,
+        _ => state.latest().ok_or_else(|| Error::NoVersions(parent.name.clone()))?,
+    };
+    Ok(ParentRef { model: parent.name.clone(), version: version.version, record: version.record_digest })
+}

@@ -1,0 +1,167 @@
+//! The read side: `list` and `show`.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{Error, ModelRef, Selector};
+use crate::policy::Problem;
+use crate::record::{Digest, ModelName, RegisterRecord, Timestamp, Version};
+use crate::repo::Registry;
+use crate::state::{LoadError, ModelState, VersionState, load_model};
+
+#[derive(Debug, Serialize)]
+pub struct ModelSummary {
+    pub name: ModelName,
+    pub latest_version: Option<Version>,
+    pub versions: usize,
+    pub records: usize,
+    pub updated_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+}
+
+impl ModelSummary {
+    fn of(state: &ModelState) -> ModelSummary {
+        let latest = state.latest();
+        ModelSummary {
+            name: state.name.clone(),
+            latest_version: latest.map(|v| v.version),
+            versions: state.versions.len(),
+            records: state.records,
+            updated_at: state.updated_at,
+            description: state.description().map(str::to_owned),
+            framework: latest.and_then(|v| v.register.framework.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListReport {
+    pub models: Vec<ModelSummary>,
+    /// Models left out because their records could not be read (run `check` for everything).
+    pub unreadable: Vec<Problem>,
+}
+
+/// Every model, from its records. Signatures are not verified here (that is `check`'s job, and `show`
+/// and `get` verify the model they act on), so listing stays fast on large registries.
+pub fn list(registry: &Registry) -> Result<ListReport, Error> {
+    let (names, mut unreadable) = registry.scan_models_dir()?;
+    let root = registry.root();
+    let loaded: Vec<_> = names.par_iter().map(|name| load_model(root, name, None)).collect();
+    let mut models = Vec::with_capacity(loaded.len());
+    for result in loaded {
+        match result {
+            Ok(history) => models.push(ModelSummary::of(&ModelState::replay(history))),
+            Err(LoadError::Invalid(problem)) => unreadable.push(*problem),
+            // A model directory without records is not a model (yet).
+            Err(LoadError::UnknownModel(_)) => {}
+        }
+    }
+    Ok(ListReport { models, unreadable })
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionSummary {
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub author: String,
+    pub files: usize,
+    pub bytes: u64,
+    pub metrics: Vec<(String, f64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelDetail {
+    pub name: ModelName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub latest_version: Option<Version>,
+    pub records: usize,
+    pub versions: Vec<VersionSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Signer {
+    pub key: String,
+    pub owner: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionDetail {
+    pub record_path: String,
+    pub record_digest: Digest,
+    pub signed_by: Vec<Signer>,
+    /// Artifacts whose format runs code when loaded (pickle and formats built on it).
+    pub code_executing_artifacts: Vec<String>,
+    #[serde(flatten)]
+    pub register: RegisterRecord,
+}
+
+/// Loads one model with signatures verified.
+pub fn load_state(registry: &Registry, name: &ModelName) -> Result<ModelState, Error> {
+    Ok(ModelState::replay(load_model(registry.root(), name, Some(registry.trust()))?))
+}
+
+pub fn model(registry: &Registry, name: &ModelName) -> Result<ModelDetail, Error> {
+    let state = load_state(registry, name)?;
+    let versions = state
+        .versions
+        .values()
+        .map(|v| VersionSummary {
+            version: v.version,
+            created_at: v.register.created_at,
+            author: v.register.author.clone(),
+            files: v.register.artifacts.len(),
+            bytes: v.register.artifacts.iter().map(|a| a.size).sum(),
+            metrics: v.register.metrics.iter().map(|(k, m)| (k.to_string(), m.get())).collect(),
+            message: v.register.message.clone(),
+        })
+        .collect();
+    Ok(ModelDetail {
+        name: state.name.clone(),
+        description: state.description().map(str::to_owned),
+        latest_version: state.latest().map(|v| v.version),
+        records: state.records,
+        versions,
+    })
+}
+
+/// Picks the version a reference means (the latest when it names only the model).
+pub fn select<'a>(state: &'a ModelState, reference: &ModelRef) -> Result<&'a VersionState, Error> {
+    match reference.selector {
+        Some(Selector::Exact(v)) => {
+            state.versions.get(&v).ok_or_else(|| Error::UnknownVersion { model: state.name.clone(), version: v })
+        }
+        Some(Selector::Latest) | None => state.latest().ok_or_else(|| Error::NoVersions(state.name.clone())),
+    }
+}
+
+pub fn version(registry: &Registry, reference: &ModelRef) -> Result<VersionDetail, Error> {
+    let state = load_state(registry, &reference.name)?;
+    let v = select(&state, reference)?;
+    let signed_by = v
+        .signers
+        .iter()
+        .map(|k| Signer {
+            key: k.id().to_string(),
+            owner: registry.trust().key(k.raw()).map(|t| t.owner.clone()).unwrap_or_default(),
+        })
+        .collect();
+    Ok(VersionDetail {
+        record_path: v.record_path.clone(),
+        record_digest: v.record_digest,
+        signed_by,
+        code_executing_artifacts: v
+            .register
+            .artifacts
+            .iter()
+            .filter(|a| a.loads_code())
+            .map(|a| a.path.to_string())
+            .collect(),
+        register: v.register.clone(),
+    })
+}

@@ -1,0 +1,159 @@
+//! The registry's rules as pure functions. Every caller — `register`, the record loader behind `show`
+//! and `get`, and `check` (and through it the hooks and CI) — uses these, so a rule exists once.
+
+use std::collections::BTreeSet;
+
+use crate::record::{Digest, KeyId, ModelName, Record, RecordKind, Timestamp, Version};
+use crate::repo::layout::RecordFileName;
+use crate::sign::{self, BadSignature, PublicKey, Role, Trust};
+
+/// A broken link in a model's chain of records.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainViolation {
+    #[error("file name says seq {file_seq} ({file_kind}) but the record is seq {seq} ({kind})")]
+    FileName { file_seq: u64, file_kind: RecordKind, seq: u64, kind: RecordKind },
+    #[error("record belongs to model `{found}`, not `{expected}` (copied from another model?)")]
+    WrongModel { expected: ModelName, found: ModelName },
+    #[error("expected seq {expected} next, found seq {found} (a record is missing or out of order)")]
+    Gap { expected: u64, found: u64 },
+    #[error("`previous` is {found}, but the record before it is {expected} (edited, replaced or reordered)")]
+    Previous { expected: Digest, found: String },
+}
+
+/// Checks that `record`, stored as `file` in model `model`'s directory, follows `before` (the model's
+/// previous record, with its digest), or starts the chain when `before` is `None`.
+pub fn chain_link(
+    model: &ModelName,
+    before: Option<(u64, Digest)>,
+    file: RecordFileName,
+    record: &Record,
+) -> Result<(), ChainViolation> {
+    if file.seq != record.seq() || file.kind != record.kind() {
+        return Err(ChainViolation::FileName {
+            file_seq: file.seq,
+            file_kind: file.kind,
+            seq: record.seq(),
+            kind: record.kind(),
+        });
+    }
+    if record.model() != model {
+        return Err(ChainViolation::WrongModel { expected: model.clone(), found: record.model().clone() });
+    }
+    let expected_seq = before.map_or(1, |(seq, _)| seq + 1);
+    if record.seq() != expected_seq {
+        return Err(ChainViolation::Gap { expected: expected_seq, found: record.seq() });
+    }
+    if let Some((_, digest)) = before {
+        if record.previous() != Some(&digest) {
+            let found = record.previous().map_or_else(|| "missing".to_owned(), Digest::to_string);
+            return Err(ChainViolation::Previous { expected: digest, found });
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("version {requested} is not greater than the latest version {latest}")]
+pub struct VersionNotIncreasing {
+    pub requested: Version,
+    pub latest: Version,
+}
+
+/// Versions only go up: an explicit version must exceed the latest; the default is latest + 1.
+pub fn next_version(latest: Option<Version>, requested: Option<Version>) -> Result<Version, VersionNotIncreasing> {
+    match (latest, requested) {
+        (None, requested) => Ok(requested.unwrap_or(Version::FIRST)),
+        (Some(latest), None) => Ok(latest.next()),
+        (Some(latest), Some(requested)) if requested > latest => Ok(requested),
+        (Some(latest), Some(requested)) => Err(VersionNotIncreasing { requested, latest }),
+    }
+}
+
+/// The role a key must hold to sign a record of this kind.
+pub fn required_role(kind: RecordKind) -> Role {
+    match kind {
+        RecordKind::Register => Role::Publisher,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignerViolation {
+    #[error("key {key} is not in the registry's trust file")]
+    Untrusted { key: KeyId },
+    #[error("key {key} ({owner}) does not hold the `{role}` role")]
+    MissingRole { key: KeyId, owner: String, role: Role },
+    #[error("key {key} ({owner}) expired at {expired}")]
+    Expired { key: KeyId, owner: String, expired: Timestamp },
+}
+
+/// May `key` sign something that needs `role`, at `now`? Used before anything is written.
+pub fn may_sign(trust: &Trust, key: &PublicKey, role: &Role, now: Timestamp) -> Result<(), SignerViolation> {
+    let trusted = trust.key(key.raw()).ok_or_else(|| SignerViolation::Untrusted { key: key.id().clone() })?;
+    if !trusted.has_role(role) {
+        return Err(SignerViolation::MissingRole { key: key.id().clone(), owner: trusted.owner.clone(), role: role.clone() });
+    }
+    if let Some(expired) = trusted.expires.filter(|_| trusted.expired_at(now)) {
+        return Err(SignerViolation::Expired { key: key.id().clone(), owner: trusted.owner.clone(), expired });
+    }
+    Ok(())
+}
+
+/// What the detached signatures of one file amount to.
+#[derive(Debug, Default)]
+pub struct SignatureJudgement {
+    /// Distinct trusted keys with the required role whose signatures verify.
+    pub valid: Vec<PublicKey>,
+    /// Signature files that are bad, by index in the input, with the reason.
+    pub problems: Vec<(usize, String)>,
+}
+
+/// Verifies every signature over `bytes` and counts distinct trusted keys holding `role`.
+///
+/// Every signature file must verify (a forged or stale one is a finding even when others are fine);
+/// the key id in a file name is never trusted, only the key inside the verified signature.
+pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, role: &Role) -> SignatureJudgement {
+    let mut judgement = SignatureJudgement::default();
+    let mut counted = BTreeSet::new();
+    for (i, armored) in signatures.iter().enumerate() {
+        let signer = match sign::verify(armored, bytes) {
+            Ok(signer) => signer,
+            Err(BadSignature::Mismatch) => {
+                judgement.problems.push((i, "signature does not match the file's bytes (file edited?)".into()));
+                continue;
+            }
+            Err(other) => {
+                judgement.problems.push((i, other.to_string()));
+                continue;
+            }
+        };
+        match trust.key(signer.raw()) {
+            None => judgement.problems.push((i, format!("signed by key {} which is not in the trust file", signer.id()))),
+            Some(key) if !key.has_role(role) => judgement.problems.push((
+                i,
+                format!("signed by {} ({}) which does not hold the `{role}` role", signer.id(), key.owner),
+            )),
+            Some(_) => {
+                if counted.insert(*signer.raw()) {
+                    judgement.valid.push(signer);
+                }
+            }
+        }
+    }
+    judgement
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_only_go_up() {
+        let v = |n: u64| Version::try_from(n).unwrap();
+        assert_eq!(next_version(None, None), Ok(v(1)));
+        assert_eq!(next_version(None, Some(v(5))), Ok(v(5)));
+        assert_eq!(next_version(Some(v(3)), None), Ok(v(4)));
+        assert_eq!(next_version(Some(v(3)), Some(v(10))), Ok(v(10)));
+        assert!(next_version(Some(v(3)), Some(v(3))).is_err());
+        assert!(next_version(Some(v(3)), Some(v(2))).is_err());
+    }
+}

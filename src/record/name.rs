@@ -1,0 +1,307 @@
+//! Validated names and values that appear in records and on the command line.
+//!
+//! Every type here is built only through a validating constructor (`FromStr` / `TryFrom`), so code
+//! that holds a [`ModelName`] or an [`ArtifactPath`] never has to check it again. The same rules apply
+//! to a value typed by a user and to one read from a record file.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NameError {
+    #[error(
+        "invalid model name `{0}`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`"
+    )]
+    Model(String),
+    #[error("invalid version `{0}`: versions are whole numbers from 1")]
+    Version(String),
+    #[error("invalid key `{0}`: use 1-64 characters from A-Z, a-z, 0-9, `.`, `_`, `-`")]
+    MetaKey(String),
+    #[error(
+        "invalid artifact path `{0}`: use a relative path of printable ASCII without `.`/`..` components, backslashes or leading `/`"
+    )]
+    ArtifactPath(String),
+    #[error("invalid timestamp `{0}`: expected RFC 3339 UTC like 2026-11-22T10:00:00Z")]
+    Timestamp(String),
+    #[error("invalid key id `{0}`: expected 16 lowercase hex characters")]
+    KeyId(String),
+    #[error("invalid stage name `{0}`: use 1-32 characters from a-z, 0-9, `_`, `-`, starting with a letter")]
+    Stage(String),
+}
+
+macro_rules! string_newtype {
+    ($name:ident, $validate:expr, $err:path) => {
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NameError;
+            fn from_str(text: &str) -> Result<Self, NameError> {
+                let valid: fn(&str) -> bool = $validate;
+                if valid(text) { Ok($name(text.to_owned())) } else { Err($err(text.to_owned())) }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = NameError;
+            fn try_from(text: String) -> Result<Self, NameError> {
+                text.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+fn is_model_name(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && !text.contains("..")
+}
+
+fn is_meta_key(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn is_stage(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 32
+        && bytes[0].is_ascii_lowercase()
+        && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'))
+}
+
+fn is_artifact_path(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 1024
+        && !text.starts_with('/')
+        && text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+        && text.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+string_newtype!(ModelName, is_model_name, NameError::Model);
+string_newtype!(MetaKey, is_meta_key, NameError::MetaKey);
+string_newtype!(Stage, is_stage, NameError::Stage);
+string_newtype!(ArtifactPath, is_artifact_path, NameError::ArtifactPath);
+string_newtype!(KeyId, is_key_id, NameError::KeyId);
+
+fn is_key_id(text: &str) -> bool {
+    text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A model version: a whole number from 1. Versions only go up.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct Version(u64);
+
+impl Version {
+    pub const FIRST: Version = Version(1);
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    pub fn next(self) -> Version {
+        Version(self.0 + 1)
+    }
+}
+
+impl TryFrom<u64> for Version {
+    type Error = NameError;
+    fn try_from(value: u64) -> Result<Self, NameError> {
+        if value == 0 || value > i64::MAX as u64 {
+            Err(NameError::Version(value.to_string()))
+        } else {
+            Ok(Version(value))
+        }
+    }
+}
+
+impl From<Version> for u64 {
+    fn from(v: Version) -> u64 {
+        v.0
+    }
+}
+
+impl FromStr for Version {
+    type Err = NameError;
+    fn from_str(text: &str) -> Result<Self, NameError> {
+        let digits = text.strip_prefix('v').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(NameError::Version(text.to_owned()));
+        }
+        digits.parse::<u64>().map_err(|_| NameError::Version(text.to_owned()))?.try_into()
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// A UTC instant with one-second precision, written as RFC 3339 (`2026-11-22T10:00:00Z`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// Now, or `MODELREG_TIMESTAMP` when set: tests and reproducible builds pin the clock with it.
+    pub fn now() -> Timestamp {
+        if let Some(pinned) = std::env::var("MODELREG_TIMESTAMP").ok().and_then(|t| t.parse().ok()) {
+            return pinned;
+        }
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Timestamp(secs)
+    }
+
+    pub fn unix_seconds(self) -> u64 {
+        self.0
+    }
+
+    pub fn from_unix_seconds(secs: u64) -> Timestamp {
+        Timestamp(secs)
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = NameError;
+    fn from_str(text: &str) -> Result<Self, NameError> {
+        let err = || NameError::Timestamp(text.to_owned());
+        // humantime also accepts fractional seconds and lowercase separators; records keep one spelling.
+        if text.len() != 20 || !text.ends_with('Z') || text.as_bytes()[10] != b'T' {
+            return Err(err());
+        }
+        let time = humantime::parse_rfc3339(text).map_err(|_| err())?;
+        let secs = time.duration_since(UNIX_EPOCH).map_err(|_| err())?.as_secs();
+        Ok(Timestamp(secs))
+    }
+}
+
+impl TryFrom<String> for Timestamp {
+    type Error = NameError;
+    fn try_from(text: String) -> Result<Self, NameError> {
+        text.parse()
+    }
+}
+
+impl From<Timestamp> for String {
+    fn from(t: Timestamp) -> String {
+        t.to_string()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let time = UNIX_EPOCH + Duration::from_secs(self.0);
+        write!(f, "{}", humantime::format_rfc3339_seconds(time))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn model_names() {
+        for ok in ["fraud-detector", "a", "0", "resnet50.v2", "x_y", &"a".repeat(64)] {
+            assert!(ok.parse::<ModelName>().is_ok(), "{ok}");
+        }
+        for bad in ["", "Fraud", "-a", ".a", "a..b", "a/b", "../x", "a b", "é", &"a".repeat(65)] {
+            assert!(bad.parse::<ModelName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn artifact_paths() {
+        for ok in ["model.pkl", "weights/layer 1.bin", "a/b/c"] {
+            assert!(ok.parse::<ArtifactPath>().is_ok(), "{ok}");
+        }
+        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "a/./b", "a\\b", "a/", "tab\there"] {
+            assert!(bad.parse::<ArtifactPath>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn versions_and_timestamps() {
+        assert_eq!("v3".parse::<Version>().unwrap().get(), 3);
+        assert!("0".parse::<Version>().is_err());
+        assert!("-1".parse::<Version>().is_err());
+        assert!("+1".parse::<Version>().is_err());
+        let t: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        assert_eq!(t.to_string(), "2026-11-22T10:00:00Z");
+        assert!("2026-11-22T10:00:00.5Z".parse::<Timestamp>().is_err());
+        assert!("2026-11-22 10:00:00Z".parse::<Timestamp>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn model_name_validation_matches_the_documented_pattern(name in "\\PC{0,70}") {
+            let pattern_ok = name.len() <= 64
+                && !name.contains("..")
+                && name.chars().enumerate().all(|(i, c)| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || (i > 0 && matches!(c, '.' | '_' | '-'))
+                })
+                && !name.is_empty();
+            prop_assert_eq!(name.parse::<ModelName>().is_ok(), pattern_ok);
+        }
+
+        #[test]
+        fn valid_names_round_trip(name in "[a-z0-9][a-z0-9_-]{0,63}") {
+            let parsed: ModelName = name.parse().unwrap();
+            prop_assert_eq!(parsed.to_string(), name);
+        }
+
+        #[test]
+        fn timestamps_round_trip(secs in 0u64..253_402_300_799) {
+            let t = Timestamp::from_unix_seconds(secs);
+            prop_assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
+        }
+    }
+}

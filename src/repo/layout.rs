@@ -1,0 +1,145 @@
+//! Where things live in a registry repository, and how file names encode records and signatures.
+//!
+//! ```text
+//! modelreg.toml (+ modelreg.toml.<keyid>.sig)         configuration, signed by admins
+//! .modelreg/trust.toml (+ .sig files)                 keys and roles, signed by admins
+//! models/<name>/records/000001-register.toml          records, one per file, append-only
+//! models/<name>/records/000001-register.toml.<keyid>.sig
+//! models/<name>/README.md                             the rendered model card
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::record::{KeyId, ModelName, RecordKind};
+
+pub const CONFIG_FILE: &str = "modelreg.toml";
+pub const TRUST_FILE: &str = ".modelreg/trust.toml";
+pub const MODELS_DIR: &str = "models";
+pub const RECORDS_DIR: &str = "records";
+pub const CARD_FILE: &str = "README.md";
+
+pub fn model_dir(root: &Path, name: &ModelName) -> PathBuf {
+    root.join(MODELS_DIR).join(name.as_str())
+}
+
+pub fn records_dir(root: &Path, name: &ModelName) -> PathBuf {
+    model_dir(root, name).join(RECORDS_DIR)
+}
+
+/// `000042-register.toml`: a record's sequence number and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordFileName {
+    pub seq: u64,
+    pub kind: RecordKind,
+}
+
+impl RecordFileName {
+    pub fn parse(name: &str) -> Option<RecordFileName> {
+        let stem = name.strip_suffix(".toml")?;
+        let (digits, kind) = stem.split_once('-')?;
+        if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let seq: u64 = digits.parse().ok()?;
+        (seq > 0).then_some(())?;
+        Some(RecordFileName { seq, kind: kind.parse().ok()? })
+    }
+
+    /// The detached signature file of this record by one key.
+    pub fn signature(&self, key: &KeyId) -> String {
+        signature_file_name(&self.to_string(), key)
+    }
+}
+
+impl fmt::Display for RecordFileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:06}-{}.toml", self.seq, self.kind)
+    }
+}
+
+pub fn signature_file_name(signed_file: &str, key: &KeyId) -> String {
+    format!("{signed_file}.{key}.sig")
+}
+
+/// Splits `<file>.<keyid>.sig` into the signed file's name and the key id hint.
+pub fn parse_signature_file_name(name: &str) -> Option<(&str, KeyId)> {
+    let rest = name.strip_suffix(".sig")?;
+    let (signed, key) = rest.rsplit_once('.')?;
+    Some((signed, key.parse().ok()?))
+}
+
+/// The files of one model's `records/` directory, sorted and classified.
+#[derive(Debug, Default)]
+pub struct RecordsDir {
+    pub records: Vec<(RecordFileName, PathBuf)>,
+    /// Signature files by the name of the file they sign.
+    pub signatures: BTreeMap<String, Vec<(KeyId, PathBuf)>>,
+    /// Anything that is neither a record nor a signature (or is not a regular file).
+    pub stray: Vec<PathBuf>,
+    /// Temp files of an interrupted atomic write (harmless; never committed by modelreg).
+    pub interrupted: Vec<PathBuf>,
+}
+
+/// Prefix of the temp files that atomic writes rename into place.
+pub const TEMP_PREFIX: &str = ".modelreg-tmp-";
+
+impl RecordsDir {
+    pub fn read(dir: &Path) -> std::io::Result<RecordsDir> {
+        let mut out = RecordsDir::default();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let is_file = entry.file_type()?.is_file();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                out.stray.push(path);
+                continue;
+            };
+            if name.starts_with(TEMP_PREFIX) && is_file {
+                out.interrupted.push(path);
+            } else if !is_file {
+                out.stray.push(path);
+            } else if let Some(record) = RecordFileName::parse(&name) {
+                out.records.push((record, path));
+            } else if let Some((signed, key)) = parse_signature_file_name(&name) {
+                out.signatures.entry(signed.to_owned()).or_default().push((key, path));
+            } else {
+                out.stray.push(path);
+            }
+        }
+        out.records.sort();
+        out.stray.sort();
+        for sigs in out.signatures.values_mut() {
+            sigs.sort();
+        }
+        Ok(out)
+    }
+
+    pub fn signatures_of(&self, record_file: &str) -> &[(KeyId, PathBuf)] {
+        self.signatures.get(record_file).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_round_trip() {
+        let name = RecordFileName::parse("000042-register.toml").unwrap();
+        assert_eq!(name.seq, 42);
+        assert_eq!(name.to_string(), "000042-register.toml");
+        for bad in ["42-register.toml", "000000-register.toml", "000001-delete.toml", "000001-register.tom"] {
+            assert!(RecordFileName::parse(bad).is_none(), "{bad}");
+        }
+        let key: KeyId = "0123456789abcdef".parse().unwrap();
+        let sig = name.signature(&key);
+        assert_eq!(parse_signature_file_name(&sig), Some(("000042-register.toml", key)));
+    }
+}

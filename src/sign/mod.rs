@@ -1,0 +1,316 @@
+//! Keys and signatures.
+//!
+//! Signatures are detached OpenSSH SSHSIG envelopes (namespace [`NAMESPACE`]) over a file's exact bytes,
+//! so stock `ssh-keygen -Y verify` checks them and existing ed25519 SSH or git-signing keys work.
+//! Verification is strict Ed25519 (`verify_strict`), and the namespace is checked before the maths:
+//! together with the `schema` line inside every signed file, a signature made for one purpose cannot
+//! be replayed for another. A [`KeyId`] is only a hint (it names signature files); who signed is decided
+//! by the public key inside a verified signature.
+
+mod trust;
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ssh_key::{Algorithm, HashAlg, LineEnding, SshSig, public::KeyData};
+
+use crate::record::KeyId;
+pub use trust::{Role, Trust, TrustError, TrustedKey};
+
+/// The SSHSIG namespace of every modelreg signature.
+pub const NAMESPACE: &str = "modelreg";
+
+/// Environment variable naming the signing key file (after `--key`).
+pub const KEY_ENV: &str = "MODELREG_KEY";
+/// Environment variable holding the passphrase of an encrypted key.
+pub const PASSPHRASE_ENV: &str = "MODELREG_KEY_PASSPHRASE";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("cannot read key `{path}`: {source}")]
+    KeyRead { path: PathBuf, source: std::io::Error },
+    #[error("`{path}` is not an OpenSSH private key: {reason}")]
+    KeyFormat { path: PathBuf, reason: String },
+    #[error("`{path}` is a {algorithm} key; modelreg signs with ed25519 keys only")]
+    NotEd25519 { path: PathBuf, algorithm: String },
+    #[error("key `{path}` is passphrase-protected and {PASSPHRASE_ENV} is not set")]
+    Encrypted { path: PathBuf },
+    #[error("the passphrase in {PASSPHRASE_ENV} does not decrypt `{path}`")]
+    WrongPassphrase { path: PathBuf },
+    #[error("no signing key found (tried {})", tried.join(", "))]
+    NoKey { tried: Vec<String> },
+    #[error("invalid public key: {0}")]
+    PublicKey(String),
+    #[error("cannot write `{path}`: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("`{0}` already exists")]
+    Exists(PathBuf),
+}
+
+/// Why a signature did not verify. Findings, not failures of the program.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadSignature {
+    #[error("not an SSH signature ({0})")]
+    Malformed(String),
+    #[error("signature namespace is `{0}`, expected `{NAMESPACE}`")]
+    Namespace(String),
+    #[error("signature uses {0}; only ed25519 is accepted")]
+    Algorithm(String),
+    #[error("signature does not match the file's bytes")]
+    Mismatch,
+}
+
+/// An ed25519 public key, as written in OpenSSH format.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    raw: [u8; 32],
+    id: KeyId,
+    openssh: String,
+}
+
+impl PublicKey {
+    /// Parses `ssh-ed25519 AAAA… [comment]`.
+    pub fn parse(text: &str) -> Result<PublicKey, SignError> {
+        let key = ssh_key::PublicKey::from_openssh(text.trim()).map_err(|e| SignError::PublicKey(e.to_string()))?;
+        match key.key_data() {
+            KeyData::Ed25519(pk) => Ok(PublicKey::from_raw(pk.0, key.comment())),
+            other => Err(SignError::PublicKey(format!(
+                "{} keys are not supported; use an ed25519 key",
+                other.algorithm()
+            ))),
+        }
+    }
+
+    fn from_raw(raw: [u8; 32], comment: &str) -> PublicKey {
+        let key = ssh_key::PublicKey::new(KeyData::Ed25519(ssh_key::public::Ed25519PublicKey(raw)), comment);
+        let fingerprint = key.fingerprint(HashAlg::Sha256);
+        let id = fingerprint.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect::<String>();
+        PublicKey {
+            raw,
+            id: id.parse().expect("16 hex characters form a key id"),
+            openssh: key.to_openssh().expect("an ed25519 public key always encodes"),
+        }
+    }
+
+    pub fn raw(&self) -> &[u8; 32] {
+        &self.raw
+    }
+
+    /// A short id derived from the SHA-256 fingerprint; names signature files.
+    pub fn id(&self) -> &KeyId {
+        &self.id
+    }
+
+    /// The `ssh-ed25519 AAAA… comment` line.
+    pub fn openssh(&self) -> &str {
+        &self.openssh
+    }
+
+    /// The fingerprint as `ssh-keygen -l` prints it (`SHA256:…`).
+    pub fn fingerprint(&self) -> String {
+        ssh_key::PublicKey::new(KeyData::Ed25519(ssh_key::public::Ed25519PublicKey(self.raw)), "")
+            .fingerprint(HashAlg::Sha256)
+            .to_string()
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.id)
+    }
+}
+
+/// A private ed25519 key loaded from an OpenSSH key file, with where it came from.
+pub struct SigningKey {
+    private: ssh_key::PrivateKey,
+    public: PublicKey,
+    origin: String,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey({}, from {})", self.public.id, self.origin)
+    }
+}
+
+impl SigningKey {
+    /// Loads an OpenSSH private key file; `origin` says how it was chosen (for messages).
+    pub fn load(path: &Path, origin: &str) -> Result<SigningKey, SignError> {
+        let text = std::fs::read(path).map_err(|source| SignError::KeyRead { path: path.into(), source })?;
+        let mut private = ssh_key::PrivateKey::from_openssh(&text)
+            .map_err(|e| SignError::KeyFormat { path: path.into(), reason: e.to_string() })?;
+        if private.algorithm() != Algorithm::Ed25519 {
+            return Err(SignError::NotEd25519 { path: path.into(), algorithm: private.algorithm().to_string() });
+        }
+        if private.is_encrypted() {
+            let passphrase = std::env::var(PASSPHRASE_ENV).map_err(|_| SignError::Encrypted { path: path.into() })?;
+            private = private.decrypt(passphrase).map_err(|_| SignError::WrongPassphrase { path: path.into() })?;
+        }
+        let KeyData::Ed25519(pk) = private.public_key().key_data() else {
+            return Err(SignError::NotEd25519 { path: path.into(), algorithm: private.algorithm().to_string() });
+        };
+        let public = PublicKey::from_raw(pk.0, private.comment());
+        Ok(SigningKey { private, public, origin: format!("{origin} {}", path.display()) })
+    }
+
+    /// A fresh random key.
+    pub fn generate(comment: &str) -> SigningKey {
+        let mut private = ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, Algorithm::Ed25519)
+            .expect("the OS random source is available");
+        private.set_comment(comment);
+        let KeyData::Ed25519(pk) = private.public_key().key_data() else { unreachable!("generated ed25519") };
+        let public = PublicKey::from_raw(pk.0, comment);
+        SigningKey { private, public, origin: "generated".into() }
+    }
+
+    /// Writes the private key (mode 0600) and `<path>.pub`, refusing to overwrite either.
+    pub fn write(&self, path: &Path) -> Result<(), SignError> {
+        let pub_path = PathBuf::from(format!("{}.pub", path.display()));
+        for p in [path, pub_path.as_path()] {
+            if p.exists() {
+                return Err(SignError::Exists(p.into()));
+            }
+        }
+        let private = self.private.to_openssh(LineEnding::LF).expect("an ed25519 key always encodes");
+        let write = |p: &Path, bytes: &[u8], mode: u32| -> Result<(), SignError> {
+            let err = |source| SignError::Write { path: p.into(), source };
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(err)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+            let mut file = options.open(p).map_err(err)?;
+            file.write_all(bytes).and_then(|()| file.sync_all()).map_err(err)
+        };
+        write(path, private.as_bytes(), 0o600)?;
+        write(&pub_path, format!("{}\n", self.public.openssh).as_bytes(), 0o644)
+    }
+
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+
+    pub fn id(&self) -> &KeyId {
+        &self.public.id
+    }
+
+    /// How this key was found, e.g. `--key ./alice` or `~/.ssh/id_ed25519`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Signs exact bytes; returns the armored SSHSIG text to store beside the file.
+    pub fn sign(&self, message: &[u8]) -> String {
+        self.private
+            .sign(NAMESPACE, HashAlg::Sha512, message)
+            .and_then(|sig| sig.to_pem(LineEnding::LF))
+            .expect("ed25519 signing of in-memory bytes cannot fail")
+    }
+}
+
+/// Verifies an armored SSHSIG over `message`; returns the public key that made it.
+pub fn verify(armored: &[u8], message: &[u8]) -> Result<PublicKey, BadSignature> {
+    let sig = SshSig::from_pem(armored).map_err(|e| BadSignature::Malformed(e.to_string()))?;
+    if sig.namespace() != NAMESPACE {
+        return Err(BadSignature::Namespace(sig.namespace().to_owned()));
+    }
+    let KeyData::Ed25519(pk) = sig.public_key() else {
+        return Err(BadSignature::Algorithm(sig.public_key().algorithm().to_string()));
+    };
+    let signed = SshSig::signed_data(NAMESPACE, sig.hash_alg(), message).map_err(|_| BadSignature::Mismatch)?;
+    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&pk.0).map_err(|_| BadSignature::Mismatch)?;
+    let bytes: [u8; 64] = sig.signature_bytes().try_into().map_err(|_| BadSignature::Mismatch)?;
+    verifying
+        .verify_strict(&signed, &ed25519_dalek::Signature::from_bytes(&bytes))
+        .map_err(|_| BadSignature::Mismatch)?;
+    Ok(PublicKey::from_raw(pk.0, ""))
+}
+
+/// Where a signing key may come from, in the order they are tried.
+#[derive(Debug, Default)]
+pub struct KeySources {
+    /// `--key PATH`.
+    pub explicit: Option<PathBuf>,
+    /// git's `user.signingKey`, as configured.
+    pub git_signing_key: Option<String>,
+    pub home: Option<PathBuf>,
+}
+
+impl KeySources {
+    /// Picks the first configured key: `--key`, then `MODELREG_KEY`, then git's `user.signingKey`, then
+    /// `~/.ssh/id_ed25519`. A configured key that fails to load is an error (not silently skipped); the
+    /// error for no key at all lists what was tried.
+    pub fn resolve(&self) -> Result<SigningKey, SignError> {
+        if let Some(path) = &self.explicit {
+            return SigningKey::load(path, "--key");
+        }
+        let mut tried = vec!["--key (not given)".to_owned()];
+        match std::env::var_os(KEY_ENV) {
+            Some(path) if !path.is_empty() => return SigningKey::load(Path::new(&path), KEY_ENV),
+            _ => tried.push(format!("{KEY_ENV} (not set)")),
+        }
+        match self.git_signing_key.as_deref().map(str::trim) {
+            Some(literal) if literal.starts_with("key::") => {
+                tried.push("git user.signingKey (a literal public key; modelreg needs the private key file)".into())
+            }
+            Some(configured) if !configured.is_empty() => {
+                let path = self.expand_home(configured);
+                // git lets user.signingKey name the public half; the private key sits beside it.
+                let private = match path.to_str().and_then(|p| p.strip_suffix(".pub")) {
+                    Some(stripped) => PathBuf::from(stripped),
+                    None => path,
+                };
+                return SigningKey::load(&private, "git user.signingKey");
+            }
+            _ => tried.push("git user.signingKey (not set)".into()),
+        }
+        if let Some(home) = &self.home {
+            let default = home.join(".ssh").join("id_ed25519");
+            if default.exists() {
+                return SigningKey::load(&default, "default key");
+            }
+            tried.push(format!("{} (absent)", default.display()));
+        }
+        Err(SignError::NoKey { tried })
+    }
+
+    fn expand_home(&self, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), &self.home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_then_verify_and_reject_tampering() {
+        let key = SigningKey::generate("test");
+        let sig = key.sign(b"schema = \"x\"\n");
+        let signer = verify(sig.as_bytes(), b"schema = \"x\"\n").unwrap();
+        assert_eq!(signer.raw(), key.public().raw());
+        assert_eq!(verify(sig.as_bytes(), b"schema = \"y\"\n"), Err(BadSignature::Mismatch));
+        assert!(matches!(verify(b"garbage", b""), Err(BadSignature::Malformed(_))));
+    }
+
+    #[test]
+    fn other_namespaces_are_refused() {
+        let key = SigningKey::generate("test");
+        let sig = key.private.sign("git", HashAlg::Sha512, b"m").unwrap().to_pem(LineEnding::LF).unwrap();
+        assert_eq!(verify(sig.as_bytes(), b"m"), Err(BadSignature::Namespace("git".into())));
+    }
+
+    #[test]
+    fn key_id_is_stable_for_a_public_key() {
+        let key = SigningKey::generate("c");
+        let reparsed = PublicKey::parse(key.public().openssh()).unwrap();
+        assert_eq!(reparsed.id(), key.id());
+        assert!(reparsed.fingerprint().starts_with("SHA256:"));
+    }
+}
