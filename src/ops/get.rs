@@ -41,10 +41,11 @@ pub fn get(
     if dest_exists && !destination.is_dir() {
         return Err(Error::DestinationExists(destination.to_owned()));
     }
-    if dest_exists && !overwrite {
-        if let Some(clash) = artifacts.iter().map(|a| destination.join(a.path.as_str())).find(|p| p.exists()) {
-            return Err(Error::DestinationExists(clash));
-        }
+    if dest_exists
+        && !overwrite
+        && let Some(clash) = artifacts.iter().map(|a| destination.join(a.path.as_str())).find(|p| p.exists())
+    {
+        return Err(Error::DestinationExists(clash));
     }
     for artifact in artifacts {
         if !store.contains(&artifact.digest)? {

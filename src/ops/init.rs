@@ -27,8 +27,7 @@ pub struct InitReport {
 }
 
 const GITIGNORE_BLOCK: &str = "# modelreg: the local artifact store and interrupted writes\n";
-const GITATTRIBUTES_BLOCK: &str =
-    "# modelreg: signed files must reach git byte for byte\n*.toml -text\n*.sig -text\n";
+const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n*.toml -text\n*.sig -text\n";
 
 pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<InitReport, Error> {
     let git = GitRepo::discover(start)?;
@@ -67,11 +66,8 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<Init
     append_lines(&root.join(".gitattributes"), GITATTRIBUTES_BLOCK, &[])?;
     written.push(".gitattributes".into());
 
-    let commit = if options.commit {
-        Some(git.commit_paths(&written, "modelreg: initialise registry", now)?)
-    } else {
-        None
-    };
+    let commit =
+        if options.commit { Some(git.commit_paths(&written, "modelreg: initialise registry", now)?) } else { None };
     Ok(InitReport {
         root,
         admin_key: key.id().to_string(),

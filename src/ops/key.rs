@@ -126,7 +126,8 @@ pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<A
     changed.push(sig_rel);
     changed.push(TRUST_FILE.into());
     let commit = if request.commit {
-        let message = format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
+        let message =
+            format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
         Some(registry.commit(&changed, &message)?)
     } else {
         None

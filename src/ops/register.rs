@@ -1,7 +1,7 @@
 //! `modelreg register`: hash and store artifacts, then write, sign and commit a registration record.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -9,15 +9,15 @@ use serde::Serialize;
 use super::{Error, ModelRef, Selector, collect};
 use crate::policy::rules::{may_sign, next_version, required_role};
 use crate::progress::Progress;
+use crate::record::artifact_format;
 use crate::record::{
     Artifact, CodeRef, DatasetRef, Digest, Lineage, MetaKey, Metric, ModelName, ParentRef, Record, RecordKind,
     RegisterRecord, Timestamp, Version,
 };
-use crate::record::artifact_format;
 use crate::repo::{GitRepo, Registry};
 use crate::sign::SigningKey;
-use crate::state::{LoadError, ModelState, load_model};
-use crate::store::ArtifactStore;
+use crate::state::{LoadError, ModelHistory, ModelState, load_model};
+use crate::store::{ArtifactStore, StoreError, hash_file};
 
 /// Where the training code's commit comes from.
 #[derive(Debug, Clone)]
@@ -25,7 +25,10 @@ pub enum CodeSource {
     /// The git checkout containing this directory, if any (commit, dirty flag, remote).
     Checkout(PathBuf),
     /// A revision resolved in the checkout containing this directory (or a full commit id as given).
-    Revision { cwd: PathBuf, rev: String },
+    Revision {
+        cwd: PathBuf,
+        rev: String,
+    },
     None,
 }
 
@@ -79,48 +82,61 @@ pub fn register(
         datasets: request.datasets,
         parents: request.parents.iter().map(|p| parent_ref(registry, p)).collect::<Result<_, _>>()?,
     };
+    // Refuse a bad version before the slow part; it is checked again under the lock.
+    let state = current(registry, &request.name)?.map(ModelState::replay);
+    next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
 
-    // Hash and store before taking the lock: this is the slow part, and objects are immutable.
-    let store = registry.store();
     let total: u64 = inputs.iter().map(|f| f.size).sum();
-    progress.start("hashing and storing", total);
-    let stored: Vec<_> = inputs
+    progress.start("hashing", total);
+    let hashed: Vec<(Digest, u64)> = inputs
         .par_iter()
         .map(|input| {
-            let outcome = if request.dry_run {
-                hash_only(&input.source, progress)
-            } else {
-                store.put_file(&input.source, progress).map_err(Error::from)
-            }?;
-            Ok((input, outcome))
+            let hashed = hash_file(&input.source)?;
+            progress.advance(hashed.1);
+            Ok(hashed)
         })
-        .collect::<Result<_, Error>>()?;
+        .collect::<Result<_, StoreError>>()?;
     progress.finish();
-    let artifacts: Vec<Artifact> = stored
+    let artifacts: Vec<Artifact> = inputs
         .iter()
-        .map(|(input, s)| Artifact {
+        .zip(&hashed)
+        .map(|(input, &(digest, size))| Artifact {
             path: input.artifact.clone(),
-            digest: s.digest,
-            size: s.size,
+            digest,
+            size,
             format: artifact_format(input.artifact.as_str()).map(str::to_owned),
         })
         .collect();
+    let total: u64 = artifacts.iter().map(|a| a.size).sum();
+    if let Some(latest) = state.as_ref().and_then(ModelState::latest).filter(|_| !request.allow_same)
+        && same_artifacts(&latest.register.artifacts, &artifacts)
+    {
+        return Err(Error::SameArtifacts { model: request.name, version: latest.version });
+    }
+
+    let mut bytes_stored = 0;
+    if !request.dry_run {
+        // Objects are immutable and content-addressed: storing them needs no lock, and an interruption
+        // from here on leaves at worst unreferenced objects.
+        let store = registry.store();
+        progress.start("storing", total);
+        let copied: Vec<bool> = inputs
+            .par_iter()
+            .zip(&artifacts)
+            .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
+            .collect::<Result<_, StoreError>>()?;
+        progress.finish();
+        bytes_stored = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
+    }
 
     let lock = registry.lock()?;
-    let (tip, state) = match load_model(registry.root(), &request.name, Some(registry.trust())) {
-        Ok(history) => (history.tip(), Some(ModelState::replay(history))),
-        Err(LoadError::UnknownModel(_)) => (None, None),
-        Err(e) => return Err(e.into()),
-    };
-    let latest = state.as_ref().and_then(ModelState::latest);
-    let version = next_version(latest.map(|v| v.version), request.version)?;
-    if let Some(latest) = latest.filter(|_| !request.allow_same) {
-        if same_artifacts(&latest.register.artifacts, &artifacts) {
-            return Err(Error::SameArtifacts { model: request.name, version: latest.version });
-        }
-    }
+    let history = current(registry, &request.name)?;
+    let tip = history.as_ref().and_then(ModelHistory::tip);
+    let state = history.map(ModelState::replay);
+    let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
     let seq = tip.map_or(1, |(seq, _)| seq + 1);
-    let record = RegisterRecord {
+    let files = artifacts.len();
+    let record = Record::Register(Box::new(RegisterRecord {
         schema: RecordKind::Register.schema().into(),
         model: request.name.clone(),
         seq,
@@ -137,18 +153,15 @@ pub fn register(
         params: request.params,
         lineage,
         artifacts,
-    };
-    let record = Record::Register(Box::new(record));
-    let bytes: u64 = stored.iter().map(|(_, s)| s.size).sum();
-    let bytes_stored = stored.iter().filter(|(_, s)| s.copied).map(|(_, s)| s.size).sum();
+    }));
     let mut report = RegisterReport {
         model: request.name.clone(),
         version,
         seq,
         record: None,
         record_digest: None,
-        files: stored.len(),
-        bytes,
+        files,
+        bytes: total,
         bytes_stored,
         commit: None,
         dry_run: request.dry_run,
@@ -171,11 +184,13 @@ pub fn register(
     Ok(report)
 }
 
-fn hash_only(path: &Path, progress: &dyn Progress) -> Result<crate::store::Stored, Error> {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_mmap_rayon(path).map_err(super::io(path))?;
-    progress.advance(hasher.count());
-    Ok(crate::store::Stored { digest: Digest::from_hash(hasher.finalize()), size: hasher.count(), copied: false })
+/// The model's verified records, or `None` for a model not yet registered.
+fn current(registry: &Registry, name: &ModelName) -> Result<Option<ModelHistory>, Error> {
+    match load_model(registry.root(), name, Some(registry.trust())) {
+        Ok(history) => Ok(Some(history)),
+        Err(LoadError::UnknownModel(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn same_artifacts(a: &[Artifact], b: &[Artifact]) -> bool {
@@ -186,7 +201,9 @@ fn code_ref(source: &CodeSource) -> Result<Option<CodeRef>, Error> {
     match source {
         CodeSource::None => Ok(None),
         CodeSource::Checkout(cwd) => {
-            let Ok(git) = GitRepo::discover(cwd) else { return Ok(None) };
+            let Ok(git) = GitRepo::discover(cwd) else {
+                return Ok(None);
+            };
             Ok(git.checkout()?.map(|c| CodeRef { repo: c.remote_url, commit: c.commit, dirty: c.dirty }))
         }
         CodeSource::Revision { cwd, rev } => match GitRepo::discover(cwd) {
@@ -208,10 +225,9 @@ fn parent_ref(registry: &Registry, parent: &ModelRef) -> Result<ParentRef, Error
     let history = load_model(registry.root(), &parent.name, Some(registry.trust()))?;
     let state = ModelState::replay(history);
     let version = match parent.selector {
-        Some(Selector::Exact(v)) => state
-            .versions
-            .get(&v)
-            .ok_or_else(|| Error::UnknownVersion { model: parent.name.clone(), version: v })?,
+        Some(Selector::Exact(v)) => {
+            state.versions.get(&v).ok_or_else(|| Error::UnknownVersion { model: parent.name.clone(), version: v })?
+        }
         _ => state.latest().ok_or_else(|| Error::NoVersions(parent.name.clone()))?,
     };
     Ok(ParentRef { model: parent.name.clone(), version: version.version, record: version.record_digest })

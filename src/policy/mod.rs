@@ -173,7 +173,11 @@ pub fn check_registry(
                     )
                     .with_hint("restore the object from another copy of the store, or re-register the file"),
                 ),
-                Err(e) => report.problems.push(Problem::error(store_relative(registry, digest), RuleId::Artifact, e.to_string())),
+                Err(e) => report.problems.push(Problem::error(
+                    store_relative(registry, digest),
+                    RuleId::Artifact,
+                    e.to_string(),
+                )),
             }
         }
     }
@@ -190,10 +194,14 @@ fn store_relative(registry: &Registry, digest: &Digest) -> String {
 fn model_layout_problems(root: &Path, name: &ModelName) -> Vec<Problem> {
     let dir = layout::model_dir(root, name);
     let mut problems = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else { return problems };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return problems;
+    };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Ok(file_type) = entry.file_type() else { continue };
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
         let allowed = match file_name.to_str() {
             Some(RECORDS_DIR) => file_type.is_dir(),
             Some(CARD_FILE) | Some("card.toml") => file_type.is_file(),

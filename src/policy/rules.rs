@@ -43,11 +43,11 @@ pub fn chain_link(
     if record.seq() != expected_seq {
         return Err(ChainViolation::Gap { expected: expected_seq, found: record.seq() });
     }
-    if let Some((_, digest)) = before {
-        if record.previous() != Some(&digest) {
-            let found = record.previous().map_or_else(|| "missing".to_owned(), Digest::to_string);
-            return Err(ChainViolation::Previous { expected: digest, found });
-        }
+    if let Some((_, digest)) = before
+        && record.previous() != Some(&digest)
+    {
+        let found = record.previous().map_or_else(|| "missing".to_owned(), Digest::to_string);
+        return Err(ChainViolation::Previous { expected: digest, found });
     }
     Ok(())
 }
@@ -90,7 +90,11 @@ pub enum SignerViolation {
 pub fn may_sign(trust: &Trust, key: &PublicKey, role: &Role, now: Timestamp) -> Result<(), SignerViolation> {
     let trusted = trust.key(key.raw()).ok_or_else(|| SignerViolation::Untrusted { key: key.id().clone() })?;
     if !trusted.has_role(role) {
-        return Err(SignerViolation::MissingRole { key: key.id().clone(), owner: trusted.owner.clone(), role: role.clone() });
+        return Err(SignerViolation::MissingRole {
+            key: key.id().clone(),
+            owner: trusted.owner.clone(),
+            role: role.clone(),
+        });
     }
     if let Some(expired) = trusted.expires.filter(|_| trusted.expired_at(now)) {
         return Err(SignerViolation::Expired { key: key.id().clone(), owner: trusted.owner.clone(), expired });
@@ -127,11 +131,12 @@ pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, rol
             }
         };
         match trust.key(signer.raw()) {
-            None => judgement.problems.push((i, format!("signed by key {} which is not in the trust file", signer.id()))),
-            Some(key) if !key.has_role(role) => judgement.problems.push((
-                i,
-                format!("signed by {} ({}) which does not hold the `{role}` role", signer.id(), key.owner),
-            )),
+            None => {
+                judgement.problems.push((i, format!("signed by key {} which is not in the trust file", signer.id())))
+            }
+            Some(key) if !key.has_role(role) => judgement
+                .problems
+                .push((i, format!("signed by {} ({}) which does not hold the `{role}` role", signer.id(), key.owner))),
             Some(_) => {
                 if counted.insert(*signer.raw()) {
                     judgement.valid.push(signer);

@@ -18,7 +18,9 @@ use std::str::FromStr;
 
 pub use digest::{Digest, DigestParseError};
 pub use name::{ArtifactPath, KeyId, MetaKey, ModelName, NameError, Stage, Timestamp, Version};
-pub use register::{Artifact, CodeRef, DatasetRef, Lineage, Metric, ParentRef, RegisterRecord, format_of as artifact_format};
+pub use register::{
+    Artifact, CodeRef, DatasetRef, Lineage, Metric, ParentRef, RegisterRecord, format_of as artifact_format,
+};
 
 /// Records are small; anything larger is refused before it is parsed.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
@@ -150,9 +152,7 @@ impl Record {
                 return Err(RecordError::Invalid("the first record (seq 1) has no `previous`".into()));
             }
             (seq, None) if seq > 1 => {
-                return Err(RecordError::Invalid(format!(
-                    "record seq {seq} must name its predecessor in `previous`"
-                )));
+                return Err(RecordError::Invalid(format!("record seq {seq} must name its predecessor in `previous`")));
             }
             _ => {}
         }

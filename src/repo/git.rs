@@ -96,7 +96,11 @@ impl GitRepo {
     pub fn remote_url(&self) -> Option<String> {
         let remote = self.repo.find_remote("origin").ok().or_else(|| {
             let names = self.repo.remotes().ok()?;
-            let only = if names.len() == 1 { names.get(0).ok()?? } else { return None };
+            let only = if names.len() == 1 {
+                names.get(0).ok()??
+            } else {
+                return None;
+            };
             self.repo.find_remote(only).ok()
         })?;
         remote.url().ok().map(strip_credentials)
@@ -130,11 +134,8 @@ impl GitRepo {
         let tree = repo.find_tree(index.write_tree_to(repo)?)?;
         let signature = repo.signature()?;
         let time = git2::Time::new(when.unix_seconds() as i64, 0);
-        let signature = git2::Signature::new(
-            signature.name().unwrap_or("modelreg"),
-            signature.email().unwrap_or(""),
-            &time,
-        )?;
+        let signature =
+            git2::Signature::new(signature.name().unwrap_or("modelreg"), signature.email().unwrap_or(""), &time)?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
         // Updating HEAD checks that it still points at `parent`, so a concurrent commit is not lost.
         let id = repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)?;

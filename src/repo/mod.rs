@@ -78,7 +78,8 @@ impl Registry {
             Config::parse(&config_bytes).map_err(|source| RepoError::Config { path: CONFIG_FILE.into(), source })?;
         let trust_path = root.join(TRUST_FILE);
         let trust_bytes = std::fs::read(&trust_path).map_err(io(&trust_path))?;
-        let trust = Trust::parse(&trust_bytes).map_err(|source| RepoError::Trust { path: TRUST_FILE.into(), source })?;
+        let trust =
+            Trust::parse(&trust_bytes).map_err(|source| RepoError::Trust { path: TRUST_FILE.into(), source })?;
         Ok(Registry { git, config, trust })
     }
 
@@ -140,7 +141,9 @@ impl Registry {
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((names, problems)),
-            Err(e) => return Err(RepoError::Io { path: dir, source: e }),
+            Err(e) => {
+                return Err(RepoError::Io { path: dir, source: e });
+            }
         };
         for entry in entries {
             let entry = entry.map_err(io(&dir))?;
@@ -209,10 +212,10 @@ pub fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
-        if let Some(file_name) = entry.file_name().to_str() {
-            if layout::parse_signature_file_name(file_name).is_some_and(|(s, _)| s == name) {
-                found.push(entry.path());
-            }
+        if let Some(file_name) = entry.file_name().to_str()
+            && layout::parse_signature_file_name(file_name).is_some_and(|(s, _)| s == name)
+        {
+            found.push(entry.path());
         }
     }
     found.sort();

@@ -75,10 +75,9 @@ impl PublicKey {
         let key = ssh_key::PublicKey::from_openssh(text.trim()).map_err(|e| SignError::PublicKey(e.to_string()))?;
         match key.key_data() {
             KeyData::Ed25519(pk) => Ok(PublicKey::from_raw(pk.0, key.comment())),
-            other => Err(SignError::PublicKey(format!(
-                "{} keys are not supported; use an ed25519 key",
-                other.algorithm()
-            ))),
+            other => {
+                Err(SignError::PublicKey(format!("{} keys are not supported; use an ed25519 key", other.algorithm())))
+            }
         }
     }
 

@@ -36,9 +36,7 @@ impl FromStr for Role {
             "deployer" => Ok(Role::Deployer),
             _ => match text.strip_prefix("approver:") {
                 Some(stage) => stage.parse().map(Role::Approver).map_err(|e| e.to_string()),
-                None => Err(format!(
-                    "unknown role `{text}`: expected admin, publisher, deployer or approver:<stage>"
-                )),
+                None => Err(format!("unknown role `{text}`: expected admin, publisher, deployer or approver:<stage>")),
             },
         }
     }

@@ -77,8 +77,7 @@ pub fn scan_model(root: &Path, name: &ModelName, trust: Option<&Trust>, problems
     }
     for leftover in &listing.interrupted {
         problems.push(
-            Problem::warning(rel(leftover), RuleId::Layout, "temp file of an interrupted write")
-                .with_hint("delete it"),
+            Problem::warning(rel(leftover), RuleId::Layout, "temp file of an interrupted write").with_hint("delete it"),
         );
     }
     for signed in listing.signatures.keys() {
@@ -198,8 +197,12 @@ pub struct ModelState {
 
 impl ModelState {
     pub fn replay(history: ModelHistory) -> ModelState {
-        let mut state =
-            ModelState { name: history.name, versions: BTreeMap::new(), records: history.records.len(), updated_at: None };
+        let mut state = ModelState {
+            name: history.name,
+            versions: BTreeMap::new(),
+            records: history.records.len(),
+            updated_at: None,
+        };
         for loaded in history.records {
             state.updated_at = Some(loaded.record.created_at());
             match loaded.record {

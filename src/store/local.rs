@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{ArtifactStore, COPY_BUFFER, ObjectState, StoreError, Stored, io_error};
+use super::{ArtifactStore, COPY_BUFFER, ObjectState, StoreError, hash_file, io_error};
 use crate::progress::Progress;
 use crate::record::Digest;
 
@@ -32,13 +32,6 @@ impl LocalStore {
     }
 }
 
-/// Hashes a file without copying it: memory-mapped and split across cores when large.
-fn hash_file(path: &Path) -> Result<(Digest, u64), StoreError> {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_mmap_rayon(path).map_err(io_error(path))?;
-    Ok((Digest::from_hash(hasher.finalize()), hasher.count()))
-}
-
 impl ArtifactStore for LocalStore {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -53,11 +46,16 @@ impl ArtifactStore for LocalStore {
         }
     }
 
-    fn put_file(&self, path: &Path, progress: &dyn Progress) -> Result<Stored, StoreError> {
-        let (digest, size) = hash_file(path)?;
-        if self.contains(&digest)? {
+    fn put_verified(
+        &self,
+        path: &Path,
+        digest: &Digest,
+        size: u64,
+        progress: &dyn Progress,
+    ) -> Result<bool, StoreError> {
+        if self.contains(digest)? {
             progress.advance(size);
-            return Ok(Stored { digest, size, copied: false });
+            return Ok(false);
         }
         // Copy while hashing again: the object's name must describe the bytes actually stored, even if
         // the source file is rewritten between the two reads.
@@ -72,17 +70,19 @@ impl ArtifactStore for LocalStore {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(StoreError::Io { path: path.into(), source: e }),
+                Err(e) => {
+                    return Err(StoreError::Io { path: path.into(), source: e });
+                }
             };
             hasher.update(&buf[..n]);
             std::io::Write::write_all(temp.as_file_mut(), &buf[..n]).map_err(io_error(temp.path()))?;
             progress.advance(n as u64);
         }
-        if Digest::from_hash(hasher.finalize()) != digest || hasher.count() != size {
+        if Digest::from_hash(hasher.finalize()) != *digest || hasher.count() != size {
             return Err(StoreError::SourceChanged { path: path.into() });
         }
         temp.as_file().sync_all().map_err(io_error(temp.path()))?;
-        let object = self.object_path(&digest);
+        let object = self.object_path(digest);
         let fan_out = object.parent().expect("object paths have a fan-out directory");
         std::fs::create_dir_all(fan_out).map_err(io_error(fan_out))?;
         #[cfg(unix)]
@@ -93,7 +93,7 @@ impl ArtifactStore for LocalStore {
         }
         // A concurrent writer may have stored the same bytes first; replacing them is harmless.
         temp.persist(&object).map_err(|e| StoreError::Io { path: object.clone(), source: e.error })?;
-        Ok(Stored { digest, size, copied: true })
+        Ok(true)
     }
 
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + Send>, StoreError> {

@@ -60,14 +60,36 @@ pub trait ArtifactStore: Send + Sync {
 
     fn contains(&self, digest: &Digest) -> Result<bool, StoreError>;
 
-    /// Stores a file's bytes under their digest; copies nothing if the object exists.
-    fn put_file(&self, path: &Path, progress: &dyn Progress) -> Result<Stored, StoreError>;
+    /// Stores a file whose digest and size were computed by [`hash_file`]; copies nothing if the object
+    /// exists. The bytes are hashed again while copied, so a file rewritten in between is refused
+    /// ([`StoreError::SourceChanged`]) instead of being stored under the wrong name.
+    fn put_verified(
+        &self,
+        path: &Path,
+        digest: &Digest,
+        size: u64,
+        progress: &dyn Progress,
+    ) -> Result<bool, StoreError>;
+
+    /// Hashes and stores a file.
+    fn put_file(&self, path: &Path, progress: &dyn Progress) -> Result<Stored, StoreError> {
+        let (digest, size) = hash_file(path)?;
+        let copied = self.put_verified(path, &digest, size, progress)?;
+        Ok(Stored { digest, size, copied })
+    }
 
     /// Opens an object for reading. Callers verify the bytes they read (see [`copy_verified`]).
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + Send>, StoreError>;
 
     /// Re-hashes a stored object.
     fn verify(&self, digest: &Digest) -> Result<ObjectState, StoreError>;
+}
+
+/// Hashes a file without copying it: memory-mapped and split across cores when large.
+pub fn hash_file(path: &Path) -> Result<(Digest, u64), StoreError> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_mmap_rayon(path).map_err(io_error(path))?;
+    Ok((Digest::from_hash(hasher.finalize()), hasher.count()))
 }
 
 /// Copies an object to `dest`, hashing on the way; on a digest or size mismatch returns
@@ -90,7 +112,9 @@ pub fn copy_verified(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(StoreError::Io { path: PathBuf::from(store.location()), source: e }),
+            Err(e) => {
+                return Err(StoreError::Io { path: PathBuf::from(store.location()), source: e });
+            }
         };
         hasher.update(&buf[..n]);
         std::io::Write::write_all(&mut out, &buf[..n]).map_err(io_error(dest))?;

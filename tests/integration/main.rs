@@ -1,1 +1,6 @@
+//! Integration tests: the built binary against real git repositories in temp directories.
+//! One test binary for all of them (faster to build and link).
 
+mod common;
+
+mod test_core;

@@ -1,0 +1,108 @@
+//! Library errors become one line of cause, one line of hint, and an exit code.
+
+use modelreg::ops::Error;
+use modelreg::repo::{GitError, RepoError};
+use modelreg::sign::SignError;
+use modelreg::state::LoadError;
+use modelreg::store::StoreError;
+
+/// Exit codes: 0 ok, 1 a finding (rule violated), 2 the command could not do what was asked.
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    pub fn new(message: impl Into<String>, hint: impl Into<Option<String>>) -> CliError {
+        CliError { message: message.into(), hint: hint.into() }
+    }
+}
+
+impl From<RepoError> for CliError {
+    fn from(e: RepoError) -> CliError {
+        Error::from(e).into()
+    }
+}
+
+impl From<SignError> for CliError {
+    fn from(e: SignError) -> CliError {
+        Error::from(e).into()
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> CliError {
+        let hint = hint(&e);
+        CliError { message: e.to_string(), hint }
+    }
+}
+
+fn hint(e: &Error) -> Option<String> {
+    let text = match e {
+        Error::Repo(RepoError::Git(g)) | Error::Git(g) => return git_hint(g),
+        Error::Repo(RepoError::NotInitialised(_)) => "run `modelreg init` in the repository first",
+        Error::Repo(RepoError::AlreadyInitialised(_)) => "nothing to do; `modelreg check` verifies the registry",
+        Error::Repo(RepoError::Config { .. } | RepoError::Trust { .. } | RepoError::AdminSignatures { .. }) => {
+            "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
+        }
+        Error::Repo(RepoError::RecordExists(_)) => "run the command again: it builds on the newest record",
+        Error::Repo(RepoError::Io { .. }) | Error::Io { .. } => return None,
+        Error::Sign(SignError::NoKey { .. }) => {
+            "create a key with `modelreg key generate`, or pass --key PATH (or set MODELREG_KEY)"
+        }
+        Error::Sign(SignError::Encrypted { .. }) => {
+            "export MODELREG_KEY_PASSPHRASE, or use an unencrypted key kept for modelreg"
+        }
+        Error::Sign(SignError::Exists(_)) => "choose another --path; modelreg never overwrites a key",
+        Error::Sign(SignError::NotEd25519 { .. } | SignError::PublicKey(_)) => {
+            "generate one with `modelreg key generate` or `ssh-keygen -t ed25519`"
+        }
+        Error::Sign(_) => return None,
+        Error::Signer(_) => "an admin grants roles with `modelreg key add PUBKEY --owner EMAIL --role ROLE`",
+        Error::Version(v) => {
+            return Some(format!("omit --version to register v{}", v.latest.next()));
+        }
+        Error::Name(_) | Error::ArtifactName { .. } => {
+            "model names look like `fraud-detector` or `resnet50.v2`; artifact paths are plain relative ASCII paths"
+        }
+        Error::PathNotFound(_) => "check the path; PATH may be files or directories",
+        Error::SymlinkEscapes { .. } => "copy the file into the model directory instead of linking outside it",
+        Error::DuplicateArtifact(_) => "pass files with distinct names, or one directory containing them",
+        Error::NoFiles(_) => "a model is a set of files; point at a directory that contains them",
+        Error::SameArtifacts { .. } => "pass --allow-same to register identical files as a new version",
+        Error::UnknownVersion { model, .. } => {
+            return Some(format!("`modelreg show {model}` lists its versions"));
+        }
+        Error::NoVersions(_) | Error::Load(LoadError::UnknownModel(_)) => "`modelreg list` shows registered models",
+        Error::Load(LoadError::Invalid(_)) => {
+            "`modelreg check` lists every problem; records are never edited by hand (restore with `git checkout`)"
+        }
+        Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",
+        Error::Store(StoreError::Missing { .. }) => {
+            "the object is not in this machine's store: copy the store from where the model was registered, or point store.path in modelreg.toml at a shared store"
+        }
+        Error::Store(StoreError::Corrupt { .. }) => {
+            "the store copy is damaged; nothing was written. `modelreg check` lists every damaged object"
+        }
+        Error::Store(StoreError::SourceChanged { .. }) => "wait until the file is fully written, then register again",
+        Error::Store(StoreError::Io { .. }) => return None,
+    };
+    Some(text.to_owned())
+}
+
+fn git_hint(e: &GitError) -> Option<String> {
+    let text = match e {
+        GitError::NotARepository(_) => "run it inside a git repository (`git init`), or pass -C DIR",
+        GitError::Bare(_) => "clone the repository and run modelreg in the clone",
+        GitError::BadRevision { .. } => "pass a commit, branch or tag that exists (e.g. HEAD)",
+        GitError::Other(message) if message.contains("user.name") => {
+            "set them: git config user.name \"Your Name\"; git config user.email you@example.com"
+        }
+        GitError::Other(_) => return None,
+    };
+    Some(text.to_owned())
+}

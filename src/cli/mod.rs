@@ -1,0 +1,107 @@
+//! The command line: clap definitions and dispatch. Each command lives in its own file as an `Args`
+//! struct plus a `run` function that calls one library operation and formats its report.
+
+mod check;
+pub mod error;
+mod get;
+mod init;
+mod key;
+mod list;
+pub mod output;
+mod register;
+mod show;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use error::CliError;
+use modelreg::repo::{GitRepo, Registry};
+use modelreg::sign::{KeySources, SigningKey};
+use output::Ui;
+
+#[derive(Debug, Parser)]
+#[command(name = "modelreg", version, about = "A GitOps-native ML model registry", max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// The registry repository (default: the git repository containing the current directory)
+    #[arg(short = 'C', long = "registry", global = true, value_name = "DIR", env = "MODELREG_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Signing key: an OpenSSH ed25519 private key [default: $MODELREG_KEY, git's user.signingKey,
+    /// ~/.ssh/id_ed25519]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Print only data and errors (no status lines or progress)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make the current git repository a registry (config, trust root, store)
+    Init(init::InitArgs),
+    /// Generate signing keys and manage who may do what
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Register a new version of a model from files and directories
+    Register(Box<register::RegisterArgs>),
+    /// Show a model and its versions, or one version in detail
+    Show(show::ShowArgs),
+    /// List every model
+    List(list::ListArgs),
+    /// Fetch a version's artifacts into a directory, verifying every digest
+    Get(get::GetArgs),
+    /// Verify the whole registry: schemas, hash chains, signatures, roles, stored artifacts
+    Check(check::CheckArgs),
+}
+
+/// Runs a parsed command; returns the exit code for findings (0 or 1), or an error (exit 2).
+pub fn run(cli: Cli) -> Result<u8, CliError> {
+    let ui = Ui::new(cli.global.quiet);
+    let ctx = Context { global: cli.global, ui };
+    match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Key(command) => key::run(&ctx, command),
+        Command::Register(args) => register::run(&ctx, *args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Get(args) => get::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
+    }
+}
+
+pub struct Context {
+    pub global: GlobalArgs,
+    pub ui: Ui,
+}
+
+impl Context {
+    /// Where the registry is looked for.
+    pub fn start_dir(&self) -> Result<PathBuf, CliError> {
+        match &self.global.registry {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::current_dir().map_err(|e| CliError::new(format!("current directory: {e}"), None)),
+        }
+    }
+
+    pub fn open_registry(&self) -> Result<Registry, CliError> {
+        Ok(Registry::open(&self.start_dir()?)?)
+    }
+
+    /// The signing key, resolved in the documented order; `git` supplies `user.signingKey`.
+    pub fn signing_key(&self, git: Option<&GitRepo>) -> Result<SigningKey, CliError> {
+        let sources = KeySources {
+            explicit: self.global.key.clone(),
+            git_signing_key: git.and_then(|g| g.config_string("user.signingkey")),
+            home: std::env::var_os("HOME").map(PathBuf::from),
+        };
+        Ok(sources.resolve()?)
+    }
+}

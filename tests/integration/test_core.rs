@@ -1,0 +1,192 @@
+//! The core story: init, register, list, show, get, check, and signatures that stock OpenSSH accepts.
+
+use crate::common::{TestEnv, set_mode};
+
+#[test]
+fn a_registry_from_init_to_get() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    assert!(registry.join("modelreg.toml").is_file());
+    assert!(registry.join(".modelreg/trust.toml").is_file());
+    let model = env.files("train-out", &[("model.safetensors", b"weights v1"), ("config.json", b"{\"layers\": 2}")]);
+    let run = env.register(
+        &registry,
+        "fraud-detector",
+        &model,
+        &["--metric", "auc=0.94", "--metric", "recall=0.91", "--param", "lr=0.01", "--tag", "team=risk"],
+    );
+    insta::assert_snapshot!(run.success().snapshot(), @"
+    ----- stderr -----
+    registered fraud-detector v1 (seq 1)
+      artifacts  2 file(s), 23 B (23 B newly stored)
+      record     models/fraud-detector/records/000001-register.toml
+      digest     blake3:bbf29aa3d52b4df461cb5fa0ba050f35840f1fc62656c2efd792ecc8a2c34d29
+      signed by  f43fd158e0f275c5
+      committed  ea965fb57f98
+    [exit status: 0]
+    ");
+
+    let v2 = env.files("train-out", &[("model.safetensors", b"weights v2")]);
+    env.register(&registry, "fraud-detector", &v2, &["--metric", "auc=0.95", "-m", "retrained on October data"])
+        .success();
+    let other = env.files("other", &[("tree.ubj", b"xgb")]);
+    env.register(&registry, "churn", &other, &["--description", "Churn risk", "--framework", "xgboost"]).success();
+
+    insta::assert_snapshot!(env.modelreg(&registry, &["list"]).success().snapshot(), @"
+    NAME            LATEST  VERSIONS  UPDATED               DESCRIPTION
+    churn           v1      1         2026-11-22T10:00:00Z  Churn risk
+    fraud-detector  v2      2         2026-11-22T10:00:00Z
+    [exit status: 0]
+    ");
+    insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector"]).success().snapshot(), @"
+    fraud-detector
+    latest v2, 2 version(s), 2 record(s)
+
+    VERSION  CREATED               AUTHOR                     FILES  SIZE  METRICS
+    v1       2026-11-22T10:00:00Z  Alice <alice@example.com>  2      23 B  auc=0.94  recall=0.91
+    v2       2026-11-22T10:00:00Z  Alice <alice@example.com>  2      23 B  auc=0.95
+    [exit status: 0]
+    ");
+    insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector@2"]).success().snapshot(), @"
+    fraud-detector v2
+      record     models/fraud-detector/records/000002-register.toml
+      digest     blake3:8b61598caae7d42ec849fc7b2224b3881967bf8c12555892fca82e0790c57083
+      created    2026-11-22T10:00:00Z by Alice <alice@example.com>
+      signed by  f43fd158e0f275c5 (alice@example.com)
+      message    retrained on October data
+      metrics    auc=0.95
+      code       ea965fb57f98a857fca371e6ac3a1fa8558853aa
+
+    ARTIFACT           SIZE  FORMAT       DIGEST
+    config.json        13 B  json         blake3:72ddb6caf3519060c64aec53dfa86ef811db4f87c283f13b4bf4085d7a81a8ea
+    model.safetensors  10 B  safetensors  blake3:6752e1b45e9b0241a1e4432a4b379f8241ea0bd165dd0a740318572ade42fbe7
+    [exit status: 0]
+    ");
+
+    let out = env.path().join("fetched");
+    let run = env.modelreg(&registry, &["get", "fraud-detector@1", "-o", out.to_str().unwrap()]);
+    insta::assert_snapshot!(run.success().snapshot(), @"
+    ----- stderr -----
+    fetched fraud-detector v1 into [TEMP]/fetched: 2 file(s), 23 B, every digest verified
+    [exit status: 0]
+    ");
+    assert_eq!(std::fs::read(out.join("model.safetensors")).unwrap(), b"weights v1");
+    assert_eq!(std::fs::read(out.join("config.json")).unwrap(), b"{\"layers\": 2}");
+
+    insta::assert_snapshot!(env.modelreg(&registry, &["check"]).success().snapshot(), @"
+    ----- stderr -----
+    checked 2 model(s), 3 record(s), 3 signature(s); 4 artifact(s) verified, 0 not in the local store: ok
+    [exit status: 0]
+    ");
+    let log = env.git(&registry, &["log", "--format=%s"]);
+    assert_eq!(
+        log,
+        "modelreg: register churn v1\nmodelreg: register fraud-detector v2\nmodelreg: register fraud-detector v1\nmodelreg: initialise registry\n"
+    );
+    assert_eq!(env.git(&registry, &["status", "--porcelain"]), "", "every write is committed");
+}
+
+#[test]
+fn every_read_command_speaks_json() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let model = env.files("m", &[("model.pkl", b"pickle")]);
+    env.register(&registry, "m", &model, &["--metric", "auc=0.5", "--dataset", "train=s3://b/train.parquet"]).success();
+    for args in [
+        vec!["list", "--json"],
+        vec!["show", "m", "--json"],
+        vec!["show", "m@1", "--json"],
+        vec!["key", "list", "--json"],
+        vec!["check", "--json"],
+    ] {
+        let run = env.modelreg(&registry, &args).success();
+        let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert_eq!(value["schema_version"], 1, "{args:?}");
+    }
+    let run = env.modelreg(&registry, &["show", "m@1", "--json"]).success();
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["metrics"]["auc"], 0.5);
+    assert_eq!(value["artifacts"][0]["format"], "pickle");
+    assert_eq!(value["code_executing_artifacts"][0], "model.pkl");
+    assert_eq!(value["lineage"]["datasets"][0]["uri"], "s3://b/train.parquet");
+}
+
+#[test]
+fn signatures_interoperate_with_ssh_keygen() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let model = env.files("m", &[("model.onnx", b"onnx bytes")]);
+    env.register(&registry, "m", &model, &[]).success();
+    let record = registry.join("models/m/records/000001-register.toml");
+    let sig = std::fs::read_dir(record.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "sig"))
+        .expect("a signature file");
+
+    // What modelreg signs, stock ssh-keygen verifies.
+    let alice_pub = std::fs::read_to_string(env.key("alice").with_extension("pub")).unwrap();
+    let allowed = env.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("alice@example.com {alice_pub}")).unwrap();
+    let verify = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f", allowed.to_str().unwrap(), "-I", "alice@example.com", "-n", "modelreg", "-s"])
+        .arg(&sig)
+        .stdin(std::fs::File::open(&record).unwrap())
+        .output()
+        .expect("ssh-keygen is installed");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+
+    // What ssh-keygen signs with namespace modelreg, modelreg accepts.
+    let copy = env.path().join("record.toml");
+    std::fs::copy(&record, &copy).unwrap();
+    let alice = env.key("alice");
+    set_mode(&alice, 0o600);
+    let sign = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "modelreg", "-f"])
+        .arg(&alice)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
+    std::fs::copy(copy.with_extension("toml.sig"), &sig).unwrap();
+    env.modelreg(&registry, &["check"]).success();
+
+    // A signature in another namespace (e.g. a git commit signature) is refused.
+    std::fs::remove_file(copy.with_extension("toml.sig")).unwrap();
+    let sign = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "git", "-f"])
+        .arg(&alice)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(sign.status.success());
+    std::fs::copy(copy.with_extension("toml.sig"), &sig).unwrap();
+    let run = env.modelreg(&registry, &["check"]).failure(1);
+    assert!(run.stdout.contains("signature namespace is `git`, expected `modelreg`"), "{}", run.stdout);
+}
+
+#[test]
+fn init_refuses_twice_and_outside_git() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let before = crate::common::tree_state(&registry);
+    let alice = env.key("alice");
+    let run = env.modelreg(&registry, &["init", "--key", alice.to_str().unwrap()]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: [TEMP]/registry is already a modelreg registry
+    hint: nothing to do; `modelreg check` verifies the registry
+    [exit status: 2]
+    ");
+    assert_eq!(crate::common::tree_state(&registry), before, "a refused init writes nothing");
+
+    let plain = env.path().join("not-a-repo");
+    std::fs::create_dir_all(&plain).unwrap();
+    let run = env.modelreg(&plain, &["init", "--key", alice.to_str().unwrap()]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: [TEMP]/not-a-repo is not inside a git repository
+    hint: run it inside a git repository (`git init`), or pass -C DIR
+    [exit status: 2]
+    ");
+}
