@@ -125,6 +125,8 @@ pub fn register(
             .zip(&artifacts)
             .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
             .collect::<Result<_, StoreError>>()?;
+        let new: Vec<Digest> = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
+        store.flush(&new)?;
         progress.finish();
         bytes_stored = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
     }

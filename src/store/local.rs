@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::{ArtifactStore, COPY_BUFFER, ObjectState, StoreError, hash_file, io_error};
 use crate::progress::Progress;
 use crate::record::Digest;
@@ -81,7 +83,6 @@ impl ArtifactStore for LocalStore {
         if Digest::from_hash(hasher.finalize()) != *digest || hasher.count() != size {
             return Err(StoreError::SourceChanged { path: path.into() });
         }
-        temp.as_file().sync_all().map_err(io_error(temp.path()))?;
         let object = self.object_path(digest);
         let fan_out = object.parent().expect("object paths have a fan-out directory");
         std::fs::create_dir_all(fan_out).map_err(io_error(fan_out))?;
@@ -94,6 +95,21 @@ impl ArtifactStore for LocalStore {
         // A concurrent writer may have stored the same bytes first; replacing them is harmless.
         temp.persist(&object).map_err(|e| StoreError::Io { path: object.clone(), source: e.error })?;
         Ok(true)
+    }
+
+    fn flush(&self, digests: &[Digest]) -> Result<(), StoreError> {
+        digests.par_iter().try_for_each(|digest| {
+            let path = self.object_path(digest);
+            File::open(&path).and_then(|f| f.sync_all()).map_err(io_error(&path))
+        })?;
+        let mut dirs: Vec<PathBuf> =
+            digests.iter().filter_map(|d| self.object_path(d).parent().map(Path::to_owned)).collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            File::open(&dir).and_then(|f| f.sync_all()).map_err(io_error(&dir))?;
+        }
+        Ok(())
     }
 
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + Send>, StoreError> {

@@ -1,8 +1,9 @@
 //! The content-addressed artifact store.
 //!
 //! Objects are immutable and named by the blake3 digest of their bytes. Writes are atomic (a temp file
-//! in the store, fsync, rename), so an interrupted write leaves at worst an unreferenced temp file, never
-//! a wrong object under a digest. Reads verify while they copy: a corrupted object is reported and
+//! in the store, then rename), so an interrupted write leaves at worst an unreferenced temp file, never
+//! a wrong object under a digest; [`ArtifactStore::flush`] then makes a batch of new objects durable
+//! before anything references them. Reads verify while they copy: a corrupted object is reported and
 //! nothing partial reaches the reader's destination.
 //!
 //! [`ArtifactStore`] is the seam for remote backends (S3, Azure Blob, GCS); [`LocalStore`] is the
@@ -70,6 +71,12 @@ pub trait ArtifactStore: Send + Sync {
         size: u64,
         progress: &dyn Progress,
     ) -> Result<bool, StoreError>;
+
+    /// Makes objects durable (fsync). Writes are atomic without it, so a killed process never leaves a
+    /// wrong object; this is for power loss. Callers flush every object they stored, in one batch,
+    /// before writing a record that references them: the disk writes back while copies are still being
+    /// made, as with git's `core.fsyncMethod=batch`.
+    fn flush(&self, digests: &[Digest]) -> Result<(), StoreError>;
 
     /// Hashes and stores a file.
     fn put_file(&self, path: &Path, progress: &dyn Progress) -> Result<Stored, StoreError> {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmark: list/show/check on a generated registry of MODELS × VERSIONS signed records.
+#   bench/registry.sh [MODELS=10000] [VERSIONS=5]
+# Prints wall times (best of 3) beside `git fsck` on the same repository.
+set -euo pipefail
+models=${1:-10000}
+versions=${2:-5}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+cargo build --release --quiet --bin modelreg --example generate_registry
+bin=$here/target/release/modelreg
+work=$(mktemp -d "${TMPDIR:-/tmp}/modelreg-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null CI=1
+mkdir -p "$HOME"
+git init -q -b main "$work/reg"
+cd "$work/reg"
+git config user.name Bench && git config user.email bench@example.com
+"$bin" key generate --path "$work/key" >/dev/null 2>&1
+export MODELREG_KEY=$work/key
+"$bin" init -q
+
+best() { # best wall time of 3 runs, in ms
+  local best_ms=
+  for _ in 1 2 3; do
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    local ms=$(( (end - start) / 1000000 ))
+    if [ -z "$best_ms" ] || [ "$ms" -lt "$best_ms" ]; then best_ms=$ms; fi
+  done
+  echo "$best_ms"
+}
+
+start=$(date +%s%N)
+"$here/target/release/examples/generate_registry" . "$models" "$versions" "$work/key"
+git add -A >/dev/null && git commit -qm "generated registry"
+gen_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+records=$(( models * versions ))
+mid=$(printf 'model-%05d' $(( models / 2 )))
+
+printf 'registry: %d models x %d versions = %d records (generated and committed in %d ms)\n' \
+  "$models" "$versions" "$records" "$gen_ms"
+printf '%-40s %8s\n' "command" "best ms"
+printf '%-40s %8s\n' "modelreg list --json" "$(best "$bin" list --json)"
+printf '%-40s %8s\n' "modelreg show $mid" "$(best "$bin" show "$mid")"
+printf '%-40s %8s\n' "modelreg show $mid@3 --json" "$(best "$bin" show "$mid@3" --json)"
+printf '%-40s %8s\n' "modelreg check --skip-artifacts" "$(best "$bin" check --skip-artifacts)"
+printf '%-40s %8s\n' "git fsck (same repository)" "$(best git fsck --no-progress)"
+"$bin" check --skip-artifacts >/dev/null 2>&1 && echo "check: ok" || echo "check: FAILED"
