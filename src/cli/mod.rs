@@ -4,6 +4,7 @@
 mod check;
 pub mod error;
 mod get;
+mod hooks;
 mod init;
 mod key;
 mod list;
@@ -58,8 +59,17 @@ pub enum Command {
     List(list::ListArgs),
     /// Fetch a version's artifacts into a directory, verifying every digest
     Get(get::GetArgs),
-    /// Verify the whole registry: schemas, hash chains, signatures, roles, stored artifacts
+    /// Verify the registry, or a change to it: schemas, hash chains, signatures, roles, stored artifacts
     Check(check::CheckArgs),
+    /// Install the git hooks that run `check` on commit, push and receive
+    #[command(subcommand)]
+    Hooks(hooks::HooksCommand),
+    /// Run a git hook (called by the scripts `hooks install` writes)
+    #[command(hide = true)]
+    Hook {
+        #[arg(value_enum)]
+        name: hooks::HookName,
+    },
 }
 
 /// Runs a parsed command; returns the exit code for findings (0 or 1), or an error (exit 2).
@@ -74,6 +84,8 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::List(args) => list::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Hooks(command) => hooks::install(&ctx, command),
+        Command::Hook { name } => hooks::run(&ctx, name),
     }
 }
 

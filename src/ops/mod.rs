@@ -1,5 +1,6 @@
 //! Operations: what each command does, as library functions that return reports and never print.
 
+pub mod check;
 mod collect;
 pub mod get;
 pub mod init;

@@ -16,7 +16,7 @@ use crate::record::{
 };
 use crate::repo::{GitRepo, Registry};
 use crate::sign::SigningKey;
-use crate::state::{LoadError, ModelHistory, ModelState, load_model};
+use crate::state::{Judge, LoadError, ModelHistory, ModelState, load_model};
 use crate::store::{ArtifactStore, StoreError, hash_file};
 
 /// Where the training code's commit comes from.
@@ -188,7 +188,7 @@ pub fn register(
 
 /// The model's verified records, or `None` for a model not yet registered.
 fn current(registry: &Registry, name: &ModelName) -> Result<Option<ModelHistory>, Error> {
-    match load_model(registry.root(), name, Some(registry.trust())) {
+    match load_model(&registry.worktree(), name, Judge::all(registry.trust())) {
         Ok(history) => Ok(Some(history)),
         Err(LoadError::UnknownModel(_)) => Ok(None),
         Err(e) => Err(e.into()),
@@ -224,7 +224,7 @@ fn code_ref(source: &CodeSource) -> Result<Option<CodeRef>, Error> {
 }
 
 fn parent_ref(registry: &Registry, parent: &ModelRef) -> Result<ParentRef, Error> {
-    let history = load_model(registry.root(), &parent.name, Some(registry.trust()))?;
+    let history = load_model(&registry.worktree(), &parent.name, Judge::all(registry.trust()))?;
     let state = ModelState::replay(history);
     let version = match parent.selector {
         Some(Selector::Exact(v)) => {

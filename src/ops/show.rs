@@ -7,7 +7,7 @@ use super::{Error, ModelRef, Selector};
 use crate::policy::Problem;
 use crate::record::{Digest, ModelName, RegisterRecord, Timestamp, Version};
 use crate::repo::Registry;
-use crate::state::{LoadError, ModelState, VersionState, load_model};
+use crate::state::{Judge, LoadError, ModelState, VersionState, load_model};
 
 #[derive(Debug, Serialize)]
 pub struct ModelSummary {
@@ -47,9 +47,9 @@ pub struct ListReport {
 /// Every model, from its records. Signatures are not verified here (that is `check`'s job, and `show`
 /// and `get` verify the model they act on), so listing stays fast on large registries.
 pub fn list(registry: &Registry) -> Result<ListReport, Error> {
-    let (names, mut unreadable) = registry.scan_models_dir()?;
-    let root = registry.root();
-    let loaded: Vec<_> = names.par_iter().map(|name| load_model(root, name, None)).collect();
+    let worktree = registry.worktree();
+    let (names, mut unreadable) = crate::policy::models_dir(&worktree);
+    let loaded: Vec<_> = names.par_iter().map(|name| load_model(&worktree, name, Judge::READ_ONLY)).collect();
     let mut models = Vec::with_capacity(loaded.len());
     for result in loaded {
         match result {
@@ -103,7 +103,7 @@ pub struct VersionDetail {
 
 /// Loads one model with signatures verified.
 pub fn load_state(registry: &Registry, name: &ModelName) -> Result<ModelState, Error> {
-    Ok(ModelState::replay(load_model(registry.root(), name, Some(registry.trust()))?))
+    Ok(ModelState::replay(load_model(&registry.worktree(), name, Judge::all(registry.trust()))?))
 }
 
 pub fn model(registry: &Registry, name: &ModelName) -> Result<ModelDetail, Error> {

@@ -4,20 +4,25 @@
 //! the CLI), and only fails outright when it cannot read the registry at all. The rules themselves are
 //! the pure functions in [`rules`]; this module walks the registry and applies them.
 
+mod change;
 pub mod rules;
 
+pub use change::check_change;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::progress::Progress;
 use crate::record::{Digest, ModelName, Record};
-use crate::repo::layout::{self, CARD_FILE, RECORDS_DIR};
-use crate::repo::{Registry, RepoError};
-use crate::state;
+use crate::repo::Registry;
+use crate::repo::layout::{self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RECORDS_DIR, TRUST_FILE};
+use crate::repo::snapshot::{EntryKind, Snapshot, join, split};
+use crate::sign::{Role, Trust};
+use crate::state::{self, Judge};
 use crate::store::{ArtifactStore, ObjectState};
+use rules::judge_signatures;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,6 +39,11 @@ pub enum RuleId {
     Artifact,
     /// A file or directory that does not belong in the registry layout.
     Layout,
+    /// A committed record or signature was modified, renamed or deleted.
+    #[serde(rename = "append-only")]
+    AppendOnly,
+    /// Trust or configuration is not signed by enough admins (as they were before the change).
+    Trust,
 }
 
 impl std::fmt::Display for RuleId {
@@ -45,6 +55,8 @@ impl std::fmt::Display for RuleId {
             RuleId::Signature => "signature",
             RuleId::Artifact => "artifact",
             RuleId::Layout => "layout",
+            RuleId::AppendOnly => "append-only",
+            RuleId::Trust => "trust",
         };
         f.write_str(name)
     }
@@ -108,27 +120,33 @@ pub struct CheckOptions {
     pub verify_artifacts: bool,
 }
 
-/// Verifies the registry as it stands in the working tree: trust and configuration signatures, every
-/// record against its schema, chain, version order and signatures, the layout under `models/`, and
-/// (optionally) every artifact present in the local store.
-pub fn check_registry(
-    registry: &Registry,
-    options: CheckOptions,
-    progress: &dyn Progress,
-) -> Result<CheckReport, RepoError> {
-    let mut report = CheckReport::default();
-    report.problems.extend(registry.admin_signature_problems()?);
+/// Verifies the registry as it stands in the working tree (see [`check_snapshot`]).
+pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn Progress) -> CheckReport {
+    let store = registry.store();
+    let store: Option<&dyn ArtifactStore> = if options.verify_artifacts { Some(&store) } else { None };
+    check_snapshot(&registry.worktree(), registry.trust(), store, progress)
+}
 
-    let (names, layout_problems) = registry.scan_models_dir()?;
+/// The full check of one snapshot, judged by `trust` (the snapshot's own, for a full check): admin
+/// signatures on trust and configuration, the layout under `models/`, every record's schema, chain,
+/// version order and signatures, and (with a store) every artifact present in it.
+pub fn check_snapshot(
+    snapshot: &dyn Snapshot,
+    trust: &Trust,
+    store: Option<&dyn ArtifactStore>,
+    progress: &dyn Progress,
+) -> CheckReport {
+    let mut report = CheckReport::default();
+    report.problems.extend(admin_file_problems(snapshot, trust));
+    let (names, layout_problems) = models_dir(snapshot);
     report.problems.extend(layout_problems);
     report.models = names.len();
 
-    let (root, trust) = (registry.root(), registry.trust());
     let histories: Vec<_> = names
         .par_iter()
         .map(|name| {
-            let mut problems = model_layout_problems(root, name);
-            let history = state::scan_model(root, name, Some(trust), &mut problems);
+            let mut problems = model_layout_problems(snapshot, name);
+            let history = state::scan_model(snapshot, name, Judge::all(trust), &mut problems);
             (history, problems)
         })
         .collect();
@@ -147,70 +165,151 @@ pub fn check_registry(
             }
         }
     }
-
-    if options.verify_artifacts {
-        let store = registry.store();
-        let total: u64 = artifacts.values().map(|(size, _)| size).sum();
-        progress.start("verifying artifacts", total);
-        let results: Vec<_> = artifacts
-            .par_iter()
-            .map(|(digest, (size, origin))| {
-                let state = store.verify(digest);
-                progress.advance(*size);
-                (digest, origin, state)
-            })
-            .collect();
-        progress.finish();
-        for (digest, origin, state) in results {
-            match state {
-                Ok(ObjectState::Missing) => report.artifacts_missing += 1,
-                Ok(ObjectState::Intact) => report.artifacts_verified += 1,
-                Ok(ObjectState::Corrupt { actual, .. }) => report.problems.push(
-                    Problem::error(
-                        store_relative(registry, digest),
-                        RuleId::Artifact,
-                        format!("stored object for {origin} is corrupted: expected {digest}, found {actual}"),
-                    )
-                    .with_hint("restore the object from another copy of the store, or re-register the file"),
-                ),
-                Err(e) => report.problems.push(Problem::error(
-                    store_relative(registry, digest),
-                    RuleId::Artifact,
-                    e.to_string(),
-                )),
-            }
-        }
+    if let Some(store) = store {
+        verify_artifacts(store, &artifacts, &mut report, progress);
     }
     report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
-    Ok(report)
+    report
 }
 
-fn store_relative(registry: &Registry, digest: &Digest) -> String {
-    let path = registry.store().object_path(digest);
-    path.strip_prefix(registry.root()).unwrap_or(&path).display().to_string()
+fn verify_artifacts(
+    store: &dyn ArtifactStore,
+    artifacts: &BTreeMap<Digest, (u64, String)>,
+    report: &mut CheckReport,
+    progress: &dyn Progress,
+) {
+    let total: u64 = artifacts.values().map(|(size, _)| size).sum();
+    progress.start("verifying artifacts", total);
+    let results: Vec<_> = artifacts
+        .par_iter()
+        .map(|(digest, (size, origin))| {
+            let state = store.verify(digest);
+            progress.advance(*size);
+            (digest, origin, state)
+        })
+        .collect();
+    progress.finish();
+    for (digest, origin, state) in results {
+        let path = format!("{}/{}", store.location(), digest.hex());
+        match state {
+            Ok(ObjectState::Missing) => report.artifacts_missing += 1,
+            Ok(ObjectState::Intact) => report.artifacts_verified += 1,
+            Ok(ObjectState::Corrupt { actual, .. }) => report.problems.push(
+                Problem::error(
+                    path,
+                    RuleId::Artifact,
+                    format!("stored object for {origin} is corrupted: expected {digest}, found {actual}"),
+                )
+                .with_hint("restore the object from another copy of the store, or register the file again"),
+            ),
+            Err(e) => report.problems.push(Problem::error(path, RuleId::Artifact, e.to_string())),
+        }
+    }
 }
 
-/// Only `records/` and a card may live in a model's directory.
-fn model_layout_problems(root: &Path, name: &ModelName) -> Vec<Problem> {
-    let dir = layout::model_dir(root, name);
+/// Reads and validates the trust file of a snapshot.
+pub fn load_trust(snapshot: &dyn Snapshot) -> Result<Trust, Problem> {
+    let bytes = snapshot
+        .read(TRUST_FILE, crate::record::MAX_RECORD_BYTES)
+        .map_err(|e| Problem::error(TRUST_FILE, RuleId::Trust, e.to_string()))?
+        .ok_or_else(|| Problem::error(TRUST_FILE, RuleId::Trust, "missing").with_hint("run `modelreg init`"))?;
+    Trust::parse(&bytes).map_err(|e| Problem::error(TRUST_FILE, RuleId::Trust, e.to_string()))
+}
+
+/// Findings about the admin signatures on `modelreg.toml` and `.modelreg/trust.toml`, judged by
+/// `trust` (their own for a full check; the base commit's for a change).
+pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return problems;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
+    for file in [CONFIG_FILE, TRUST_FILE] {
+        let cap = crate::record::MAX_RECORD_BYTES;
+        let bytes = match snapshot.read(file, cap) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                problems.push(Problem::error(file, RuleId::Trust, "missing").with_hint("restore it from git history"));
+                continue;
+            }
+            Err(e) => {
+                problems.push(Problem::error(file, RuleId::Trust, e.to_string()));
+                continue;
+            }
         };
-        let allowed = match file_name.to_str() {
-            Some(RECORDS_DIR) => file_type.is_dir(),
-            Some(CARD_FILE) | Some("card.toml") => file_type.is_file(),
+        let (dir, name) = split(file);
+        let mut sig_paths = Vec::new();
+        let mut armored = Vec::new();
+        for entry in snapshot.list(dir).ok().flatten().unwrap_or_default() {
+            if layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name) {
+                let path = join(dir, &entry.name);
+                match snapshot.read(&path, cap) {
+                    Ok(Some(sig)) => {
+                        armored.push(sig);
+                        sig_paths.push(path);
+                    }
+                    Ok(None) => {}
+                    Err(e) => problems.push(Problem::error(&path, RuleId::Signature, e.to_string())),
+                }
+            }
+        }
+        let judgement = judge_signatures(&bytes, &armored, trust, &Role::Admin);
+        for (i, message) in judgement.problems {
+            problems.push(Problem::error(&sig_paths[i], RuleId::Signature, message));
+        }
+        let threshold = trust.admin_threshold as usize;
+        if judgement.valid.len() < threshold {
+            problems.push(
+                Problem::error(
+                    file,
+                    RuleId::Trust,
+                    format!("signed by {} of the {threshold} admin key(s) required", judgement.valid.len()),
+                )
+                .with_hint(
+                    "trust and configuration change only through modelreg commands run by admins; restore it from git",
+                ),
+            );
+        }
+    }
+    problems
+}
+
+/// Valid model directories under `models/`, sorted, and findings about anything else there.
+pub fn models_dir(snapshot: &dyn Snapshot) -> (Vec<ModelName>, Vec<Problem>) {
+    let mut names = Vec::new();
+    let mut problems = Vec::new();
+    let entries = match snapshot.list(MODELS_DIR) {
+        Ok(entries) => entries.unwrap_or_default(),
+        Err(e) => return (names, vec![Problem::error(MODELS_DIR, RuleId::Layout, e.to_string())]),
+    };
+    for entry in entries {
+        let rel = join(MODELS_DIR, &entry.name);
+        match (entry.kind, entry.name.parse::<ModelName>()) {
+            (EntryKind::Dir, Ok(name)) if entry.utf8 => names.push(name),
+            (EntryKind::Dir, Err(e)) => problems.push(Problem::error(rel, RuleId::Layout, e.to_string())),
+            (EntryKind::Symlink | EntryKind::Submodule, _) => problems.push(
+                Problem::error(rel, RuleId::Layout, "symbolic links and submodules are not allowed under models/")
+                    .with_hint("replace it with a real directory of records"),
+            ),
+            _ => problems.push(
+                Problem::error(rel, RuleId::Layout, "only model directories belong in models/")
+                    .with_hint("move it out of models/"),
+            ),
+        }
+    }
+    (names, problems)
+}
+
+/// Only `records/`, a card and its fields may live in a model's directory.
+fn model_layout_problems(snapshot: &dyn Snapshot, name: &ModelName) -> Vec<Problem> {
+    let dir = join(MODELS_DIR, name.as_str());
+    let mut problems = Vec::new();
+    for entry in snapshot.list(&dir).ok().flatten().unwrap_or_default() {
+        let allowed = match entry.name.as_str() {
+            RECORDS_DIR => entry.kind == EntryKind::Dir,
+            CARD_FILE | CARD_FIELDS_FILE => entry.kind == EntryKind::File,
             _ => false,
         };
         if !allowed {
             problems.push(
                 Problem::error(
-                    format!("models/{name}/{}", file_name.to_string_lossy()),
+                    join(&dir, &entry.name),
                     RuleId::Layout,
                     "not part of the registry layout (a model directory holds records/, README.md and card.toml)",
                 )

@@ -1,7 +1,9 @@
 //! The only place that speaks git (through libgit2). Everything else sees paths, ids and strings.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use super::snapshot::{Entry, EntryKind, ReadError, Snapshot};
 use crate::record::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +26,10 @@ impl From<git2::Error> for GitError {
 
 pub struct GitRepo {
     repo: git2::Repository,
-    workdir: PathBuf,
+    workdir: Option<PathBuf>,
+    /// Opened from `GIT_DIR` and friends (inside a hook): reopen the same way, so objects that git
+    /// holds in quarantine during `pre-receive` stay visible.
+    from_env: bool,
 }
 
 /// The state of a working tree's checkout, for lineage.
@@ -38,15 +43,109 @@ pub struct Checkout {
 impl GitRepo {
     /// Finds the repository containing `start`, like `git rev-parse --show-toplevel`.
     pub fn discover(start: &Path) -> Result<GitRepo, GitError> {
-        let repo = git2::Repository::discover(start).map_err(|_| GitError::NotARepository(start.to_owned()))?;
-        let workdir = repo.workdir().ok_or_else(|| GitError::Bare(repo.path().to_owned()))?;
-        // Canonical, so that paths computed from it compare equal to canonicalised user input.
-        let workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.to_owned());
-        Ok(GitRepo { repo, workdir })
+        let repo = GitRepo::discover_any(start)?;
+        if repo.workdir.is_none() {
+            return Err(GitError::Bare(repo.repo.path().to_owned()));
+        }
+        Ok(repo)
     }
 
+    /// Like [`GitRepo::discover`], but a bare repository is fine (server-side checks read objects only).
+    /// Inside a git hook (`GIT_DIR` set) the repository comes from the environment.
+    pub fn discover_any(start: &Path) -> Result<GitRepo, GitError> {
+        let (repo, from_env) = if std::env::var_os("GIT_DIR").is_some() {
+            (git2::Repository::open_from_env().map_err(|_| GitError::NotARepository(start.to_owned()))?, true)
+        } else {
+            (git2::Repository::discover(start).map_err(|_| GitError::NotARepository(start.to_owned()))?, false)
+        };
+        // Canonical, so that paths computed from it compare equal to canonicalised user input.
+        let workdir = repo.workdir().map(|w| w.canonicalize().unwrap_or_else(|_| w.to_owned()));
+        Ok(GitRepo { repo, workdir, from_env })
+    }
+
+    /// The working tree. Only repositories from [`GitRepo::discover`] are guaranteed to have one.
     pub fn workdir(&self) -> &Path {
-        &self.workdir
+        self.workdir.as_deref().unwrap_or_else(|| self.repo.path())
+    }
+
+    pub fn is_bare(&self) -> bool {
+        self.workdir.is_none()
+    }
+
+    fn reopen(&self) -> Result<git2::Repository, GitError> {
+        Ok(if self.from_env { git2::Repository::open_from_env()? } else { git2::Repository::open(self.repo.path())? })
+    }
+
+    /// The files of a commit, read from the object database.
+    pub fn tree_snapshot(&self, commit: &str) -> Result<GitTree, GitError> {
+        let tree = self.repo.find_commit(oid(commit)?)?.tree_id();
+        Ok(GitTree {
+            repo: Mutex::new(self.reopen()?),
+            tree,
+            label: format!("commit {}", &commit[..12.min(commit.len())]),
+        })
+    }
+
+    /// The staged files (what `git commit` would record).
+    pub fn index_snapshot(&self) -> Result<IndexSnapshot, GitError> {
+        let mut index = self.repo.index()?;
+        index.read(true)?;
+        let mut entries: Vec<(String, git2::Oid, u32)> =
+            index.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.id, e.mode)).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(IndexSnapshot { repo: Mutex::new(self.reopen()?), entries })
+    }
+
+    /// HEAD's commit id, or `None` on an unborn branch.
+    pub fn head(&self) -> Result<Option<String>, GitError> {
+        match self.repo.head() {
+            Ok(head) => Ok(Some(head.peel_to_commit()?.id().to_string())),
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Is `ancestor` reachable from `descendant` (so moving a ref from one to the other is a fast-forward)?
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
+        let (a, d) = (oid(ancestor)?, oid(descendant)?);
+        Ok(a == d || self.repo.graph_descendant_of(d, a)?)
+    }
+
+    /// The files that differ between two commits (`old = None`: everything in `new` is added).
+    pub fn diff_commits(&self, old: Option<&str>, new: &str) -> Result<Vec<Change>, GitError> {
+        let old_tree = match old {
+            Some(o) => Some(self.repo.find_commit(oid(o)?)?.tree()?),
+            None => None,
+        };
+        let new_tree = self.repo.find_commit(oid(new)?)?.tree()?;
+        let diff = self.repo.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut diff_options()))?;
+        Ok(changes(&diff))
+    }
+
+    /// The files that differ between HEAD and the index.
+    pub fn diff_staged(&self) -> Result<Vec<Change>, GitError> {
+        let head = match self.head()? {
+            Some(commit) => Some(self.repo.find_commit(oid(&commit)?)?.tree()?),
+            None => None,
+        };
+        let mut index = self.repo.index()?;
+        index.read(true)?;
+        let diff = self.repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))?;
+        Ok(changes(&diff))
+    }
+
+    /// Where git runs hooks from: `core.hooksPath` if set, else `<git dir>/hooks`.
+    pub fn hooks_dir(&self) -> PathBuf {
+        match self.config_string("core.hookspath") {
+            Some(path) if Path::new(&path).is_absolute() => PathBuf::from(path),
+            Some(path) => self.workdir().join(path),
+            None => self.repo.path().join("hooks"),
+        }
+    }
+
+    /// The commit that the default branch of a bare repository (HEAD's target) names.
+    pub fn head_ref_name(&self) -> Option<String> {
+        self.repo.find_reference("HEAD").ok()?.symbolic_target().ok().flatten().map(str::to_owned)
     }
 
     pub fn git_dir(&self) -> &Path {
@@ -121,7 +220,7 @@ impl GitRepo {
         }
         let mut real_index = repo.index()?;
         for path in paths {
-            let full = self.workdir.join(path);
+            let full = self.workdir().join(path);
             if full.exists() {
                 let oid = repo.blob_path(&full)?;
                 index.add(&index_entry(path, oid, &full)?)?;
@@ -141,6 +240,151 @@ impl GitRepo {
         let id = repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)?;
         real_index.write()?;
         Ok(id.to_string())
+    }
+}
+
+/// What happened to one path between two snapshots. Renames are reported as a deletion and an addition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+fn diff_options() -> git2::DiffOptions {
+    let mut options = git2::DiffOptions::new();
+    options.include_typechange(true).ignore_submodules(false);
+    options
+}
+
+fn changes(diff: &git2::Diff<'_>) -> Vec<Change> {
+    let path = |file: git2::DiffFile<'_>| file.path().map(|p| p.to_string_lossy().replace('\\', "/"));
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let (old, new) = (path(delta.old_file()), path(delta.new_file()));
+        match delta.status() {
+            git2::Delta::Added | git2::Delta::Copied => {
+                out.extend(new.map(|p| Change { path: p, kind: ChangeKind::Added }))
+            }
+            git2::Delta::Deleted => out.extend(old.map(|p| Change { path: p, kind: ChangeKind::Deleted })),
+            git2::Delta::Renamed => {
+                out.extend(old.map(|p| Change { path: p, kind: ChangeKind::Deleted }));
+                out.extend(new.map(|p| Change { path: p, kind: ChangeKind::Added }));
+            }
+            _ => out.extend(new.or(old).map(|p| Change { path: p, kind: ChangeKind::Modified })),
+        }
+    }
+    out
+}
+
+fn oid(hex: &str) -> Result<git2::Oid, GitError> {
+    git2::Oid::from_str(hex).map_err(|e| GitError::BadRevision { rev: hex.to_owned(), message: e.message().to_owned() })
+}
+
+fn kind_of_mode(mode: u32) -> EntryKind {
+    match mode & 0o170000 {
+        0o040000 => EntryKind::Dir,
+        0o120000 => EntryKind::Symlink,
+        0o160000 => EntryKind::Submodule,
+        0o100000 => EntryKind::File,
+        _ => EntryKind::Other,
+    }
+}
+
+fn read_blob(repo: &git2::Repository, id: git2::Oid, cap: usize) -> Result<Vec<u8>, ReadError> {
+    let (size, _) =
+        repo.odb().and_then(|odb| odb.read_header(id)).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+    if size > cap {
+        return Err(ReadError::TooLarge { size: size as u64, cap });
+    }
+    let blob = repo.find_blob(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+    Ok(blob.content().to_vec())
+}
+
+/// A commit's tree, read from the object database.
+pub struct GitTree {
+    repo: Mutex<git2::Repository>,
+    tree: git2::Oid,
+    label: String,
+}
+
+impl Snapshot for GitTree {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    fn list(&self, dir: &str) -> Result<Option<Vec<Entry>>, ReadError> {
+        let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
+        let err = |e: git2::Error| ReadError::Io(e.message().to_owned());
+        let root = repo.find_tree(self.tree).map_err(err)?;
+        let tree = if dir.is_empty() {
+            root
+        } else {
+            match root.get_path(Path::new(dir)) {
+                Ok(entry) if entry.kind() == Some(git2::ObjectType::Tree) => repo.find_tree(entry.id()).map_err(err)?,
+                _ => return Ok(None),
+            }
+        };
+        let mut out: Vec<Entry> = tree
+            .iter()
+            .map(|e| {
+                let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
+                Entry { utf8: e.name().is_ok(), name, kind: kind_of_mode(e.filemode() as u32) }
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Some(out))
+    }
+
+    fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
+        let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
+        let root = repo.find_tree(self.tree).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+        match root.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => read_blob(&repo, entry.id(), cap).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The index (staging area).
+pub struct IndexSnapshot {
+    repo: Mutex<git2::Repository>,
+    /// (path, blob, mode), sorted by path.
+    entries: Vec<(String, git2::Oid, u32)>,
+}
+
+impl Snapshot for IndexSnapshot {
+    fn describe(&self) -> String {
+        "index".into()
+    }
+
+    fn list(&self, dir: &str) -> Result<Option<Vec<Entry>>, ReadError> {
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let start = self.entries.partition_point(|(p, _, _)| p.as_str() < prefix.as_str());
+        let mut out: Vec<Entry> = Vec::new();
+        for (path, _, mode) in self.entries[start..].iter().take_while(|(p, _, _)| p.starts_with(&prefix)) {
+            let rest = &path[prefix.len()..];
+            let (name, kind) = match rest.split_once('/') {
+                Some((dir_name, _)) => (dir_name, EntryKind::Dir),
+                None => (rest, kind_of_mode(*mode)),
+            };
+            if out.last().is_none_or(|e| e.name != name) {
+                out.push(Entry { name: name.to_owned(), utf8: true, kind });
+            }
+        }
+        Ok(if out.is_empty() && !dir.is_empty() { None } else { Some(out) })
+    }
+
+    fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
+        let Ok(i) = self.entries.binary_search_by(|(p, _, _)| p.as_str().cmp(path)) else { return Ok(None) };
+        let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
+        read_blob(&repo, self.entries[i].1, cap).map(Some)
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::snapshot::{Entry, EntryKind, join};
 use crate::record::{KeyId, ModelName, RecordKind};
 
 pub const CONFIG_FILE: &str = "modelreg.toml";
@@ -19,6 +20,7 @@ pub const TRUST_FILE: &str = ".modelreg/trust.toml";
 pub const MODELS_DIR: &str = "models";
 pub const RECORDS_DIR: &str = "records";
 pub const CARD_FILE: &str = "README.md";
+pub const CARD_FIELDS_FILE: &str = "card.toml";
 
 pub fn model_dir(root: &Path, name: &ModelName) -> PathBuf {
     root.join(MODELS_DIR).join(name.as_str())
@@ -70,44 +72,34 @@ pub fn parse_signature_file_name(name: &str) -> Option<(&str, KeyId)> {
     Some((signed, key.parse().ok()?))
 }
 
-/// The files of one model's `records/` directory, sorted and classified.
+/// The files of one model's `records/` directory, sorted and classified. Paths are root-relative.
 #[derive(Debug, Default)]
 pub struct RecordsDir {
-    pub records: Vec<(RecordFileName, PathBuf)>,
+    pub records: Vec<(RecordFileName, String)>,
     /// Signature files by the name of the file they sign.
-    pub signatures: BTreeMap<String, Vec<(KeyId, PathBuf)>>,
+    pub signatures: BTreeMap<String, Vec<(KeyId, String)>>,
     /// Anything that is neither a record nor a signature (or is not a regular file).
-    pub stray: Vec<PathBuf>,
+    pub stray: Vec<String>,
     /// Temp files of an interrupted atomic write (harmless; never committed by modelreg).
-    pub interrupted: Vec<PathBuf>,
+    pub interrupted: Vec<String>,
 }
 
 /// Prefix of the temp files that atomic writes rename into place.
 pub const TEMP_PREFIX: &str = ".modelreg-tmp-";
 
 impl RecordsDir {
-    pub fn read(dir: &Path) -> std::io::Result<RecordsDir> {
+    pub fn classify(dir: &str, entries: Vec<Entry>) -> RecordsDir {
         let mut out = RecordsDir::default();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(e),
-        };
         for entry in entries {
-            let entry = entry?;
-            let path = entry.path();
-            let is_file = entry.file_type()?.is_file();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            let path = join(dir, &entry.name);
+            let is_file = entry.kind == EntryKind::File;
+            if !entry.utf8 || !is_file {
                 out.stray.push(path);
-                continue;
-            };
-            if name.starts_with(TEMP_PREFIX) && is_file {
+            } else if entry.name.starts_with(TEMP_PREFIX) {
                 out.interrupted.push(path);
-            } else if !is_file {
-                out.stray.push(path);
-            } else if let Some(record) = RecordFileName::parse(&name) {
+            } else if let Some(record) = RecordFileName::parse(&entry.name) {
                 out.records.push((record, path));
-            } else if let Some((signed, key)) = parse_signature_file_name(&name) {
+            } else if let Some((signed, key)) = parse_signature_file_name(&entry.name) {
                 out.signatures.entry(signed.to_owned()).or_default().push((key, path));
             } else {
                 out.stray.push(path);
@@ -118,12 +110,17 @@ impl RecordsDir {
         for sigs in out.signatures.values_mut() {
             sigs.sort();
         }
-        Ok(out)
+        out
     }
 
-    pub fn signatures_of(&self, record_file: &str) -> &[(KeyId, PathBuf)] {
+    pub fn signatures_of(&self, record_file: &str) -> &[(KeyId, String)] {
         self.signatures.get(record_file).map(Vec::as_slice).unwrap_or(&[])
     }
+}
+
+/// `models/<name>/records`, as a snapshot path.
+pub fn records_rel(name: &ModelName) -> String {
+    format!("{MODELS_DIR}/{name}/{RECORDS_DIR}")
 }
 
 #[cfg(test)]

@@ -8,21 +8,20 @@
 pub mod config;
 pub mod git;
 pub mod layout;
+pub mod snapshot;
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use config::Config;
-pub use git::{Checkout, GitError, GitRepo};
+pub use git::{Change, ChangeKind, Checkout, GitError, GitRepo, GitTree, IndexSnapshot};
 
-use crate::policy::rules::judge_signatures;
-use crate::policy::{Problem, RuleId};
-use crate::record::{Digest, ModelName, Record, RecordError, Timestamp};
-use crate::sign::{Role, SigningKey, Trust, TrustError};
-use crate::state::relative;
+use crate::record::{Digest, Record, RecordError, Timestamp};
+use crate::sign::{SigningKey, Trust, TrustError};
 use crate::store::LocalStore;
-use layout::{CONFIG_FILE, MODELS_DIR, RecordFileName, TRUST_FILE};
+use layout::{CONFIG_FILE, RecordFileName, TRUST_FILE};
+use snapshot::{WorkTree, relative};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -59,7 +58,9 @@ impl Registry {
     /// admin signatures.
     pub fn open(start: &Path) -> Result<Registry, RepoError> {
         let registry = Registry::open_unverified(start)?;
-        if let Some(problem) = registry.admin_signature_problems()?.into_iter().next() {
+        if let Some(problem) =
+            crate::policy::admin_file_problems(&registry.worktree(), &registry.trust).into_iter().next()
+        {
             return Err(RepoError::AdminSignatures { path: problem.path, message: problem.message });
         }
         Ok(registry)
@@ -103,64 +104,9 @@ impl Registry {
         LocalStore::new(self.config.store_path(self.root()))
     }
 
-    /// Findings about the admin signatures on `modelreg.toml` and `.modelreg/trust.toml`.
-    pub fn admin_signature_problems(&self) -> Result<Vec<Problem>, RepoError> {
-        let mut problems = Vec::new();
-        for file in [CONFIG_FILE, TRUST_FILE] {
-            let path = self.root().join(file);
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
-            let sig_paths = admin_signature_files(&path)?;
-            let mut armored = Vec::new();
-            for sig in &sig_paths {
-                armored.push(std::fs::read(sig).map_err(io(sig))?);
-            }
-            let judgement = judge_signatures(&bytes, &armored, &self.trust, &Role::Admin);
-            for (i, message) in judgement.problems {
-                problems.push(Problem::error(relative(self.root(), &sig_paths[i]), RuleId::Signature, message));
-            }
-            let threshold = self.trust.admin_threshold as usize;
-            if judgement.valid.len() < threshold {
-                problems.push(
-                    Problem::error(
-                        file,
-                        RuleId::Signature,
-                        format!("signed by {} of the {threshold} admin keys required", judgement.valid.len()),
-                    )
-                    .with_hint("trust and configuration change only through modelreg commands run by admins; restore it from git"),
-                );
-            }
-        }
-        Ok(problems)
-    }
-
-    /// Valid model directories under `models/`, sorted, and findings about anything else there.
-    pub fn scan_models_dir(&self) -> Result<(Vec<ModelName>, Vec<Problem>), RepoError> {
-        let dir = self.root().join(MODELS_DIR);
-        let mut names = Vec::new();
-        let mut problems = Vec::new();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((names, problems)),
-            Err(e) => {
-                return Err(RepoError::Io { path: dir, source: e });
-            }
-        };
-        for entry in entries {
-            let entry = entry.map_err(io(&dir))?;
-            let file_name = entry.file_name();
-            let rel = format!("{MODELS_DIR}/{}", file_name.to_string_lossy());
-            let is_dir = entry.file_type().map_err(io(&dir))?.is_dir();
-            match file_name.to_str().map(str::parse::<ModelName>) {
-                Some(Ok(name)) if is_dir => names.push(name),
-                Some(Err(e)) if is_dir => problems.push(Problem::error(rel, RuleId::Layout, e.to_string())),
-                _ => problems.push(
-                    Problem::error(rel, RuleId::Layout, "only model directories belong in models/")
-                        .with_hint("move it out of models/"),
-                ),
-            }
-        }
-        names.sort();
-        Ok((names, problems))
+    /// The working tree, as the rule engine reads it.
+    pub fn worktree(&self) -> WorkTree {
+        WorkTree::new(self.root())
     }
 
     /// Takes the per-clone write lock (released when the guard drops, or the process dies).

@@ -1,21 +1,20 @@
 //! Current state, derived by replaying a model's records in order.
 //!
-//! [`scan_model`] reads one model's records directory, applying the chain, version and signature rules
-//! from `policy::rules` to every record and reporting each finding; it keeps going so `check` can list
-//! them all. [`load_model`] is the same scan for commands that act on a model: the first finding is an
-//! error. Nothing here writes.
+//! [`scan_model`] reads one model's records directory from a [`Snapshot`] (working tree, commit or
+//! index), applying the chain, version and signature rules from `policy::rules` to every record and
+//! reporting each finding; it keeps going so `check` can list them all. [`load_model`] is the same scan
+//! for commands that act on a model: the first finding is an error. Nothing here writes.
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use crate::policy::rules::{self, chain_link, judge_signatures, required_role};
 use crate::policy::{Problem, RuleId};
 use crate::record::{Digest, MAX_RECORD_BYTES, ModelName, Record, RegisterRecord, Timestamp, Version};
 use crate::repo::layout::{self, RecordFileName, RecordsDir};
+use crate::repo::snapshot::Snapshot;
 use crate::sign::{PublicKey, Trust};
 
-/// One record as read from disk.
+/// One record as read from a snapshot.
 #[derive(Debug, Clone)]
 pub struct LoadedRecord {
     pub file: RecordFileName,
@@ -23,7 +22,7 @@ pub struct LoadedRecord {
     pub relative_path: String,
     pub digest: Digest,
     pub record: Record,
-    /// Trusted keys whose signatures verified (empty when signatures were not checked).
+    /// Trusted keys whose signatures verified (empty when signatures were not judged).
     pub signers: Vec<PublicKey>,
 }
 
@@ -43,14 +42,35 @@ pub enum LoadError {
     Invalid(Box<Problem>),
 }
 
-/// Reads a model and fails on the first finding (see the module docs). Pass `trust` to verify
-/// signatures; `None` skips them (listing many models).
-pub fn load_model(root: &Path, name: &ModelName, trust: Option<&Trust>) -> Result<ModelHistory, LoadError> {
-    if !layout::records_dir(root, name).is_dir() {
+/// How [`scan_model`] judges what it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Judge<'a> {
+    /// Verify signatures against these keys and roles; `None` reads without judging signatures.
+    pub trust: Option<&'a Trust>,
+    /// Judge signatures only of records from this seq on: a change is judged by what it adds, by the
+    /// trust in force before it; earlier records were judged when they were added.
+    pub from_seq: u64,
+    /// Refuse signatures by keys expired at this instant (the time a change is received).
+    pub now: Option<Timestamp>,
+}
+
+impl<'a> Judge<'a> {
+    /// Read without verifying signatures (listing many models).
+    pub const READ_ONLY: Judge<'static> = Judge { trust: None, from_seq: 1, now: None };
+
+    /// Verify every record's signatures against `trust`.
+    pub fn all(trust: &'a Trust) -> Judge<'a> {
+        Judge { trust: Some(trust), from_seq: 1, now: None }
+    }
+}
+
+/// Reads a model and fails on the first finding (see the module docs).
+pub fn load_model(snapshot: &dyn Snapshot, name: &ModelName, judge: Judge<'_>) -> Result<ModelHistory, LoadError> {
+    if !matches!(snapshot.list(&layout::records_rel(name)), Ok(Some(_))) {
         return Err(LoadError::UnknownModel(name.clone()));
     }
     let mut problems = Vec::new();
-    let history = scan_model(root, name, trust, &mut problems);
+    let history = scan_model(snapshot, name, judge, &mut problems);
     match problems.into_iter().find(|p| p.severity == crate::policy::Severity::Error) {
         Some(problem) => Err(LoadError::Invalid(Box::new(problem))),
         None => Ok(history),
@@ -58,33 +78,37 @@ pub fn load_model(root: &Path, name: &ModelName, trust: Option<&Trust>) -> Resul
 }
 
 /// Reads and judges every record of one model, pushing findings into `problems`.
-pub fn scan_model(root: &Path, name: &ModelName, trust: Option<&Trust>, problems: &mut Vec<Problem>) -> ModelHistory {
-    let dir = layout::records_dir(root, name);
-    let rel = |path: &Path| relative(root, path);
+pub fn scan_model(
+    snapshot: &dyn Snapshot,
+    name: &ModelName,
+    judge: Judge<'_>,
+    problems: &mut Vec<Problem>,
+) -> ModelHistory {
+    let dir = layout::records_rel(name);
     let mut history = ModelHistory { name: name.clone(), records: Vec::new() };
-    let listing = match RecordsDir::read(&dir) {
-        Ok(listing) => listing,
+    let listing = match snapshot.list(&dir) {
+        Ok(Some(entries)) => RecordsDir::classify(&dir, entries),
+        Ok(None) => return history,
         Err(e) => {
-            problems.push(Problem::error(rel(&dir), RuleId::Layout, format!("cannot read: {e}")));
+            problems.push(Problem::error(&dir, RuleId::Layout, e.to_string()));
             return history;
         }
     };
     for stray in &listing.stray {
-        problems.push(
-            Problem::error(rel(stray), RuleId::Layout, "not a record or signature file")
-                .with_hint("records are NNNNNN-<kind>.toml, signatures <record>.<keyid>.sig"),
-        );
+        problems.push(Problem::error(stray, RuleId::Layout, "not a record or signature file").with_hint(
+            "records are NNNNNN-<kind>.toml, signatures <record>.<keyid>.sig; move anything else out of models/",
+        ));
     }
     for leftover in &listing.interrupted {
         problems.push(
-            Problem::warning(rel(leftover), RuleId::Layout, "temp file of an interrupted write").with_hint("delete it"),
+            Problem::warning(leftover, RuleId::Layout, "temp file of an interrupted write").with_hint("delete it"),
         );
     }
-    for signed in listing.signatures.keys() {
+    for (signed, sigs) in &listing.signatures {
         if !listing.records.iter().any(|(file, _)| file.to_string() == *signed) {
-            for (_, path) in listing.signatures_of(signed) {
+            for (_, path) in sigs {
                 problems.push(
-                    Problem::warning(rel(path), RuleId::Layout, "signature for a record that does not exist")
+                    Problem::warning(path, RuleId::Layout, "signature for a record that does not exist")
                         .with_hint("left by an interrupted write; delete it"),
                 );
             }
@@ -94,11 +118,11 @@ pub fn scan_model(root: &Path, name: &ModelName, trust: Option<&Trust>, problems
     let mut before: Option<(u64, Digest)> = None;
     let mut latest_version: Option<Version> = None;
     for (file, path) in &listing.records {
-        let relative_path = rel(path);
-        let bytes = match read_capped(path) {
-            Ok(bytes) => bytes,
-            Err(message) => {
-                problems.push(Problem::error(&relative_path, RuleId::Schema, message));
+        let bytes = match snapshot.read(path, MAX_RECORD_BYTES) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(Problem::error(path, RuleId::Schema, e.to_string()));
                 continue;
             }
         };
@@ -107,7 +131,7 @@ pub fn scan_model(root: &Path, name: &ModelName, trust: Option<&Trust>, problems
             Ok(record) => record,
             Err(e) => {
                 problems.push(
-                    Problem::error(&relative_path, RuleId::Schema, e.to_string())
+                    Problem::error(path, RuleId::Schema, e.to_string())
                         .with_hint("records are never edited by hand; restore it with `git checkout -- <path>`"),
                 );
                 before = Some((file.seq, digest));
@@ -116,7 +140,7 @@ pub fn scan_model(root: &Path, name: &ModelName, trust: Option<&Trust>, problems
         };
         if let Err(violation) = chain_link(name, before, *file, &record) {
             problems.push(
-                Problem::error(&relative_path, RuleId::Chain, violation.to_string())
+                Problem::error(path, RuleId::Chain, violation.to_string())
                     .with_hint("records are append-only: restore the original files from git history"),
             );
         }
@@ -124,55 +148,73 @@ pub fn scan_model(root: &Path, name: &ModelName, trust: Option<&Trust>, problems
 
         let Record::Register(register) = &record;
         if let Err(e) = rules::next_version(latest_version, Some(register.version)) {
-            problems.push(Problem::error(&relative_path, RuleId::Version, e.to_string()));
+            problems.push(Problem::error(path, RuleId::Version, e.to_string()));
         }
         latest_version = latest_version.max(Some(register.version));
 
         let mut signers = Vec::new();
-        if let Some(trust) = trust {
-            let sig_paths = listing.signatures_of(&file.to_string());
-            let mut armored = Vec::with_capacity(sig_paths.len());
-            let mut read_paths = Vec::with_capacity(sig_paths.len());
-            for (_, sig_path) in sig_paths {
-                match read_capped(sig_path) {
-                    Ok(bytes) => {
-                        armored.push(bytes);
-                        read_paths.push(sig_path);
-                    }
-                    Err(message) => problems.push(Problem::error(rel(sig_path), RuleId::Signature, message)),
-                }
-            }
-            let role = required_role(record.kind());
-            let judgement = judge_signatures(&bytes, &armored, trust, &role);
-            for (i, message) in judgement.problems {
-                problems.push(Problem::error(rel(read_paths[i]), RuleId::Signature, message));
-            }
-            if judgement.valid.is_empty() {
-                problems.push(
-                    Problem::error(&relative_path, RuleId::Signature, format!("no valid signature by a `{role}` key"))
-                        .with_hint("records are signed when written; a record without one was not made by modelreg"),
-                );
-            }
-            signers = judgement.valid;
+        if let Some(trust) = judge.trust.filter(|_| file.seq >= judge.from_seq) {
+            signers =
+                judge_record_signatures(snapshot, &listing, *file, path, &bytes, &record, trust, judge.now, problems);
         }
-        history.records.push(LoadedRecord { file: *file, relative_path, digest, record, signers });
+        history.records.push(LoadedRecord { file: *file, relative_path: path.clone(), digest, record, signers });
     }
     history
 }
 
-fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_RECORD_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() > MAX_RECORD_BYTES {
-        return Err(format!("file is over the {MAX_RECORD_BYTES}-byte limit"));
+/// The signature rule for one record: every signature file verifies, and at least one is by a trusted,
+/// unexpired key holding the role the record's kind needs.
+#[allow(clippy::too_many_arguments)]
+fn judge_record_signatures(
+    snapshot: &dyn Snapshot,
+    listing: &RecordsDir,
+    file: RecordFileName,
+    path: &str,
+    bytes: &[u8],
+    record: &Record,
+    trust: &Trust,
+    now: Option<Timestamp>,
+    problems: &mut Vec<Problem>,
+) -> Vec<PublicKey> {
+    let sig_paths = listing.signatures_of(&file.to_string());
+    let mut armored = Vec::with_capacity(sig_paths.len());
+    let mut read_paths = Vec::with_capacity(sig_paths.len());
+    for (_, sig_path) in sig_paths {
+        match snapshot.read(sig_path, MAX_RECORD_BYTES) {
+            Ok(Some(sig)) => {
+                armored.push(sig);
+                read_paths.push(sig_path);
+            }
+            Ok(None) => {}
+            Err(e) => problems.push(Problem::error(sig_path, RuleId::Signature, e.to_string())),
+        }
     }
-    Ok(bytes)
-}
-
-pub(crate) fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    let role = required_role(record.kind());
+    let judgement = judge_signatures(bytes, &armored, trust, &role);
+    for (i, message) in judgement.problems {
+        problems.push(Problem::error(read_paths[i], RuleId::Signature, message));
+    }
+    let mut valid = judgement.valid;
+    if let Some(now) = now {
+        valid.retain(|key| match trust.key(key.raw()).and_then(|k| k.expires.filter(|_| k.expired_at(now))) {
+            Some(expired) => {
+                problems.push(Problem::error(
+                    path,
+                    RuleId::Signature,
+                    format!("signed by {} which expired at {expired}", key.id()),
+                ));
+                false
+            }
+            None => true,
+        });
+    }
+    if valid.is_empty() {
+        problems.push(
+            Problem::error(path, RuleId::Signature, format!("no valid signature by a `{role}` key"))
+                .with_hint("records are signed when written; a record without one was not made by modelreg"),
+        );
+    }
+    valid
 }
 
 /// One registered version, as the records say it is now.
@@ -238,9 +280,4 @@ impl ModelHistory {
     pub fn tip(&self) -> Option<(u64, Digest)> {
         self.records.last().map(|r| (r.file.seq, r.digest))
     }
-}
-
-/// The root-relative paths of records, for messages.
-pub fn record_path(root: &Path, name: &ModelName, file: RecordFileName) -> PathBuf {
-    layout::records_dir(root, name).join(file.to_string())
 }

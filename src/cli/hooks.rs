@@ -1,0 +1,92 @@
+//! `modelreg hooks install` and the `modelreg hook <name>` entry points the installed scripts call.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use modelreg::ops::check::{self, HookSet, PushReport};
+
+use super::Context;
+use super::check::render_problems;
+use super::error::{CliError, EXIT_FINDINGS};
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Write the git hooks: pre-commit and pre-push in a clone, or pre-receive with --server
+    Install(InstallArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// Install the server-side pre-receive hook (run inside the bare repository, or use --git-dir)
+    #[arg(long)]
+    server: bool,
+    /// The repository to install into [default: the one containing the current directory]
+    #[arg(long, value_name = "DIR")]
+    git_dir: Option<PathBuf>,
+    /// Replace hooks that modelreg did not write
+    #[arg(long)]
+    force: bool,
+}
+
+/// The hooks git runs; each reads what git gives it and runs the rule engine.
+#[allow(clippy::enum_variant_names)] // named after the git hooks
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum HookName {
+    PreCommit,
+    PrePush,
+    PreReceive,
+}
+
+pub fn install(ctx: &Context, command: HooksCommand) -> Result<u8, CliError> {
+    let HooksCommand::Install(args) = command;
+    let start = match args.git_dir {
+        Some(dir) => dir,
+        None => ctx.start_dir()?,
+    };
+    let binary = std::env::current_exe().map_err(|e| CliError::new(format!("cannot locate modelreg: {e}"), None))?;
+    let set = if args.server { HookSet::Server } else { HookSet::Client };
+    let installed = check::install_hooks(&start, set, &binary, args.force)?;
+    for hook in &installed.hooks {
+        ctx.ui.status(format!("installed {}/{hook}", installed.dir));
+    }
+    ctx.ui.status(format!("hooks run {} (set MODELREG_BIN to use another binary)", installed.binary));
+    Ok(0)
+}
+
+pub fn run(ctx: &Context, hook: HookName) -> Result<u8, CliError> {
+    let start = ctx.start_dir()?;
+    let report = match hook {
+        HookName::PreCommit => {
+            let report = check::staged(&start)?;
+            eprint!("{}", render_problems(&report));
+            if report.errors() > 0 {
+                eprintln!("modelreg: commit refused ({})", super::check::summary(&report));
+                return Ok(EXIT_FINDINGS);
+            }
+            return Ok(0);
+        }
+        HookName::PrePush => check::pre_push(&start, &check::parse_push_lines(&stdin()?))?,
+        HookName::PreReceive => check::receive(&start, &check::parse_receive_lines(&stdin()?))?,
+    };
+    Ok(print_push(&report))
+}
+
+fn stdin() -> Result<String, CliError> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| CliError::new(format!("reading stdin: {e}"), None))?;
+    Ok(input)
+}
+
+/// Hook output goes to stderr: git relays it to the pusher (`remote: …`).
+fn print_push(push: &PushReport) -> u8 {
+    for r in &push.refs {
+        eprint!("{}", render_problems(&r.report));
+    }
+    if push.errors() > 0 {
+        eprintln!("modelreg: push refused: {} problem(s); the remote is unchanged", push.errors());
+        EXIT_FINDINGS
+    } else {
+        0
+    }
+}

@@ -1,0 +1,209 @@
+//! `modelreg check` in its three forms, and the git hooks built on it.
+//!
+//! Every form ends in the same rule engine (`policy`): the working tree is checked whole; a commit
+//! range, a push and the staging area are checked as changes, judged by the trust of their base.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Error;
+use crate::policy::{CheckOptions, CheckReport, Problem, RuleId, check_change, check_registry};
+use crate::progress::Progress;
+use crate::record::Timestamp;
+use crate::repo::{GitRepo, Registry};
+
+/// A commit id of all zeros: git's "no commit" (a created or deleted ref).
+pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
+
+pub fn is_zero(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b == b'0')
+}
+
+/// Checks the working tree as it stands.
+pub fn worktree(start: &Path, options: CheckOptions, progress: &dyn Progress) -> Result<CheckReport, Error> {
+    let registry = Registry::open_unverified(start)?;
+    Ok(check_registry(&registry, options, progress))
+}
+
+/// Checks the change from `old` to `new` (revisions; `old` may be empty or all zeros for "nothing").
+pub fn range(start: &Path, old: &str, new: &str) -> Result<CheckReport, Error> {
+    let git = GitRepo::discover_any(start)?;
+    let new = git.resolve_commit(new)?;
+    let old = if old.is_empty() || is_zero(old) { None } else { Some(git.resolve_commit(old)?) };
+    commits(&git, old.as_deref(), &new)
+}
+
+fn commits(git: &GitRepo, old: Option<&str>, new: &str) -> Result<CheckReport, Error> {
+    let changes = git.diff_commits(old, new)?;
+    let new_snapshot = git.tree_snapshot(new)?;
+    let old_snapshot = old.map(|o| git.tree_snapshot(o)).transpose()?;
+    Ok(check_change(old_snapshot.as_ref().map(|s| s as _), &new_snapshot, &changes, Timestamp::now()))
+}
+
+/// Checks what is staged against HEAD (the `pre-commit` hook).
+pub fn staged(start: &Path) -> Result<CheckReport, Error> {
+    let git = GitRepo::discover(start)?;
+    let changes = git.diff_staged()?;
+    let index = git.index_snapshot()?;
+    let head = git.head()?.map(|h| git.tree_snapshot(&h)).transpose()?;
+    Ok(check_change(head.as_ref().map(|s| s as _), &index, &changes, Timestamp::now()))
+}
+
+/// One ref update, as `pre-receive` and `pre-push` hooks read them on stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefUpdate {
+    pub refname: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct PushReport {
+    pub refs: Vec<RefReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefReport {
+    pub refname: String,
+    pub report: CheckReport,
+}
+
+impl PushReport {
+    pub fn errors(&self) -> usize {
+        self.refs.iter().map(|r| r.report.errors()).sum()
+    }
+}
+
+/// Parses `<old> <new> <ref>` lines (`pre-receive`).
+pub fn parse_receive_lines(input: &str) -> Vec<RefUpdate> {
+    input
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            let (old, new, refname) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(RefUpdate { refname: refname.into(), old: old.into(), new: new.into() })
+        })
+        .collect()
+}
+
+/// Parses `<local ref> <local id> <remote ref> <remote id>` lines (`pre-push`).
+pub fn parse_push_lines(input: &str) -> Vec<RefUpdate> {
+    input
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            let (_local_ref, new, remote_ref, old) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            Some(RefUpdate { refname: remote_ref.into(), old: old.into(), new: new.into() })
+        })
+        .collect()
+}
+
+/// The server side: judges every branch update of a push. The registry branch (the repository's
+/// default branch) may not be deleted or rewritten; every branch's new commits must keep the rules.
+pub fn receive(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error> {
+    let git = GitRepo::discover_any(start)?;
+    let protected = git.head_ref_name();
+    let mut push = PushReport::default();
+    for update in updates.iter().filter(|u| u.refname.starts_with("refs/heads/")) {
+        let is_protected = protected.as_deref() == Some(update.refname.as_str());
+        let mut report = CheckReport::default();
+        if is_zero(&update.new) {
+            if is_protected {
+                report.problems.push(
+                    Problem::error(&update.refname, RuleId::AppendOnly, "the registry branch cannot be deleted")
+                        .with_hint("nothing registered is deleted: use `modelreg archive`"),
+                );
+            }
+        } else {
+            let old = (!is_zero(&update.old)).then_some(update.old.as_str());
+            if let Some(old) = old.filter(|_| is_protected)
+                && !git.is_ancestor(old, &update.new)?
+            {
+                report.problems.push(
+                    Problem::error(
+                        &update.refname,
+                        RuleId::AppendOnly,
+                        "force-push would rewrite the registry's history",
+                    )
+                    .with_hint("fetch, rebase your records onto the remote (`modelreg sync`), and push again"),
+                );
+            }
+            let change = commits(&git, old, &update.new)?;
+            report.problems.extend(change.problems);
+            report.records = change.records;
+            report.signatures = change.signatures;
+            report.models = change.models;
+        }
+        push.refs.push(RefReport { refname: update.refname.clone(), report });
+    }
+    Ok(push)
+}
+
+/// The client side (`pre-push`): the same rules, on what is about to be pushed. The remote's old tip may
+/// be unknown locally (someone pushed meanwhile); then the whole new tree is checked.
+pub fn pre_push(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error> {
+    let git = GitRepo::discover_any(start)?;
+    let mut push = PushReport::default();
+    for update in updates.iter().filter(|u| !is_zero(&u.new)) {
+        let old = (!is_zero(&update.old) && git.resolve_commit(&update.old).is_ok()).then_some(update.old.as_str());
+        let report = commits(&git, old, &update.new)?;
+        push.refs.push(RefReport { refname: update.refname.clone(), report });
+    }
+    Ok(push)
+}
+
+/// Which hooks `hooks install` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookSet {
+    /// `pre-commit` and `pre-push` in a clone.
+    Client,
+    /// `pre-receive` in a (usually bare) server repository.
+    Server,
+}
+
+const PRE_COMMIT: &str = include_str!("../../hooks/pre-commit");
+const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
+const PRE_RECEIVE: &str = include_str!("../../hooks/pre-receive");
+const MARKER: &str = "Written by `modelreg hooks install`";
+
+#[derive(Debug, Serialize)]
+pub struct InstalledHooks {
+    pub dir: String,
+    pub hooks: Vec<String>,
+    pub binary: String,
+}
+
+/// Writes the hook scripts, with `binary` (an absolute path) as the default binary. An existing hook
+/// that modelreg did not write is left alone unless `force`.
+pub fn install_hooks(start: &Path, set: HookSet, binary: &Path, force: bool) -> Result<InstalledHooks, Error> {
+    let git = GitRepo::discover_any(start)?;
+    let dir = git.hooks_dir();
+    std::fs::create_dir_all(&dir).map_err(super::io(&dir))?;
+    let hooks: &[(&str, &str)] = match set {
+        HookSet::Client => &[("pre-commit", PRE_COMMIT), ("pre-push", PRE_PUSH)],
+        HookSet::Server => &[("pre-receive", PRE_RECEIVE)],
+    };
+    for (name, _) in hooks {
+        let path = dir.join(name);
+        if !force && path.exists() && !std::fs::read_to_string(&path).is_ok_and(|t| t.contains(MARKER)) {
+            return Err(Error::DestinationExists(path));
+        }
+    }
+    let binary_text = binary.to_string_lossy();
+    for (name, script) in hooks {
+        let path = dir.join(name);
+        let text = script.replace("@MODELREG@", &binary_text);
+        crate::repo::write_atomic(&path, text.as_bytes(), true)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(super::io(&path))?;
+        }
+    }
+    Ok(InstalledHooks {
+        dir: dir.display().to_string(),
+        hooks: hooks.iter().map(|(n, _)| n.to_string()).collect(),
+        binary: binary_text.into_owned(),
+    })
+}

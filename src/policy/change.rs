@@ -1,0 +1,173 @@
+//! Judging a change: what a commit range, a push or the staging area adds, modifies or deletes, by the
+//! rules and the trust in force *before* it (a new state is judged by the old root, as in TUF).
+//!
+//! Only what changed is read: the diff names the paths, and each touched model's records are read from
+//! the new snapshot (records before the change are byte-identical there, or the diff says otherwise).
+//! So a push that adds one record costs a few file reads, whatever the registry's size.
+
+use std::collections::BTreeSet;
+
+use super::{CheckReport, Problem, RuleId, admin_file_problems, check_snapshot, load_trust};
+use crate::progress::NoProgress;
+use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp};
+use crate::repo::layout::{
+    self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RECORDS_DIR, RecordFileName, TRUST_FILE,
+};
+use crate::repo::snapshot::{EntryKind, Snapshot, split};
+use crate::repo::{Change, ChangeKind};
+use crate::sign::Trust;
+use crate::state::{self, Judge};
+
+/// Judges `changes` (from `old` to `new`). With no `old` (a new branch, a first push), the whole of
+/// `new` is checked against its own trust file.
+pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[Change], now: Timestamp) -> CheckReport {
+    let Some(old) = old else {
+        return match load_trust(new) {
+            Ok(trust) => check_snapshot(new, &trust, None, &NoProgress),
+            Err(problem) => CheckReport { problems: vec![problem], ..CheckReport::default() },
+        };
+    };
+    let mut report = CheckReport::default();
+    let base_trust = match load_trust(old) {
+        Ok(trust) => trust,
+        // The base is not a registry yet (modelreg init is part of this change): judge `new` whole.
+        Err(_) => return check_change(None, new, changes, now),
+    };
+
+    let mut touched_models: BTreeSet<String> = BTreeSet::new();
+    let mut admin_files_changed = false;
+    for change in changes {
+        let path = change.path.as_str();
+        if is_admin_file(path) {
+            admin_files_changed = true;
+            if change.kind == ChangeKind::Deleted && (path == CONFIG_FILE || path == TRUST_FILE) {
+                report
+                    .problems
+                    .push(Problem::error(path, RuleId::Trust, "deleted").with_hint("restore it from git history"));
+            }
+            continue;
+        }
+        let Some(rest) = path.strip_prefix(MODELS_DIR).and_then(|r| r.strip_prefix('/')) else { continue };
+        let (model_dir, inner) = rest.split_once('/').unwrap_or((rest, ""));
+        if is_card_file(inner) {
+            continue;
+        }
+        match change.kind {
+            ChangeKind::Added => {
+                touched_models.insert(model_dir.to_owned());
+            }
+            ChangeKind::Modified => report.problems.push(
+                Problem::error(path, RuleId::AppendOnly, "a committed record or signature was modified")
+                    .with_hint("records are never edited: add a new record instead (e.g. a new version)"),
+            ),
+            ChangeKind::Deleted => report.problems.push(
+                Problem::error(path, RuleId::AppendOnly, "a committed record or signature was deleted")
+                    .with_hint("nothing registered is deleted: use `modelreg archive` to retire a model or version"),
+            ),
+        }
+    }
+
+    if admin_files_changed {
+        // The new trust and configuration must carry enough signatures from the admins of the base.
+        report.problems.extend(admin_file_problems(new, &base_trust));
+        if let Err(problem) = load_trust(new) {
+            report.problems.push(problem);
+        }
+    }
+
+    for model_dir in touched_models {
+        judge_model_change(old, new, &model_dir, changes, &base_trust, now, &mut report);
+    }
+    report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
+    report.problems.dedup();
+    report
+}
+
+fn is_admin_file(path: &str) -> bool {
+    let (dir, name) = split(path);
+    [CONFIG_FILE, TRUST_FILE].iter().any(|file| {
+        let (file_dir, file_name) = split(file);
+        dir == file_dir
+            && (name == file_name || layout::parse_signature_file_name(name).is_some_and(|(s, _)| s == file_name))
+    })
+}
+
+fn is_card_file(inner: &str) -> bool {
+    inner == CARD_FILE || inner == CARD_FIELDS_FILE
+}
+
+/// Judges what a change adds to one model directory.
+fn judge_model_change(
+    old: &dyn Snapshot,
+    new: &dyn Snapshot,
+    model_dir: &str,
+    changes: &[Change],
+    base_trust: &Trust,
+    now: Timestamp,
+    report: &mut CheckReport,
+) {
+    let dir_path = format!("{MODELS_DIR}/{model_dir}");
+    let name: ModelName = match model_dir.parse() {
+        Ok(name) => name,
+        Err(e) => {
+            report.problems.push(Problem::error(dir_path, RuleId::Layout, e.to_string()));
+            return;
+        }
+    };
+    // Every added path must fit the layout: records/<file> as a regular file, or the card.
+    for change in changes.iter().filter(|c| c.kind == ChangeKind::Added) {
+        let Some(inner) = change.path.strip_prefix(&dir_path).and_then(|r| r.strip_prefix('/')) else { continue };
+        let in_records =
+            inner.strip_prefix(RECORDS_DIR).and_then(|r| r.strip_prefix('/')).is_some_and(|f| !f.contains('/'));
+        if !in_records && !is_card_file(inner) {
+            report.problems.push(
+                Problem::error(&change.path, RuleId::Layout, "not part of the registry layout")
+                    .with_hint("a model directory holds records/, README.md and card.toml"),
+            );
+        }
+    }
+    let records_dir = layout::records_rel(&name);
+    if let Ok(Some(entries)) = new.list(&records_dir) {
+        for entry in entries.iter().filter(|e| e.kind != EntryKind::File) {
+            report.problems.push(
+                Problem::error(format!("{records_dir}/{}", entry.name), RuleId::Layout, "not a regular file")
+                    .with_hint("symbolic links, directories and submodules are not allowed in records/"),
+            );
+        }
+    }
+
+    // Where the model stood before the change: its chain tip.
+    let before = state::scan_model(old, &name, Judge::READ_ONLY, &mut Vec::new());
+    let old_tip = before.records.last().map_or(0, |r| r.file.seq);
+
+    // New records: the same scan as a full check, judging signatures only from the first new seq on,
+    // with the base commit's trust and the time the change is judged.
+    let judge = Judge { trust: Some(base_trust), from_seq: old_tip + 1, now: Some(now) };
+    let mut problems = Vec::new();
+    let after = state::scan_model(new, &name, judge, &mut problems);
+    report.records += after.records.iter().filter(|r| r.file.seq > old_tip).count();
+    report.signatures += after.records.iter().map(|r| r.signers.len()).sum::<usize>();
+    report.problems.extend(problems.into_iter().filter(|p| p.severity == super::Severity::Error));
+
+    // Signatures added to records that existed before (co-signers): each must verify.
+    for change in changes.iter().filter(|c| c.kind == ChangeKind::Added && c.path.starts_with(&records_dir)) {
+        let (_, file_name) = split(&change.path);
+        let Some((signed, _)) = layout::parse_signature_file_name(file_name) else { continue };
+        let Some(record_file) = RecordFileName::parse(signed) else { continue };
+        if record_file.seq > old_tip {
+            continue;
+        }
+        let record_path = format!("{records_dir}/{signed}");
+        let (Ok(Some(bytes)), Ok(Some(sig))) =
+            (new.read(&record_path, MAX_RECORD_BYTES), new.read(&change.path, MAX_RECORD_BYTES))
+        else {
+            continue;
+        };
+        let Ok(record) = Record::parse(&bytes) else { continue };
+        let role = super::rules::required_role(record.kind());
+        for (_, message) in super::rules::judge_signatures(&bytes, &[sig], base_trust, &role).problems {
+            report.problems.push(Problem::error(&change.path, RuleId::Signature, message));
+        }
+    }
+    report.models += 1;
+}
