@@ -11,6 +11,7 @@ mod list;
 pub mod output;
 mod register;
 mod show;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,8 @@ pub enum Command {
     Get(get::GetArgs),
     /// Verify the registry, or a change to it: schemas, hash chains, signatures, roles, stored artifacts
     Check(check::CheckArgs),
+    /// Publish local registrations: fetch, replay them on the remote's records (renumbered, re-signed), push
+    Sync(sync::SyncArgs),
     /// Install the git hooks that run `check` on commit, push and receive
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::List(args) => list::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Sync(args) => sync::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
         Command::Hook { name } => hooks::run(&ctx, name),
     }

@@ -7,6 +7,7 @@ pub mod init;
 pub mod key;
 pub mod register;
 pub mod show;
+pub mod sync;
 
 use std::fmt;
 use std::path::PathBuf;

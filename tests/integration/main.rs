@@ -4,3 +4,4 @@
 mod common;
 
 mod test_core;
+mod test_sync;

@@ -1,0 +1,205 @@
+//! `modelreg sync`: publish local registrations when others pushed first.
+//!
+//! Two people registering versions of one model at once both write `seq` N and version V; the second
+//! push is refused as non-fast-forward. Sync fetches, replays each local unpushed record on top of the
+//! remote's chain (next seq, `previous` = the remote tip, version bumped past the remote's latest when
+//! it collides), re-signs it with the caller's key, commits, and pushes, retrying if it lost the race
+//! again. Only commits that add records (and their signatures) are replayed; anything else is left to
+//! `git rebase`, so sync never silently drops work.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::Serialize;
+
+use super::Error;
+use crate::policy::rules::{may_sign, next_version, required_role};
+use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
+use crate::repo::layout::{self, MODELS_DIR, RecordFileName};
+use crate::repo::snapshot::Snapshot;
+use crate::repo::{ChangeKind, GitError, Registry};
+use crate::sign::SigningKey;
+use crate::state::{Judge, LoadError, ModelState, load_model};
+
+/// How many fetch-replay-push rounds before giving up (each lost round means someone else landed).
+const MAX_ROUNDS: usize = 20;
+
+#[derive(Debug, Serialize)]
+pub struct Replayed {
+    pub model: ModelName,
+    pub local_version: Version,
+    pub version: Version,
+    pub seq: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SyncReport {
+    pub remote: String,
+    pub branch: String,
+    pub replayed: Vec<Replayed>,
+    pub rounds: usize,
+    pub pushed: Option<String>,
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
+    Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .output()
+        .map_err(|e| Error::from(GitError::Other(format!("cannot run git: {e}"))))
+}
+
+fn git_ok(root: &Path, args: &[&str]) -> Result<String, Error> {
+    let out = git(root, args)?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(GitError::Other(format!("git {}: {}", args.join(" "), stderr.trim())).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// One local record to replay: its model, original bytes and parsed form.
+struct Pending {
+    record: Record,
+}
+
+pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Result<SyncReport, Error> {
+    let registry = Registry::open(start)?;
+    let root = registry.root().to_owned();
+    may_sign(registry.trust(), key.public(), &required_role(crate::record::RecordKind::Register), Timestamp::now())?;
+    let branch = git_ok(&root, &["symbolic-ref", "--short", "HEAD"])?;
+    if !git_ok(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
+        return Err(
+            GitError::Other("the working tree has uncommitted changes; commit or stash them first".into()).into()
+        );
+    }
+    let upstream = format!("refs/remotes/{remote}/{branch}");
+    let mut report =
+        SyncReport { remote: remote.into(), branch: branch.clone(), replayed: Vec::new(), rounds: 0, pushed: None };
+
+    for round in 1..=MAX_ROUNDS {
+        report.rounds = round;
+        git_ok(&root, &["fetch", "--quiet", remote, &format!("+refs/heads/{branch}:{upstream}")])?;
+        let head = registry.git().head()?.ok_or_else(|| GitError::Other("nothing committed yet".into()))?;
+        let base = registry.git().resolve_commit(&upstream)?;
+        if registry.git().is_ancestor(&head, &base)? {
+            // Nothing local to publish: fast-forward to the remote.
+            git_ok(&root, &["merge", "--ff-only", "--quiet", &upstream])?;
+            return Ok(report);
+        }
+        let pending = local_records(&registry, &base, &head)?;
+        if dry_run {
+            report.replayed = plan(&registry, &base, &pending)?;
+            return Ok(report);
+        }
+        if !registry.git().is_ancestor(&base, &head)? {
+            // Diverged: put the local records on top of the remote.
+            git_ok(&root, &["reset", "--quiet", "--hard", &base])?;
+            let reopened = Registry::open(&root)?;
+            report.replayed = replay(&reopened, key, &pending)?;
+        }
+        let out = git(&root, &["push", "--quiet", remote, &format!("HEAD:refs/heads/{branch}")])?;
+        if out.status.success() {
+            report.pushed = Some(git_ok(&root, &["rev-parse", "HEAD"])?);
+            return Ok(report);
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // Lost the race again (or the remote moved): go round. Anything else is a real refusal.
+        if !(stderr.contains("fetch first")
+            || stderr.contains("non-fast-forward")
+            || stderr.contains("failed to lock")
+            || stderr.contains("cannot lock ref")
+            || stderr.contains("rejected"))
+        {
+            return Err(GitError::Other(format!("push refused: {}", stderr.trim())).into());
+        }
+    }
+    Err(GitError::Other(format!("gave up after {MAX_ROUNDS} rounds: the remote keeps moving")).into())
+}
+
+/// The records that `head` adds over `base`, in commit order per model; refuses any other change.
+fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Vec<Pending>, Error> {
+    let git = registry.git();
+    let merge_base = git_ok(registry.root(), &["merge-base", base, head])?;
+    let changes = git.diff_commits(Some(&merge_base), head)?;
+    let tree = git.tree_snapshot(head)?;
+    let mut records: Vec<(ModelName, RecordFileName, Record)> = Vec::new();
+    for change in &changes {
+        let (dir, file_name) = crate::repo::snapshot::split(&change.path);
+        let in_records = change.kind == ChangeKind::Added
+            && dir.starts_with(&format!("{MODELS_DIR}/"))
+            && dir.ends_with(&format!("/{}", layout::RECORDS_DIR));
+        let Some(file) = in_records.then(|| RecordFileName::parse(file_name)).flatten() else {
+            if in_records && layout::parse_signature_file_name(file_name).is_some() {
+                continue; // signatures are re-made
+            }
+            return Err(GitError::Other(format!(
+                "local commits change {} besides adding records; rebase them with git instead",
+                change.path
+            ))
+            .into());
+        };
+        let bytes = tree
+            .read(&change.path, MAX_RECORD_BYTES)
+            .map_err(|e| GitError::Other(format!("{}: {e}", change.path)))?
+            .ok_or_else(|| GitError::Other(format!("{} vanished", change.path)))?;
+        let record = Record::parse(&bytes).map_err(|e| GitError::Other(format!("{}: {e}", change.path)))?;
+        records.push((record.model().clone(), file, record));
+    }
+    records.sort_by(|a, b| (&a.0, a.1.seq).cmp(&(&b.0, b.1.seq)));
+    Ok(records.into_iter().map(|(_, _, record)| Pending { record }).collect())
+}
+
+/// What replaying would do, without writing (for --dry-run).
+fn plan(registry: &Registry, base: &str, pending: &[Pending]) -> Result<Vec<Replayed>, Error> {
+    let snapshot = registry.git().tree_snapshot(base)?;
+    let mut out = Vec::new();
+    let mut tips: std::collections::BTreeMap<ModelName, (u64, Option<Version>)> = Default::default();
+    for p in pending {
+        let Record::Register(r) = &p.record;
+        let entry =
+            tips.entry(r.model.clone()).or_insert_with(|| match load_model(&snapshot, &r.model, Judge::READ_ONLY) {
+                Ok(h) => (h.tip().map_or(0, |t| t.0), ModelState::replay(h).latest().map(|v| v.version)),
+                Err(_) => (0, None),
+            });
+        let version = renumber(entry.1, r.version);
+        *entry = (entry.0 + 1, Some(version));
+        out.push(Replayed { model: r.model.clone(), local_version: r.version, version, seq: entry.0 });
+    }
+    Ok(out)
+}
+
+/// A local version keeps its number when it is still above the remote's latest; else it goes next.
+fn renumber(latest: Option<Version>, local: Version) -> Version {
+    next_version(latest, Some(local)).unwrap_or_else(|_| latest.map_or(Version::FIRST, Version::next))
+}
+
+fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<Vec<Replayed>, Error> {
+    let lock = registry.lock()?;
+    let mut out = Vec::new();
+    for p in pending {
+        let Record::Register(original) = &p.record;
+        let history = match load_model(&registry.worktree(), &original.model, Judge::all(registry.trust())) {
+            Ok(h) => Some(h),
+            Err(LoadError::UnknownModel(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let tip = history.as_ref().and_then(|h| h.tip());
+        let latest = history.map(ModelState::replay).and_then(|s| s.latest().map(|v| v.version));
+        let version = renumber(latest, original.version);
+        let mut record = (**original).clone();
+        record.seq = tip.map_or(1, |(seq, _)| seq + 1);
+        record.previous = tip.map(|(_, digest)| digest);
+        record.version = version;
+        record.signer = key.id().clone();
+        let (_, paths) = registry.append_record(&lock, &Record::Register(Box::new(record.clone())), key)?;
+        let mut message = format!("modelreg: register {} v{version}", record.model);
+        if let Some(why) = &record.message {
+            message.push_str("\n\n");
+            message.push_str(why);
+        }
+        registry.commit(&paths, &message)?;
+        out.push(Replayed { model: record.model.clone(), local_version: original.version, version, seq: record.seq });
+    }
+    Ok(out)
+}

@@ -1,0 +1,102 @@
+//! Concurrent registrations from many clones of one registry, resolved by `modelreg sync`.
+
+use std::path::PathBuf;
+
+use crate::common::TestEnv;
+
+/// A bare remote with the server hook, seeded with an initialised registry; returns its path.
+fn seeded_remote(env: &TestEnv) -> PathBuf {
+    let remote = env.path().join("remote.git");
+    env.git(env.path(), &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()]);
+    env.modelreg(env.path(), &["hooks", "install", "--server", "--git-dir", remote.to_str().unwrap()]).success();
+    let seed = env.registry();
+    env.git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.git(&seed, &["push", "-q", "origin", "main"]);
+    remote
+}
+
+fn clone(env: &TestEnv, remote: &std::path::Path, name: &str) -> PathBuf {
+    let dir = env.path().join(name);
+    env.git(env.path(), &["clone", "-q", remote.to_str().unwrap(), dir.to_str().unwrap()]);
+    env.git(&dir, &["config", "user.name", name]);
+    env.git(&dir, &["config", "user.email", &format!("{name}@example.com")]);
+    dir
+}
+
+#[test]
+fn eight_clones_register_at_once_and_sync_resolves_every_race() {
+    let env = TestEnv::new();
+    let remote = seeded_remote(&env);
+    let clones: Vec<PathBuf> = (0..8).map(|i| clone(&env, &remote, &format!("clone{i}"))).collect();
+    let alice = env.key("alice");
+
+    let outcomes: Vec<(bool, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clones
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let (env, alice) = (&env, &alice);
+                scope.spawn(move || {
+                    let files = env
+                        .files(&format!("model{i}"), &[("weights.bin", format!("weights from clone {i}").as_bytes())]);
+                    let message = format!("from clone {i}");
+                    let key = alice.to_str().unwrap();
+                    env.modelreg(dir, &["register", "shared", files.to_str().unwrap(), "--key", key, "-m", &message])
+                        .success();
+                    let pushed = env.git_run(dir, &["push", "-q", "origin", "main"]).code == 0;
+                    if !pushed {
+                        env.modelreg(dir, &["sync", "--key", key]).success();
+                    }
+                    (pushed, true)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("clone thread")).collect()
+    });
+    let first_try = outcomes.iter().filter(|(pushed, _)| *pushed).count();
+    assert!(first_try >= 1, "someone wins the first race");
+    assert!(first_try < 8, "pushes raced: at least one lost and was synced");
+
+    // A fresh clone of the remote holds every registration exactly once, versions 1..=8, and checks clean.
+    let fresh = clone(&env, &remote, "fresh");
+    let run = env.modelreg(&fresh, &["show", "shared", "--json"]).success();
+    let detail: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let versions: Vec<u64> =
+        detail["versions"].as_array().unwrap().iter().map(|v| v["version"].as_u64().unwrap()).collect();
+    assert_eq!(versions, (1..=8).collect::<Vec<_>>());
+    let mut messages: Vec<String> =
+        detail["versions"].as_array().unwrap().iter().map(|v| v["message"].as_str().unwrap().to_owned()).collect();
+    messages.sort();
+    let expected: Vec<String> = (0..8).map(|i| format!("from clone {i}")).collect();
+    assert_eq!(messages, expected, "every registration landed exactly once");
+    env.modelreg(&fresh, &["check", "--skip-artifacts"]).success();
+}
+
+#[test]
+fn sync_keeps_an_explicit_version_that_is_still_free_and_refuses_foreign_changes() {
+    let env = TestEnv::new();
+    let remote = seeded_remote(&env);
+    let (a, b) = (clone(&env, &remote, "a"), clone(&env, &remote, "b"));
+    let alice = env.key("alice");
+    let key = alice.to_str().unwrap();
+    let m1 = env.files("m1", &[("w.bin", b"one")]);
+    let m2 = env.files("m2", &[("w.bin", b"two")]);
+    env.modelreg(&a, &["register", "m", m1.to_str().unwrap(), "--key", key]).success();
+    env.git(&a, &["push", "-q", "origin", "main"]);
+    env.modelreg(&b, &["register", "m", m2.to_str().unwrap(), "--key", key, "--version", "10"]).success();
+    let run = env.modelreg(&b, &["sync", "--key", key]).success();
+    assert!(run.stderr.contains("replayed m v10 as seq 2"), "{}", run.stderr);
+
+    // A local commit that changes more than records is not sync's to rewrite: it refuses, changing nothing.
+    std::fs::write(b.join("notes.txt"), "hello").unwrap();
+    env.git(&b, &["add", "notes.txt"]);
+    env.git(&b, &["commit", "-qm", "notes"]);
+    env.modelreg(&a, &["sync", "--key", key]).success();
+    let m3 = env.files("m3", &[("w.bin", b"three")]);
+    env.modelreg(&a, &["register", "m", m3.to_str().unwrap(), "--key", key]).success();
+    env.git(&a, &["push", "-q", "origin", "main"]);
+    let head_before = env.git(&b, &["rev-parse", "HEAD"]);
+    let run = env.modelreg(&b, &["sync", "--key", key]).failure(2);
+    assert!(run.stderr.contains("notes.txt besides adding records"), "{}", run.stderr);
+    assert_eq!(env.git(&b, &["rev-parse", "HEAD"]), head_before);
+}
