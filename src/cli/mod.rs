@@ -10,6 +10,7 @@ mod key;
 mod list;
 pub mod output;
 mod register;
+mod review;
 mod show;
 mod sync;
 
@@ -64,6 +65,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Publish local registrations: fetch, replay them on the remote's records (renumbered, re-signed), push
     Sync(sync::SyncArgs),
+    /// Summarise what a change (a pull request) does to the registry, for a review comment
+    Review(review::ReviewArgs),
     /// Install the git hooks that run `check` on commit, push and receive
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
+        Command::Review(args) => review::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
         Command::Hook { name } => hooks::run(&ctx, name),
     }

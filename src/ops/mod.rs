@@ -6,6 +6,7 @@ pub mod get;
 pub mod init;
 pub mod key;
 pub mod register;
+pub mod review;
 pub mod show;
 pub mod sync;
 

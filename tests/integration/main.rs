@@ -4,4 +4,5 @@
 mod common;
 
 mod test_core;
+mod test_review;
 mod test_sync;

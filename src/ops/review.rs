@@ -1,0 +1,217 @@
+//! `modelreg review`: what a pull request changes in the registry, for a PR comment.
+//!
+//! The verdict comes from the same rule engine as the hooks (`check_change`, judged by the base's
+//! trust); the rest describes the change for a reviewer: each new version against the version before
+//! it (metrics with deltas, artifacts added, removed or changed by digest, and a unified diff of the
+//! manifests' human-relevant fields), and changes to trust and configuration.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Error;
+use crate::policy::{CheckReport, check_change, load_trust};
+use crate::record::{ModelName, RegisterRecord, Timestamp, Version};
+use crate::repo::layout::{CONFIG_FILE, MODELS_DIR};
+use crate::repo::snapshot::Snapshot;
+use crate::repo::{ChangeKind, GitRepo};
+use crate::sign::Trust;
+use crate::state::{Judge, ModelState, scan_model};
+
+#[derive(Debug, Serialize)]
+pub struct ReviewReport {
+    pub base: String,
+    pub head: String,
+    pub check: CheckReport,
+    pub versions: Vec<NewVersion>,
+    pub trust_changes: Vec<TrustChange>,
+    /// Unified diff of modelreg.toml, when it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_diff: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NewVersion {
+    pub model: ModelName,
+    pub version: Version,
+    pub previous_version: Option<Version>,
+    pub author: String,
+    pub signer: String,
+    pub created_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub metrics: Vec<MetricDelta>,
+    pub artifacts_added: Vec<String>,
+    pub artifacts_removed: Vec<String>,
+    pub artifacts_changed: Vec<String>,
+    /// Unified diff of the previous version's manifest summary against this one's.
+    pub manifest_diff: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MetricDelta {
+    pub name: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    pub delta: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrustChange {
+    pub key: String,
+    pub owner: String,
+    pub roles_before: Vec<String>,
+    pub roles_after: Vec<String>,
+}
+
+pub fn review(start: &Path, base: &str, head: &str) -> Result<ReviewReport, Error> {
+    let git = GitRepo::discover_any(start)?;
+    let base = git.resolve_commit(base)?;
+    let head = git.resolve_commit(head)?;
+    let changes = git.diff_commits(Some(&base), &head)?;
+    let old = git.tree_snapshot(&base)?;
+    let new = git.tree_snapshot(&head)?;
+    let check = check_change(Some(&old), &new, &changes, Timestamp::now());
+
+    let models: BTreeSet<ModelName> = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Added)
+        .filter_map(|c| c.path.strip_prefix(&format!("{MODELS_DIR}/"))?.split('/').next()?.parse().ok())
+        .collect();
+    let mut versions = Vec::new();
+    for name in &models {
+        let before = ModelState::replay(scan_model(&old, name, Judge::READ_ONLY, &mut Vec::new()));
+        let after = ModelState::replay(scan_model(&new, name, Judge::READ_ONLY, &mut Vec::new()));
+        let mut previous = before.latest().map(|v| &v.register);
+        for (version, state) in &after.versions {
+            if before.versions.contains_key(version) {
+                continue;
+            }
+            versions.push(describe(&state.register, previous));
+            previous = Some(&state.register);
+        }
+    }
+
+    let trust_changes = match (load_trust(&old), load_trust(&new)) {
+        (Ok(before), Ok(after)) => trust_diff(&before, &after),
+        _ => Vec::new(),
+    };
+    let config_diff = text_diff(&old, &new, CONFIG_FILE);
+    Ok(ReviewReport { base, head, check, versions, trust_changes, config_diff })
+}
+
+fn describe(new: &RegisterRecord, previous: Option<&RegisterRecord>) -> NewVersion {
+    let mut names: BTreeSet<&str> = new.metrics.keys().map(|k| k.as_str()).collect();
+    if let Some(p) = previous {
+        names.extend(p.metrics.keys().map(|k| k.as_str()));
+    }
+    let metric = |r: Option<&RegisterRecord>, name: &str| {
+        r.and_then(|r| r.metrics.iter().find(|(k, _)| k.as_str() == name)).map(|(_, m)| m.get())
+    };
+    let metrics = names
+        .into_iter()
+        .map(|name| {
+            let (before, after) = (metric(previous, name), metric(Some(new), name));
+            let delta = before.zip(after).map(|(b, a)| a - b);
+            MetricDelta { name: name.to_owned(), before, after, delta }
+        })
+        .collect();
+    let digests = |r: Option<&RegisterRecord>| -> BTreeMap<String, String> {
+        r.map(|r| r.artifacts.iter().map(|a| (a.path.to_string(), a.digest.to_string())).collect()).unwrap_or_default()
+    };
+    let (was, now) = (digests(previous), digests(Some(new)));
+    let added = now.keys().filter(|p| !was.contains_key(*p)).cloned().collect();
+    let removed = was.keys().filter(|p| !now.contains_key(*p)).cloned().collect();
+    let changed = now.iter().filter(|(p, d)| was.get(*p).is_some_and(|w| w != *d)).map(|(p, _)| p.clone()).collect();
+    let before_text = previous.map(manifest_summary).unwrap_or_default();
+    let label =
+        |r: Option<&RegisterRecord>| r.map_or_else(|| "(none)".to_owned(), |r| format!("{} v{}", r.model, r.version));
+    let manifest_diff = similar::TextDiff::from_lines(&before_text, &manifest_summary(new))
+        .unified_diff()
+        .context_radius(3)
+        .header(&label(previous), &label(Some(new)))
+        .to_string();
+    NewVersion {
+        model: new.model.clone(),
+        version: new.version,
+        previous_version: previous.map(|p| p.version),
+        author: new.author.clone(),
+        signer: new.signer.to_string(),
+        created_at: new.created_at,
+        message: new.message.clone(),
+        metrics,
+        artifacts_added: added,
+        artifacts_removed: removed,
+        artifacts_changed: changed,
+        manifest_diff,
+    }
+}
+
+/// The fields a reviewer compares between versions, one per line (chain fields and timestamps left out:
+/// they always differ and say nothing about the model).
+fn manifest_summary(r: &RegisterRecord) -> String {
+    let mut lines = Vec::new();
+    let mut push = |k: &str, v: String| lines.push(format!("{k} = {v}"));
+    if let Some(d) = &r.description {
+        push("description", d.clone());
+    }
+    if let Some(f) = &r.framework {
+        push("framework", f.clone());
+    }
+    for (k, v) in &r.tags {
+        push(&format!("tag.{k}"), v.clone());
+    }
+    for (k, v) in &r.metrics {
+        push(&format!("metric.{k}"), v.get().to_string());
+    }
+    for (k, v) in &r.params {
+        push(&format!("param.{k}"), v.clone());
+    }
+    if let Some(code) = &r.lineage.code {
+        push("code", format!("{}{}", code.commit, if code.dirty { " (dirty)" } else { "" }));
+    }
+    for d in &r.lineage.datasets {
+        push(
+            &format!("dataset.{}", d.name),
+            format!("{}{}", d.uri, d.digest.map(|x| format!(" {x}")).unwrap_or_default()),
+        );
+    }
+    for p in &r.lineage.parents {
+        push("parent", format!("{} v{}", p.model, p.version));
+    }
+    for a in &r.artifacts {
+        push(&format!("artifact {}", a.path), format!("{} ({} bytes)", a.digest, a.size));
+    }
+    lines.join("\n") + "\n"
+}
+
+fn trust_diff(before: &Trust, after: &Trust) -> Vec<TrustChange> {
+    let roles = |t: &Trust, raw: &[u8; 32]| -> Vec<String> {
+        t.key(raw).map(|k| k.roles.iter().map(ToString::to_string).collect()).unwrap_or_default()
+    };
+    let mut raws: Vec<[u8; 32]> = before.keys().iter().map(|k| *k.public.raw()).collect();
+    raws.extend(after.keys().iter().map(|k| *k.public.raw()).filter(|r| before.key(r).is_none()));
+    raws.into_iter()
+        .filter_map(|raw| {
+            let (was, now) = (roles(before, &raw), roles(after, &raw));
+            let key = after.key(&raw).or_else(|| before.key(&raw))?;
+            (was != now).then(|| TrustChange {
+                key: key.public.id().to_string(),
+                owner: key.owner.clone(),
+                roles_before: was,
+                roles_after: now,
+            })
+        })
+        .collect()
+}
+
+fn text_diff(old: &dyn Snapshot, new: &dyn Snapshot, path: &str) -> Option<String> {
+    let read = |s: &dyn Snapshot| s.read(path, crate::record::MAX_RECORD_BYTES).ok().flatten().unwrap_or_default();
+    let (a, b) = (read(old), read(new));
+    if a == b {
+        return None;
+    }
+    let (a, b) = (String::from_utf8_lossy(&a).into_owned(), String::from_utf8_lossy(&b).into_owned());
+    Some(similar::TextDiff::from_lines(&a, &b).unified_diff().header(path, path).to_string())
+}
