@@ -127,7 +127,8 @@ fn describe(new: &RegisterRecord, previous: Option<&RegisterRecord>) -> NewVersi
     let before_text = previous.map(manifest_summary).unwrap_or_default();
     let label =
         |r: Option<&RegisterRecord>| r.map_or_else(|| "(none)".to_owned(), |r| format!("{} v{}", r.model, r.version));
-    let manifest_diff = similar::TextDiff::from_lines(&before_text, &manifest_summary(new))
+    let after_text = manifest_summary(new);
+    let manifest_diff = similar::TextDiff::from_lines(&before_text, &after_text)
         .unified_diff()
         .context_radius(3)
         .header(&label(previous), &label(Some(new)))
