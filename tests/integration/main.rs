@@ -4,5 +4,6 @@
 mod common;
 
 mod test_core;
+mod test_hooks;
 mod test_review;
 mod test_sync;
