@@ -1,0 +1,216 @@
+//! Records are append-only and chained: edits, deletions, renames, replays, gaps, versions going
+//! down, records copied from another model and oversized records never reach the remote.
+
+use super::{
+    ALICE, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry, signature,
+    uncommitted_record,
+};
+use crate::common::TestEnv;
+
+#[test]
+fn an_edited_record_is_refused_at_commit_and_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    replace(&record(&clone, "m", 1), "auc = 0.91", "auc = 0.99");
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000001-register.toml: error[append-only]: a committed record or signature was modified
+    remote:   hint: records are never edited: add a new record instead (e.g. a new version)
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[append-only]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+}
+
+#[test]
+fn a_deleted_record_is_refused_at_commit_and_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    std::fs::remove_file(record(&clone, "m", 2)).unwrap();
+    std::fs::remove_file(signature(&clone, "m", 2, ALICE)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000002-register.toml: error[append-only]: a committed record or signature was deleted
+    remote:   hint: nothing registered is deleted: use `modelreg archive` to retire a model or version
+    remote: models/m/records/000002-register.toml.f43fd158e0f275c5.sig: error[append-only]: a committed record or signature was deleted
+    remote:   hint: nothing registered is deleted: use `modelreg archive` to retire a model or version
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[append-only]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+}
+
+#[test]
+fn a_renamed_record_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    env.git(&clone, &["mv", "models/m/records/000002-register.toml", "models/m/records/000003-register.toml"]);
+    env.git(
+        &clone,
+        &[
+            "mv",
+            &format!("models/m/records/000002-register.toml.{ALICE}.sig"),
+            &format!("models/m/records/000003-register.toml.{ALICE}.sig"),
+        ],
+    );
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000002-register.toml: error[append-only]: a committed record or signature was deleted
+    remote:   hint: nothing registered is deleted: use `modelreg archive` to retire a model or version
+    remote: models/m/records/000002-register.toml.f43fd158e0f275c5.sig: error[append-only]: a committed record or signature was deleted
+    remote:   hint: nothing registered is deleted: use `modelreg archive` to retire a model or version
+    remote: models/m/records/000003-register.toml: error[chain]: file name says seq 3 (register) but the record is seq 2 (register)
+    remote:   hint: records are append-only: restore the original files from git history
+    remote: modelreg: push refused: 3 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[append-only]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+}
+
+#[test]
+fn a_version_going_down_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // A new record whose version is below v2, re-signed by alice so that only the version rule fails.
+    let new = uncommitted_record(&env, &clone);
+    replace(&new, "version = 3", "version = 1");
+    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[version]: version 1 is not greater than the latest version 2
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    assert!(!run.stderr.contains("error[signature]"), "the re-signed record's signature is valid:\n{}", run.stderr);
+    refused_by_pre_commit(&env, &clone, "error[version]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[version]");
+}
+
+#[test]
+fn a_replayed_old_record_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // Record 1 and its (valid) signature, copied in as record 3.
+    std::fs::copy(record(&clone, "m", 1), record(&clone, "m", 3)).unwrap();
+    std::fs::copy(signature(&clone, "m", 1, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[chain]: file name says seq 3 (register) but the record is seq 1 (register)
+    remote:   hint: records are append-only: restore the original files from git history
+    remote: models/m/records/000003-register.toml: error[version]: version 1 is not greater than the latest version 2
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[chain]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+}
+
+#[test]
+fn a_gap_in_the_chain_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // The next record, renumbered to seq 4 and re-signed: only the chain rule fails.
+    let new = uncommitted_record(&env, &clone);
+    replace(&new, "seq = 3", "seq = 4");
+    let renamed = record(&clone, "m", 4);
+    std::fs::rename(&new, &renamed).unwrap();
+    std::fs::remove_file(signature(&clone, "m", 3, ALICE)).unwrap();
+    std::fs::write(signature(&clone, "m", 4, ALICE), env.ssh_sign("alice", &renamed)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000004-register.toml: error[chain]: expected seq 3 next, found seq 4 (a record is missing or out of order)
+    remote:   hint: records are append-only: restore the original files from git history
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[chain]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+}
+
+#[test]
+fn a_record_copied_from_another_model_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // Model `other` has three records; its third (validly signed) is dropped into `m` as m's third.
+    for (i, weights) in [b"o1", b"o2", b"o3"].iter().enumerate() {
+        let files = env.files(&format!("other{i}"), &[("model.onnx", *weights)]);
+        env.register(&clone, "other", &files, &[]).success();
+    }
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+    std::fs::copy(record(&clone, "other", 3), record(&clone, "m", 3)).unwrap();
+    std::fs::copy(signature(&clone, "other", 3, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[chain]: record belongs to model `other`, not `m` (copied from another model?)
+    remote:   hint: records are append-only: restore the original files from git history
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[chain]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+}
+
+#[test]
+fn an_oversized_record_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // A valid next record padded past 1 MiB with a TOML comment, and signed.
+    let new = uncommitted_record(&env, &clone);
+    let mut bytes = std::fs::read(&new).unwrap();
+    bytes.extend_from_slice(b"# ");
+    bytes.extend(std::iter::repeat_n(b'x', 1 << 20));
+    bytes.push(b'\n');
+    std::fs::write(&new, bytes).unwrap();
+    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[schema]: file is 1049101 bytes, over the 1048576-byte limit
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[schema]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+}

@@ -1,0 +1,237 @@
+//! Signatures, roles and trust: every new record and every trust or configuration change is signed
+//! by a key that held the needed role, unexpired, in the trust as it was before the push.
+
+use std::path::Path;
+
+use super::{
+    ALICE, BOB, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry,
+    signature, uncommitted_record,
+};
+use crate::common::TestEnv;
+
+#[test]
+fn a_signature_over_other_bytes_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // A new record whose signature file is alice's real signature of record 2.
+    uncommitted_record(&env, &clone);
+    std::fs::copy(signature(&clone, "m", 2, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: models/m/records/000003-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[signature]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+}
+
+#[test]
+fn a_signature_by_an_untrusted_key_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // bob is not in trust: his valid SSHSIG signature, filed under alice's key id.
+    let new = uncommitted_record(&env, &clone);
+    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("bob", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: models/m/records/000003-register.toml.f43fd158e0f275c5.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[signature]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+}
+
+#[test]
+fn an_untrusted_co_signature_on_a_committed_record_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // Adding a signature file to an existing record is allowed only if it verifies by a trusted key.
+    let sig = env.ssh_sign("bob", &record(&clone, "m", 2));
+    std::fs::write(signature(&clone, "m", 2, BOB), sig).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000002-register.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[signature]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+}
+
+/// alice (admin) grants bob `approver:production` and pushes it: the server accepts an admin's
+/// `key add`. (Setup pushes skip the client hook; `legitimate_pushes_*` runs it on good pushes.)
+fn grant_bob_approver(env: &TestEnv, remote: &Path, clone: &Path) {
+    let bob_pub = env.key("bob").with_extension("pub");
+    let alice = env.key("alice");
+    let args = [
+        "key",
+        "add",
+        bob_pub.to_str().unwrap(),
+        "--owner",
+        "bob@example.com",
+        "--role",
+        "approver:production",
+        "--key",
+        alice.to_str().unwrap(),
+    ];
+    env.modelreg(clone, &args).success();
+    env.push(clone, &["-q", "--no-verify", "origin", "main"]).success();
+    assert_eq!(env.rev(remote, "main"), env.rev(clone, "HEAD"), "an admin's key add is accepted");
+}
+
+#[test]
+fn a_record_signed_by_a_key_without_the_role_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    grant_bob_approver(&env, &remote, &clone);
+    // bob, who may only approve, registers by hand: alice's signature removed, bob's added.
+    let new = uncommitted_record(&env, &clone);
+    replace(&new, &format!("signer = \"{ALICE}\""), &format!("signer = \"{BOB}\""));
+    std::fs::remove_file(signature(&clone, "m", 3, ALICE)).unwrap();
+    std::fs::write(signature(&clone, "m", 3, BOB), env.ssh_sign("bob", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: models/m/records/000003-register.toml.7912eaa3793eb920.sig: error[signature]: signed by 7912eaa3793eb920 (bob@example.com) which does not hold the `publisher` role
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[signature]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+}
+
+#[test]
+fn a_signature_by_an_expired_key_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // bob may publish until a week after NOW; he registers at NOW, but the push arrives after that.
+    let bob_pub = env.key("bob").with_extension("pub");
+    let (alice_key, bob_key) = (env.key("alice"), env.key("bob"));
+    let key_add = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher"];
+    let until = ["--expires", "2026-11-29T00:00:00Z", "--key", alice_key.to_str().unwrap()];
+    env.modelreg(&clone, &[&key_add[..], &until[..]].concat()).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.modelreg(&clone, &["register", "m", v3.to_str().unwrap(), "--key", bob_key.to_str().unwrap()]).success();
+
+    let later = [("MODELREG_TIMESTAMP", "2026-12-01T00:00:00Z")];
+    let before = env.rev(&remote, "main");
+    let run = env.push_with(&clone, &["--no-verify", "origin", "main"], &later).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[signature]: signed by 7912eaa3793eb920 which expired at 2026-11-29T00:00:00Z
+    remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    assert_eq!(env.rev(&remote, "main"), before, "the remote is unchanged");
+    // The same push before the expiry is accepted: time alone decided.
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+}
+
+#[test]
+fn self_granted_admin_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    grant_bob_approver(&env, &remote, &clone);
+    // bob makes himself admin and signs the new trust file with his own key only.
+    let trust = clone.join(".modelreg/trust.toml");
+    replace(&trust, "roles = [\"approver:production\"]", "roles = [\"admin\", \"approver:production\"]");
+    std::fs::remove_file(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig"))).unwrap();
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{BOB}.sig")), env.ssh_sign("bob", &trust)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: .modelreg/trust.toml: error[trust]: signed by 0 of the 1 admin key(s) required
+    remote:   hint: trust and configuration change only through modelreg commands run by admins; restore it from git
+    remote: .modelreg/trust.toml.7912eaa3793eb920.sig: error[signature]: signed by 7912eaa3793eb920 (bob@example.com) which does not hold the `admin` role
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    // Judged by its own (new) trust the tree is consistent: only the old trust refuses it.
+    env.modelreg(&clone, &["check", "--skip-artifacts"]).success();
+    refused_by_pre_commit(&env, &clone, "error[trust]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+}
+
+#[test]
+fn a_trust_change_signed_by_an_expired_admin_key_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // carol is admin until a week after NOW; at NOW she grants bob admin, but the push arrives after.
+    let (carol_pub, bob_pub) = (env.key("carol").with_extension("pub"), env.key("bob").with_extension("pub"));
+    let (alice_key, carol_key) = (env.key("alice"), env.key("carol"));
+    let grant_carol = ["key", "add", carol_pub.to_str().unwrap(), "--owner", "carol@example.com", "--role", "admin"];
+    let until = ["--expires", "2026-11-29T00:00:00Z", "--key", alice_key.to_str().unwrap()];
+    env.modelreg(&clone, &[&grant_carol[..], &until[..]].concat()).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+    let grant_bob = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "admin"];
+    env.modelreg(&clone, &[&grant_bob[..], &["--key", carol_key.to_str().unwrap()]].concat()).success();
+
+    let later = [("MODELREG_TIMESTAMP", "2026-12-01T00:00:00Z")];
+    let before = env.rev(&remote, "main");
+    let run = env.push_with(&clone, &["--no-verify", "origin", "main"], &later);
+    assert_eq!(env.rev(&remote, "main"), before, "the remote is unchanged:\n{}", run.snapshot());
+    let run = run.failure(1);
+    assert!(run.stderr.contains("remote: .modelreg/trust.toml"), "{}", run.snapshot());
+    assert!(run.stderr.contains("expired at 2026-11-29T00:00:00Z"), "{}", run.snapshot());
+}
+
+#[test]
+fn a_configuration_change_without_an_admin_signature_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // The store moved by hand; alice's signature on the old bytes is left in place.
+    replace(&clone.join("modelreg.toml"), "path = \".modelreg/objects\"", "path = \"/tmp/elsewhere\"");
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: modelreg.toml: error[trust]: signed by 0 of the 1 admin key(s) required
+    remote:   hint: trust and configuration change only through modelreg commands run by admins; restore it from git
+    remote: modelreg.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[trust]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+}
