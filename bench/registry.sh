@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: list/show/check on a generated registry of MODELS × VERSIONS signed records.
-#   bench/registry.sh [MODELS=10000] [VERSIONS=5]
+# Benchmark: list/show/check on a generated registry of MODELS × VERSIONS signed records, and
+# check --range for a push that adds one record.
+#   bench/registry.sh [MODELS=10000] [VERSIONS=5]     (issue targets: 10000 5 for list/show,
+#                                                       10000 10 for check)
 # Prints wall times (best of 3) beside `git fsck` on the same repository.
 set -euo pipefail
 models=${1:-10000}
@@ -48,4 +50,10 @@ printf '%-40s %8s\n' "modelreg show $mid" "$(best "$bin" show "$mid")"
 printf '%-40s %8s\n' "modelreg show $mid@3 --json" "$(best "$bin" show "$mid@3" --json)"
 printf '%-40s %8s\n' "modelreg check --skip-artifacts" "$(best "$bin" check --skip-artifacts)"
 printf '%-40s %8s\n' "git fsck (same repository)" "$(best git fsck --no-progress)"
+
+# A push that adds one record: check --range reads only what it changed.
+head -c 4096 /dev/urandom > "$work/new.bin"
+"$bin" register "$mid" "$work/new.bin" --no-code -q
+printf '%-40s %8s\n' "modelreg check --range HEAD~1..HEAD" "$(best "$bin" check --range HEAD~1..HEAD)"
+"$bin" check --range HEAD~1..HEAD >/dev/null 2>&1 && echo "check --range: ok" || echo "check --range: FAILED"
 "$bin" check --skip-artifacts >/dev/null 2>&1 && echo "check: ok" || echo "check: FAILED"

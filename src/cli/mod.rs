@@ -75,6 +75,9 @@ pub enum Command {
     Hook {
         #[arg(value_enum)]
         name: hooks::HookName,
+        /// What git passes to the hook (for pre-push: the remote's name and URL); the refs come on stdin
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        git_args: Vec<String>,
     },
 }
 
@@ -93,7 +96,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
-        Command::Hook { name } => hooks::run(&ctx, name),
+        Command::Hook { name, git_args: _ } => hooks::run(&ctx, name),
     }
 }
 

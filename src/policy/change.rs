@@ -5,14 +5,14 @@
 //! the new snapshot (records before the change are byte-identical there, or the diff says otherwise).
 //! So a push that adds one record costs a few file reads, whatever the registry's size.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-use super::{CheckReport, Problem, RuleId, admin_file_problems, check_snapshot, load_trust};
+use rayon::prelude::*;
+
+use super::{CheckReport, Problem, RuleId, admin_file_problems, check_snapshot, load_trust, model_layout_problems};
 use crate::progress::NoProgress;
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp};
-use crate::repo::layout::{
-    self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RECORDS_DIR, RecordFileName, TRUST_FILE,
-};
+use crate::repo::layout::{self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RecordFileName, TRUST_FILE};
 use crate::repo::snapshot::{EntryKind, Snapshot, split};
 use crate::repo::{Change, ChangeKind};
 use crate::sign::Trust;
@@ -34,7 +34,8 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         Err(_) => return check_change(None, new, changes, now),
     };
 
-    let mut touched_models: BTreeSet<String> = BTreeSet::new();
+    // Added paths grouped by model directory: each model is judged on its own changes only.
+    let mut touched_models: BTreeMap<String, Vec<&Change>> = BTreeMap::new();
     let mut admin_files_changed = false;
     for change in changes {
         let path = change.path.as_str();
@@ -49,13 +50,16 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         }
         let Some(rest) = path.strip_prefix(MODELS_DIR).and_then(|r| r.strip_prefix('/')) else { continue };
         let (model_dir, inner) = rest.split_once('/').unwrap_or((rest, ""));
-        if is_card_file(inner) {
+        // The card is regenerated, so it may change; its model's layout is still judged.
+        if is_card_file(inner) || change.kind == ChangeKind::Added {
+            let added = touched_models.entry(model_dir.to_owned()).or_default();
+            if change.kind == ChangeKind::Added {
+                added.push(change);
+            }
             continue;
         }
         match change.kind {
-            ChangeKind::Added => {
-                touched_models.insert(model_dir.to_owned());
-            }
+            ChangeKind::Added => unreachable!("handled above"),
             ChangeKind::Modified => report.problems.push(
                 Problem::error(path, RuleId::AppendOnly, "a committed record or signature was modified")
                     .with_hint("records are never edited: add a new record instead (e.g. a new version)"),
@@ -69,14 +73,26 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
 
     if admin_files_changed {
         // The new trust and configuration must carry enough signatures from the admins of the base.
-        report.problems.extend(admin_file_problems(new, &base_trust));
+        report.problems.extend(admin_file_problems(new, &base_trust, Some(now)));
         if let Err(problem) = load_trust(new) {
             report.problems.push(problem);
         }
     }
 
-    for model_dir in touched_models {
-        judge_model_change(old, new, &model_dir, changes, &base_trust, now, &mut report);
+    // Models are judged independently; a first push or a large merge touches thousands.
+    let judged: Vec<CheckReport> = touched_models
+        .par_iter()
+        .map(|(model_dir, added)| {
+            let mut model_report = CheckReport::default();
+            judge_model_change(old, new, model_dir, added, &base_trust, now, &mut model_report);
+            model_report
+        })
+        .collect();
+    for model_report in judged {
+        report.models += model_report.models;
+        report.records += model_report.records;
+        report.signatures += model_report.signatures;
+        report.problems.extend(model_report.problems);
     }
     report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
     report.problems.dedup();
@@ -96,12 +112,12 @@ fn is_card_file(inner: &str) -> bool {
     inner == CARD_FILE || inner == CARD_FIELDS_FILE
 }
 
-/// Judges what a change adds to one model directory.
+/// Judges what a change adds (`added`: the paths added under this model's directory) to one model.
 fn judge_model_change(
     old: &dyn Snapshot,
     new: &dyn Snapshot,
     model_dir: &str,
-    changes: &[Change],
+    added: &[&Change],
     base_trust: &Trust,
     now: Timestamp,
     report: &mut CheckReport,
@@ -114,26 +130,23 @@ fn judge_model_change(
             return;
         }
     };
-    // Every added path must fit the layout: records/<file> as a regular file, or the card.
-    for change in changes.iter().filter(|c| c.kind == ChangeKind::Added) {
-        let Some(inner) = change.path.strip_prefix(&dir_path).and_then(|r| r.strip_prefix('/')) else { continue };
-        let in_records =
-            inner.strip_prefix(RECORDS_DIR).and_then(|r| r.strip_prefix('/')).is_some_and(|f| !f.contains('/'));
-        if !in_records && !is_card_file(inner) {
+    // The same layout rules as a full check: a real directory under models/, holding only records/, the
+    // card and its fields (records/ itself is classified by scan_model below).
+    let entry = new.list(MODELS_DIR).ok().flatten().unwrap_or_default().into_iter().find(|e| e.name == model_dir);
+    match entry.map(|e| e.kind) {
+        Some(EntryKind::Dir) => report.problems.extend(model_layout_problems(new, &name)),
+        Some(_) => {
             report.problems.push(
-                Problem::error(&change.path, RuleId::Layout, "not part of the registry layout")
-                    .with_hint("a model directory holds records/, README.md and card.toml"),
+                Problem::error(
+                    dir_path,
+                    RuleId::Layout,
+                    "only model directories belong in models/ (no files, symbolic links or submodules)",
+                )
+                .with_hint("move it out of models/"),
             );
+            return;
         }
-    }
-    let records_dir = layout::records_rel(&name);
-    if let Ok(Some(entries)) = new.list(&records_dir) {
-        for entry in entries.iter().filter(|e| e.kind != EntryKind::File) {
-            report.problems.push(
-                Problem::error(format!("{records_dir}/{}", entry.name), RuleId::Layout, "not a regular file")
-                    .with_hint("symbolic links, directories and submodules are not allowed in records/"),
-            );
-        }
+        None => return,
     }
 
     // Where the model stood before the change: its chain tip.
@@ -150,7 +163,8 @@ fn judge_model_change(
     report.problems.extend(problems.into_iter().filter(|p| p.severity == super::Severity::Error));
 
     // Signatures added to records that existed before (co-signers): each must verify.
-    for change in changes.iter().filter(|c| c.kind == ChangeKind::Added && c.path.starts_with(&records_dir)) {
+    let records_dir = layout::records_rel(&name);
+    for change in added.iter().filter(|c| c.path.starts_with(&records_dir)) {
         let (_, file_name) = split(&change.path);
         let Some((signed, _)) = layout::parse_signature_file_name(file_name) else { continue };
         let Some(record_file) = RecordFileName::parse(signed) else { continue };

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::progress::Progress;
-use crate::record::{Digest, ModelName, Record};
+use crate::record::{Digest, ModelName, Record, Timestamp};
 use crate::repo::Registry;
 use crate::repo::layout::{self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RECORDS_DIR, TRUST_FILE};
 use crate::repo::snapshot::{EntryKind, Snapshot, join, split};
@@ -137,7 +137,7 @@ pub fn check_snapshot(
     progress: &dyn Progress,
 ) -> CheckReport {
     let mut report = CheckReport::default();
-    report.problems.extend(admin_file_problems(snapshot, trust));
+    report.problems.extend(admin_file_problems(snapshot, trust, None));
     let (names, layout_problems) = models_dir(snapshot);
     report.problems.extend(layout_problems);
     report.models = names.len();
@@ -217,8 +217,9 @@ pub fn load_trust(snapshot: &dyn Snapshot) -> Result<Trust, Problem> {
 }
 
 /// Findings about the admin signatures on `modelreg.toml` and `.modelreg/trust.toml`, judged by
-/// `trust` (their own for a full check; the base commit's for a change).
-pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust) -> Vec<Problem> {
+/// `trust` (their own for a full check; the base commit's for a change). With `now`, keys expired at
+/// that instant do not count (a change is judged at the time it is received).
+pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<Timestamp>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for file in [CONFIG_FILE, TRUST_FILE] {
         let cap = crate::record::MAX_RECORD_BYTES;
@@ -249,9 +250,21 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust) -> Vec<Proble
                 }
             }
         }
-        let judgement = judge_signatures(&bytes, &armored, trust, &Role::Admin);
+        let mut judgement = judge_signatures(&bytes, &armored, trust, &Role::Admin);
         for (i, message) in judgement.problems {
             problems.push(Problem::error(&sig_paths[i], RuleId::Signature, message));
+        }
+        if let Some(now) = now {
+            judgement.valid.retain(|key| {
+                match trust.key(key.raw()).and_then(|k| k.expires.filter(|_| k.expired_at(now))) {
+                    Some(expired) => {
+                        let message = format!("signed by admin key {} which expired at {expired}", key.id());
+                        problems.push(Problem::error(file, RuleId::Signature, message));
+                        false
+                    }
+                    None => true,
+                }
+            });
         }
         let threshold = trust.admin_threshold as usize;
         if judgement.valid.len() < threshold {
@@ -297,7 +310,7 @@ pub fn models_dir(snapshot: &dyn Snapshot) -> (Vec<ModelName>, Vec<Problem>) {
 }
 
 /// Only `records/`, a card and its fields may live in a model's directory.
-fn model_layout_problems(snapshot: &dyn Snapshot, name: &ModelName) -> Vec<Problem> {
+pub(crate) fn model_layout_problems(snapshot: &dyn Snapshot, name: &ModelName) -> Vec<Problem> {
     let dir = join(MODELS_DIR, name.as_str());
     let mut problems = Vec::new();
     for entry in snapshot.list(&dir).ok().flatten().unwrap_or_default() {

@@ -1,9 +1,10 @@
 //! The only place that speaks git (through libgit2). Everything else sees paths, ids and strings.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::snapshot::{Entry, EntryKind, ReadError, Snapshot};
+use super::snapshot::{Entry, EntryKind, ReadError, Snapshot, join, split};
 use crate::record::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +82,7 @@ impl GitRepo {
         let tree = self.repo.find_commit(oid(commit)?)?.tree_id();
         Ok(GitTree {
             repo: Mutex::new(self.reopen()?),
-            tree,
+            dirs: Mutex::new(HashMap::from([(String::new(), Some(tree))])),
             label: format!("commit {}", &commit[..12.min(commit.len())]),
         })
     }
@@ -112,14 +113,81 @@ impl GitRepo {
     }
 
     /// The files that differ between two commits (`old = None`: everything in `new` is added).
+    ///
+    /// Subtrees with the same id are skipped without being read, so the cost follows the size of the
+    /// change, not of the registry (libgit2's own tree diff reads every subtree).
     pub fn diff_commits(&self, old: Option<&str>, new: &str) -> Result<Vec<Change>, GitError> {
         let old_tree = match old {
-            Some(o) => Some(self.repo.find_commit(oid(o)?)?.tree()?),
+            Some(o) => Some(self.repo.find_commit(oid(o)?)?.tree_id()),
             None => None,
         };
-        let new_tree = self.repo.find_commit(oid(new)?)?.tree()?;
-        let diff = self.repo.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut diff_options()))?;
-        Ok(changes(&diff))
+        let new_tree = self.repo.find_commit(oid(new)?)?.tree_id();
+        let mut out = Vec::new();
+        self.diff_trees(old_tree, Some(new_tree), "", &mut out)?;
+        Ok(out)
+    }
+
+    fn diff_trees(
+        &self,
+        old: Option<git2::Oid>,
+        new: Option<git2::Oid>,
+        prefix: &str,
+        out: &mut Vec<Change>,
+    ) -> Result<(), GitError> {
+        if old == new {
+            return Ok(());
+        }
+        let entries = |id: Option<git2::Oid>| -> Result<BTreeMap<Vec<u8>, (git2::Oid, i32)>, GitError> {
+            let Some(id) = id else { return Ok(BTreeMap::new()) };
+            let tree = self.repo.find_tree(id)?;
+            Ok(tree.iter().map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode()))).collect())
+        };
+        let (before, after) = (entries(old)?, entries(new)?);
+        let names: BTreeSet<&Vec<u8>> = before.keys().chain(after.keys()).collect();
+        for name in names {
+            let path = join(prefix, &String::from_utf8_lossy(name));
+            let is_tree = |mode: i32| mode as u32 & 0o170000 == 0o040000;
+            match (before.get(name), after.get(name)) {
+                (Some(a), Some(b)) if a == b => {}
+                (Some(&(a, am)), Some(&(b, bm))) if is_tree(am) && is_tree(bm) => {
+                    self.diff_trees(Some(a), Some(b), &path, out)?
+                }
+                (Some(&(_, am)), Some(&(_, bm))) if !is_tree(am) && !is_tree(bm) => {
+                    out.push(Change { path, kind: ChangeKind::Modified })
+                }
+                (a, b) => {
+                    // Removed, added, or a file replaced by a directory (or the reverse).
+                    if let Some(&(id, mode)) = a {
+                        self.leaf_changes(id, mode, &path, ChangeKind::Deleted, out)?;
+                    }
+                    if let Some(&(id, mode)) = b {
+                        self.leaf_changes(id, mode, &path, ChangeKind::Added, out)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file under an added or deleted entry.
+    fn leaf_changes(
+        &self,
+        id: git2::Oid,
+        mode: i32,
+        path: &str,
+        kind: ChangeKind,
+        out: &mut Vec<Change>,
+    ) -> Result<(), GitError> {
+        if mode as u32 & 0o170000 != 0o040000 {
+            out.push(Change { path: path.to_owned(), kind });
+            return Ok(());
+        }
+        let tree = self.repo.find_tree(id)?;
+        for entry in tree.iter() {
+            let child = join(path, &String::from_utf8_lossy(entry.name_bytes()));
+            self.leaf_changes(entry.id(), entry.filemode(), &child, kind, out)?;
+        }
+        Ok(())
     }
 
     /// The files that differ between HEAD and the index.
@@ -310,8 +378,30 @@ fn read_blob(repo: &git2::Repository, id: git2::Oid, cap: usize) -> Result<Vec<u
 /// A commit's tree, read from the object database.
 pub struct GitTree {
     repo: Mutex<git2::Repository>,
-    tree: git2::Oid,
+    /// Directory path → tree id, filled as directories are resolved. libgit2 does not cache large tree
+    /// objects (like `models/` with thousands of entries), so each is read once here, not per lookup.
+    dirs: Mutex<HashMap<String, Option<git2::Oid>>>,
     label: String,
+}
+
+impl GitTree {
+    fn dir_id(&self, repo: &git2::Repository, dir: &str) -> Result<Option<git2::Oid>, ReadError> {
+        if let Some(known) = self.dirs.lock().map_err(poisoned)?.get(dir) {
+            return Ok(*known);
+        }
+        let (parent, _) = split(dir);
+        let Some(parent_id) = self.dir_id(repo, parent)? else { return Ok(None) };
+        let tree = repo.find_tree(parent_id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+        let mut dirs = self.dirs.lock().map_err(poisoned)?;
+        for entry in tree.iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree)) {
+            dirs.insert(join(parent, &String::from_utf8_lossy(entry.name_bytes())), Some(entry.id()));
+        }
+        Ok(*dirs.entry(dir.to_owned()).or_insert(None))
+    }
+}
+
+fn poisoned<T>(_: T) -> ReadError {
+    ReadError::Io("repository lock poisoned".into())
 }
 
 impl Snapshot for GitTree {
@@ -320,17 +410,9 @@ impl Snapshot for GitTree {
     }
 
     fn list(&self, dir: &str) -> Result<Option<Vec<Entry>>, ReadError> {
-        let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
-        let err = |e: git2::Error| ReadError::Io(e.message().to_owned());
-        let root = repo.find_tree(self.tree).map_err(err)?;
-        let tree = if dir.is_empty() {
-            root
-        } else {
-            match root.get_path(Path::new(dir)) {
-                Ok(entry) if entry.kind() == Some(git2::ObjectType::Tree) => repo.find_tree(entry.id()).map_err(err)?,
-                _ => return Ok(None),
-            }
-        };
+        let repo = self.repo.lock().map_err(poisoned)?;
+        let Some(id) = self.dir_id(&repo, dir)? else { return Ok(None) };
+        let tree = repo.find_tree(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
         let mut out: Vec<Entry> = tree
             .iter()
             .map(|e| {
@@ -343,10 +425,12 @@ impl Snapshot for GitTree {
     }
 
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
-        let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
-        let root = repo.find_tree(self.tree).map_err(|e| ReadError::Io(e.message().to_owned()))?;
-        match root.get_path(Path::new(path)) {
-            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => read_blob(&repo, entry.id(), cap).map(Some),
+        let repo = self.repo.lock().map_err(poisoned)?;
+        let (dir, name) = split(path);
+        let Some(id) = self.dir_id(&repo, dir)? else { return Ok(None) };
+        let tree = repo.find_tree(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+        match tree.get_name(name) {
+            Some(entry) if entry.kind() == Some(git2::ObjectType::Blob) => read_blob(&repo, entry.id(), cap).map(Some),
             _ => Ok(None),
         }
     }

@@ -78,8 +78,10 @@ pub struct RecordsDir {
     pub records: Vec<(RecordFileName, String)>,
     /// Signature files by the name of the file they sign.
     pub signatures: BTreeMap<String, Vec<(KeyId, String)>>,
-    /// Anything that is neither a record nor a signature (or is not a regular file).
+    /// Regular files that are neither a record nor a signature.
     pub stray: Vec<String>,
+    /// Symbolic links, directories, submodules: never allowed in records/.
+    pub not_files: Vec<String>,
     /// Temp files of an interrupted atomic write (harmless; never committed by modelreg).
     pub interrupted: Vec<String>,
 }
@@ -93,7 +95,9 @@ impl RecordsDir {
         for entry in entries {
             let path = join(dir, &entry.name);
             let is_file = entry.kind == EntryKind::File;
-            if !entry.utf8 || !is_file {
+            if !is_file {
+                out.not_files.push(path);
+            } else if !entry.utf8 {
                 out.stray.push(path);
             } else if entry.name.starts_with(TEMP_PREFIX) {
                 out.interrupted.push(path);

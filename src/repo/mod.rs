@@ -59,7 +59,7 @@ impl Registry {
     pub fn open(start: &Path) -> Result<Registry, RepoError> {
         let registry = Registry::open_unverified(start)?;
         if let Some(problem) =
-            crate::policy::admin_file_problems(&registry.worktree(), &registry.trust).into_iter().next()
+            crate::policy::admin_file_problems(&registry.worktree(), &registry.trust, None).into_iter().next()
         {
             return Err(RepoError::AdminSignatures { path: problem.path, message: problem.message });
         }

@@ -99,6 +99,12 @@ pub fn scan_model(
             "records are NNNNNN-<kind>.toml, signatures <record>.<keyid>.sig; move anything else out of models/",
         ));
     }
+    for path in &listing.not_files {
+        problems.push(
+            Problem::error(path, RuleId::Layout, "not a regular file")
+                .with_hint("symbolic links, directories and submodules are not allowed in records/"),
+        );
+    }
     for leftover in &listing.interrupted {
         problems.push(
             Problem::warning(leftover, RuleId::Layout, "temp file of an interrupted write").with_hint("delete it"),
