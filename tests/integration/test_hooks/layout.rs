@@ -13,8 +13,8 @@ fn a_stray_file_in_a_model_directory_is_refused_at_push() {
     let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
-    remote: models/m/notes.txt: error[layout]: not part of the registry layout
-    remote:   hint: a model directory holds records/, README.md and card.toml
+    remote: models/m/notes.txt: error[layout]: not part of the registry layout (a model directory holds records/, README.md and card.toml)
+    remote:   hint: move it out of models/
     remote: modelreg: push refused: 1 problem(s); the remote is unchanged
     To [TEMP]/remote.git
      ! [remote rejected] main -> main (pre-receive hook declined)
@@ -55,7 +55,16 @@ fn a_stray_file_directly_under_models_is_refused_at_push() {
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
     env.commit_no_verify(&clone, "by hand");
     let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
-    assert!(run.stderr.contains("remote: models/notes.txt: error[layout]"), "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/notes.txt: error[layout]: only model directories belong in models/ (no files, symbolic links or submodules)
+    remote:   hint: move it out of models/
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
     refused_by_pre_commit(&env, &clone, "error[layout]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
 }
@@ -74,9 +83,7 @@ fn a_symlinked_record_is_refused_at_push() {
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[layout]: not a regular file
     remote:   hint: symbolic links, directories and submodules are not allowed in records/
-    remote: models/m/records/000003-register.toml: error[layout]: not a record or signature file
-    remote:   hint: records are NNNNNN-<kind>.toml, signatures <record>.<keyid>.sig; move anything else out of models/
-    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
     To [TEMP]/remote.git
      ! [remote rejected] main -> main (pre-receive hook declined)
     error: failed to push some refs to '[TEMP]/remote.git'
@@ -96,7 +103,16 @@ fn a_symlink_in_place_of_a_model_directory_is_refused_at_push() {
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
     env.commit_no_verify(&clone, "by hand");
     let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
-    assert!(run.stderr.contains("remote: models/alias: error[layout]"), "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/alias: error[layout]: only model directories belong in models/ (no files, symbolic links or submodules)
+    remote:   hint: move it out of models/
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
     refused_by_pre_commit(&env, &clone, "error[layout]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
 }
@@ -112,7 +128,16 @@ fn a_symlinked_model_card_is_refused_at_push() {
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
     env.commit_no_verify(&clone, "by hand");
     let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
-    assert!(run.stderr.contains("remote: models/m/README.md: error[layout]"), "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/README.md: error[layout]: not part of the registry layout (a model directory holds records/, README.md and card.toml)
+    remote:   hint: move it out of models/
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
     refused_by_pre_commit(&env, &clone, "error[layout]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
 }

@@ -214,3 +214,23 @@ fn an_oversized_record_is_refused_at_push() {
     refused_by_pre_commit(&env, &clone, "error[schema]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
 }
+
+#[test]
+fn a_deeply_nested_record_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // A signed record, well under 1 MiB, with 100,000 nested arrays: refused, and no hook crashes.
+    let new = uncommitted_record(&env, &clone);
+    let mut bytes = std::fs::read(&new).unwrap();
+    bytes.extend_from_slice(b"deep = ");
+    bytes.extend(std::iter::repeat_n(b'[', 100_000));
+    bytes.extend(std::iter::repeat_n(b']', 100_000));
+    bytes.push(b'\n');
+    std::fs::write(&new, bytes).unwrap();
+    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    assert!(run.stderr.contains("remote: models/m/records/000003-register.toml: error[schema]"), "{}", run.snapshot());
+    refused_by_pre_commit(&env, &clone, "error[schema]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+}
