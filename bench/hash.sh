@@ -7,26 +7,14 @@
 set -euo pipefail
 files=${1:-8}
 size_mib=${2:-128}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$here"
-cargo build --release --quiet --bin modelreg
-bin=$here/target/release/modelreg
-work=$(mktemp -d "${TMPDIR:-/tmp}/modelreg-hash.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null CI=1
-mkdir -p "$HOME" "$work/model"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup hash
+mkdir -p "$work/model"
 for i in $(seq 1 "$files"); do
   head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/model/shard-$i.bin"
 done
 cat "$work"/model/* > /dev/null
 total_mib=$((files * size_mib))
-
-git init -q -b main "$work/reg"
-cd "$work/reg"
-git config user.name Bench && git config user.email bench@example.com
-"$bin" key generate --path "$work/key" >/dev/null 2>&1
-export MODELREG_KEY=$work/key
-"$bin" init -q
 
 seconds() { # wall seconds of one run
   local start end

@@ -7,20 +7,8 @@
 set -euo pipefail
 models=${1:-10000}
 versions=${2:-5}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$here"
-cargo build --release --quiet --bin modelreg --example generate_registry
-bin=$here/target/release/modelreg
-work=$(mktemp -d "${TMPDIR:-/tmp}/modelreg-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null CI=1
-mkdir -p "$HOME"
-git init -q -b main "$work/reg"
-cd "$work/reg"
-git config user.name Bench && git config user.email bench@example.com
-"$bin" key generate --path "$work/key" >/dev/null 2>&1
-export MODELREG_KEY=$work/key
-"$bin" init -q
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup registry --example generate_registry
 
 best() { # best wall time of 3 runs, in ms
   local best_ms=

@@ -6,28 +6,18 @@ use crate::common::TestEnv;
 
 /// A bare remote with the server hook, seeded with an initialised registry; returns its path.
 fn seeded_remote(env: &TestEnv) -> PathBuf {
-    let remote = env.path().join("remote.git");
-    env.git(env.path(), &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()]);
-    env.modelreg(env.path(), &["hooks", "install", "--server", "--git-dir", remote.to_str().unwrap()]).success();
+    let remote = env.bare_remote("remote.git");
     let seed = env.registry();
     env.git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
     env.git(&seed, &["push", "-q", "origin", "main"]);
     remote
 }
 
-fn clone(env: &TestEnv, remote: &std::path::Path, name: &str) -> PathBuf {
-    let dir = env.path().join(name);
-    env.git(env.path(), &["clone", "-q", remote.to_str().unwrap(), dir.to_str().unwrap()]);
-    env.git(&dir, &["config", "user.name", name]);
-    env.git(&dir, &["config", "user.email", &format!("{name}@example.com")]);
-    dir
-}
-
 #[test]
 fn eight_clones_register_at_once_and_sync_resolves_every_race() {
     let env = TestEnv::new();
     let remote = seeded_remote(&env);
-    let clones: Vec<PathBuf> = (0..8).map(|i| clone(&env, &remote, &format!("clone{i}"))).collect();
+    let clones: Vec<PathBuf> = (0..8).map(|i| env.clone_of(&remote, &format!("clone{i}"))).collect();
     let alice = env.key("alice");
 
     let outcomes: Vec<(bool, bool)> = std::thread::scope(|scope| {
@@ -58,7 +48,7 @@ fn eight_clones_register_at_once_and_sync_resolves_every_race() {
     assert!(first_try < 8, "pushes raced: at least one lost and was synced");
 
     // A fresh clone of the remote holds every registration exactly once, versions 1..=8, and checks clean.
-    let fresh = clone(&env, &remote, "fresh");
+    let fresh = env.clone_of(&remote, "fresh");
     let run = env.modelreg(&fresh, &["show", "shared", "--json"]).success();
     let detail: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let versions: Vec<u64> =
@@ -76,7 +66,7 @@ fn eight_clones_register_at_once_and_sync_resolves_every_race() {
 fn sync_keeps_an_explicit_version_that_is_still_free_and_refuses_foreign_changes() {
     let env = TestEnv::new();
     let remote = seeded_remote(&env);
-    let (a, b) = (clone(&env, &remote, "a"), clone(&env, &remote, "b"));
+    let (a, b) = (env.clone_of(&remote, "a"), env.clone_of(&remote, "b"));
     let alice = env.key("alice");
     let key = alice.to_str().unwrap();
     let m1 = env.files("m1", &[("w.bin", b"one")]);
