@@ -22,6 +22,7 @@ use crate::common::{Run, TestEnv};
 /// Key ids of the fixture keys (first 8 bytes of the SHA-256 fingerprint).
 const ALICE: &str = "f43fd158e0f275c5";
 const BOB: &str = "7912eaa3793eb920";
+const CAROL: &str = "f654eb71a62f45ef";
 
 /// A bare remote with the server hook, and alice's registry (client hooks installed) pushed to it
 /// with model `m` at v1 and v2. Returns (remote, clone).
@@ -66,11 +67,13 @@ fn replace(path: &Path, from: &str, to: &str) {
 #[track_caller]
 fn refused_by_pre_commit(env: &TestEnv, clone: &Path, rule: &str) {
     let head = env.rev(clone, "HEAD");
+    let message = env.git(clone, &["log", "-1", "--format=%s"]);
+    let message = message.trim();
     env.git(clone, &["reset", "-q", "--soft", "HEAD~1"]);
-    let run = env.git_run(clone, &["commit", "-q", "-m", "by hand"]).failure(1);
+    let run = env.git_run(clone, &["commit", "-q", "-m", message]).failure(1);
     assert!(run.stderr.contains(rule), "pre-commit should report {rule}:\n{}", run.snapshot());
     assert!(run.stderr.contains("modelreg: commit refused"), "{}", run.snapshot());
-    env.commit_no_verify(clone, "by hand");
+    env.commit_no_verify(clone, message);
     assert_eq!(env.rev(clone, "HEAD"), head, "the same commit again");
 }
 

@@ -1,10 +1,10 @@
 //! Signatures, roles and trust: every new record and every trust or configuration change is signed
 //! by a key that held the needed role, unexpired, in the trust as it was before the push.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{
-    ALICE, BOB, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry,
+    ALICE, BOB, CAROL, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry,
     signature, uncommitted_record,
 };
 use crate::common::TestEnv;
@@ -245,4 +245,119 @@ fn a_configuration_change_without_an_admin_signature_is_refused_at_push() {
     ");
     refused_by_pre_commit(&env, &clone, "error[trust]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+}
+
+/// alice makes carol a second admin (pushed); returns the trust file's path.
+fn carol_as_second_admin(env: &TestEnv, clone: &Path) -> PathBuf {
+    let carol_pub = env.key("carol").with_extension("pub");
+    let alice_key = env.key("alice");
+    let grant = ["key", "add", carol_pub.to_str().unwrap(), "--owner", "carol@example.com", "--role", "admin"];
+    env.modelreg(clone, &[&grant[..], &["--key", alice_key.to_str().unwrap()]].concat()).success();
+    env.push(clone, &["-q", "--no-verify", "origin", "main"]).success();
+    clone.join(".modelreg/trust.toml")
+}
+
+#[test]
+fn a_trust_change_needs_the_old_threshold_of_distinct_admin_keys() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // Both admins raise the threshold to 2 and both sign trust and configuration.
+    let trust = carol_as_second_admin(&env, &clone);
+    replace(&trust, "admin_threshold = 1", "admin_threshold = 2");
+    let alice_sig = clone.join(format!(".modelreg/trust.toml.{ALICE}.sig"));
+    std::fs::write(&alice_sig, env.ssh_sign("alice", &trust)).unwrap();
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{CAROL}.sig")), env.ssh_sign("carol", &trust)).unwrap();
+    let config = clone.join("modelreg.toml");
+    std::fs::write(clone.join(format!("modelreg.toml.{CAROL}.sig")), env.ssh_sign("carol", &config)).unwrap();
+    env.commit_no_verify(&clone, "two admins must sign");
+    env.modelreg(&clone, &["check", "--skip-artifacts"]).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+
+    // carol alone lowers it back, filing her signature twice: once under her id, once under alice's.
+    replace(&trust, "admin_threshold = 2", "admin_threshold = 1");
+    let carol_sig = env.ssh_sign("carol", &trust);
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{CAROL}.sig")), &carol_sig).unwrap();
+    std::fs::write(&alice_sig, &carol_sig).unwrap();
+    env.commit_no_verify(&clone, "one admin is enough");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: .modelreg/trust.toml: error[trust]: signed by 1 of the 2 admin key(s) required
+    remote:   hint: trust and configuration change only through modelreg commands run by admins; restore it from git
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[trust]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+}
+
+#[test]
+fn the_server_accepts_no_trust_change_that_check_refuses() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // alice alone raises the threshold to 2. That meets the old threshold of 1, but leaves trust and
+    // configuration signed by 1 of the 2 admins the new trust requires.
+    let trust = carol_as_second_admin(&env, &clone);
+    replace(&trust, "admin_threshold = 1", "admin_threshold = 2");
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig")), env.ssh_sign("alice", &trust)).unwrap();
+    env.commit_no_verify(&clone, "two admins must sign");
+    let check = env.modelreg(&clone, &["check", "--skip-artifacts"]);
+    assert_eq!(check.code, 1, "the full check refuses this state:\n{}", check.snapshot());
+
+    // Either the push is refused, or what the remote holds passes `check`: never an accepted
+    // registry that check rejects.
+    let before = env.rev(&remote, "main");
+    let run = env.push(&clone, &["--no-verify", "origin", "main"]);
+    let fresh = env.clone_of(&remote, "fresh");
+    let check = env.modelreg(&fresh, &["check", "--skip-artifacts"]);
+    assert!(
+        (run.code != 0 && env.rev(&remote, "main") == before) || check.code == 0,
+        "the server accepted a registry that check refuses:\n{}{}",
+        run.snapshot(),
+        check.snapshot()
+    );
+}
+
+#[test]
+fn a_record_signed_by_a_revoked_key_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    let bob_pub = env.key("bob").with_extension("pub");
+    let alice_key = env.key("alice");
+    let grant = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher"];
+    env.modelreg(&clone, &[&grant[..], &["--key", alice_key.to_str().unwrap()]].concat()).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+
+    // alice revokes bob's key: his entry removed from trust, the file re-signed by her.
+    let trust = clone.join(".modelreg/trust.toml");
+    let text = std::fs::read_to_string(&trust).unwrap();
+    let bob_entry = text.find(&format!("[[keys]]\nid = \"{BOB}\"")).expect("bob's entry is last");
+    std::fs::write(&trust, format!("{}\n", text[..bob_entry].trim_end())).unwrap();
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig")), env.ssh_sign("alice", &trust)).unwrap();
+    env.commit_no_verify(&clone, "revoke bob");
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+
+    // bob still holds his private key and signs a record with it.
+    let new = uncommitted_record(&env, &clone);
+    replace(&new, &format!("signer = \"{ALICE}\""), &format!("signer = \"{BOB}\""));
+    std::fs::remove_file(signature(&clone, "m", 3, ALICE)).unwrap();
+    std::fs::write(signature(&clone, "m", 3, BOB), env.ssh_sign("bob", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: models/m/records/000003-register.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[signature]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
 }
