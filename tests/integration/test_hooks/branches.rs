@@ -1,5 +1,6 @@
 //! The registry branch itself: no force-push, no deletion, one violation refuses the whole push;
-//! legitimate pushes from several clones go through, and the hook finds its binary.
+//! other branches may be rewritten; legitimate pushes from several clones go through, and the hook
+//! finds its binary.
 
 use std::path::Path;
 
@@ -188,4 +189,33 @@ fn the_server_hook_runs_modelreg_from_path_and_fails_closed_without_it() {
     let run = env.push(&clone, &["--no-verify", "origin", "main"]).failure(1);
     assert!(run.stderr.contains("(pre-receive hook declined)"), "{}", run.stderr);
     assert_eq!(env.rev(&remote, "main"), before, "the remote is unchanged");
+}
+
+#[test]
+fn a_pull_request_branch_rebased_onto_the_registry_can_be_force_pushed() {
+    let env = TestEnv::new();
+    let (remote, alice) = served_registry(&env);
+    // alice proposes v3 on a branch for review.
+    env.git(&alice, &["checkout", "-q", "-b", "propose-v3"]);
+    let mine = env.files("mine", &[("model.onnx", b"alice's weights")]);
+    env.register(&alice, "m", &mine, &[]).success();
+    env.push(&alice, &["-q", "origin", "propose-v3"]).success();
+
+    // Meanwhile bob registers v3 on the registry branch itself.
+    let bob = env.clone_of(&remote, "bob");
+    let theirs = env.files("theirs", &[("model.onnx", b"bob's weights")]);
+    env.register(&bob, "m", &theirs, &[]).success();
+    env.push(&bob, &["-q", "origin", "main"]).success();
+
+    // alice rebuilds her branch on the new registry tip (her record becomes v4) and force-pushes it:
+    // a valid extension of main, so the server has no reason to refuse it.
+    env.git(&alice, &["fetch", "-q", "origin"]);
+    env.git(&alice, &["reset", "-q", "--hard", "origin/main"]);
+    env.register(&alice, "m", &mine, &[]).success();
+    env.modelreg(&alice, &["check", "--range", "origin/main..HEAD"]).success();
+    let run = env.push(&alice, &["--force", "origin", "propose-v3"]);
+    assert_eq!(run.code, 0, "a rebased pull-request branch is refused:\n{}", run.snapshot());
+    assert_eq!(env.rev(&remote, "propose-v3"), env.rev(&alice, "HEAD"));
+    // And it merges into the registry branch as a fast-forward.
+    env.push(&alice, &["-q", "origin", "HEAD:main"]).success();
 }
