@@ -18,8 +18,19 @@ pub enum KeyCommand {
     Generate(GenerateArgs),
     /// Grant roles to a public key (signed by an admin key)
     Add(AddArgs),
+    /// Revoke a key: it expires now, so nothing it signs from now on is accepted (signed by an admin)
+    Revoke(RevokeArgs),
     /// List the keys the registry trusts
     List(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// The key id, as `modelreg key list` shows it
+    id: modelreg::record::KeyId,
+    /// Write the trust file but do not commit it
+    #[arg(long)]
+    no_commit: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,8 +79,24 @@ pub fn run(ctx: &Context, command: KeyCommand) -> Result<u8, CliError> {
     match command {
         KeyCommand::Generate(args) => generate(ctx, args),
         KeyCommand::Add(args) => add(ctx, args),
+        KeyCommand::Revoke(args) => revoke(ctx, args),
         KeyCommand::List(args) => list(ctx, args),
     }
+}
+
+fn revoke(ctx: &Context, args: RevokeArgs) -> Result<u8, CliError> {
+    let registry = ctx.open_registry()?;
+    let admin = ctx.signing_key(Some(registry.git()))?;
+    let report = key::revoke(&registry, &admin, &args.id, !args.no_commit)?;
+    let expires = report.key.expires.map(|t| t.to_string()).unwrap_or_default();
+    ctx.ui.status(format!(
+        "revoked {} ({}): expired at {expires}, signed by {}",
+        report.key.id, report.key.owner, report.signed_by
+    ));
+    if let Some(commit) = report.commit {
+        ctx.ui.status(format!("committed {}", &commit[..12]));
+    }
+    Ok(0)
 }
 
 fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, CliError> {

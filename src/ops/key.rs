@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Error;
-use crate::policy::rules::may_sign;
-use crate::record::Timestamp;
+use crate::policy::rules::{SignerViolation, may_sign};
+use crate::record::{KeyId, Timestamp};
 use crate::repo::layout::{TRUST_FILE, signature_file_name};
 use crate::repo::{Registry, admin_signature_files, write_atomic};
 use crate::sign::{PublicKey, Role, SigningKey, Trust, TrustedKey};
@@ -110,7 +110,23 @@ pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<A
         });
     }
 
-    let lock = registry.lock()?;
+    let message =
+        format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
+    let commit = write_trust(registry, admin, &trust, request.commit.then_some(message.as_str()))?;
+    Ok(AddKeyReport { key: report_key, signed_by: admin.id().to_string(), commit, dry_run: false, signatures_missing })
+}
+
+/// Replaces the trust file with `trust`, signed by `admin` alone, and commits it when `message` is given.
+///
+/// The previous signatures cover the previous bytes, so they are removed (git history keeps them); with
+/// an admin threshold above one, the other admins co-sign before the registry opens again.
+fn write_trust(
+    registry: &Registry,
+    admin: &SigningKey,
+    trust: &Trust,
+    message: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let _lock = registry.lock()?;
     let root = registry.root();
     let trust_path = root.join(TRUST_FILE);
     let bytes = trust.to_bytes();
@@ -125,13 +141,39 @@ pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<A
     changed.retain(|p| p != &sig_rel);
     changed.push(sig_rel);
     changed.push(TRUST_FILE.into());
-    let commit = if request.commit {
-        let message =
-            format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
-        Some(registry.commit(&changed, &message)?)
-    } else {
-        None
-    };
-    drop(lock);
-    Ok(AddKeyReport { key: report_key, signed_by: admin.id().to_string(), commit, dry_run: false, signatures_missing })
+    message.map(|m| registry.commit(&changed, m)).transpose().map_err(Error::from)
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevokeReport {
+    pub key: KeyInfo,
+    pub signed_by: String,
+    pub commit: Option<String>,
+}
+
+/// Revokes a key: it expires now, so nothing it signs from now on is accepted (hooks judge expiry at
+/// receive time), while what it signed before stays verifiable. Signed by an admin, like every trust
+/// change.
+pub fn revoke(registry: &Registry, admin: &SigningKey, id: &KeyId, commit: bool) -> Result<RevokeReport, Error> {
+    let now = Timestamp::now();
+    may_sign(registry.trust(), admin.public(), &Role::Admin, now)?;
+    let mut trust = registry.trust().clone();
+    let raw = *trust
+        .keys()
+        .iter()
+        .find(|k| k.public.id() == id)
+        .ok_or_else(|| SignerViolation::Untrusted { key: id.clone() })?
+        .public
+        .raw();
+    if trust.keys_with_role(&Role::Admin).filter(|k| !k.expired_at(now) && k.public.raw() != &raw).count()
+        < trust.admin_threshold as usize
+    {
+        return Err(Error::LastAdmin(id.clone()));
+    }
+    trust.expire(&raw, now);
+    let revoked = trust.key(&raw).expect("the key is listed");
+    let info = key_info(revoked, now);
+    let message = format!("modelreg: revoke key {} ({})", info.id, info.owner);
+    let commit = write_trust(registry, admin, &trust, commit.then_some(message.as_str()))?;
+    Ok(RevokeReport { key: info, signed_by: admin.id().to_string(), commit })
 }

@@ -57,6 +57,8 @@ pub enum Error {
     NoVersions(ModelName),
     #[error("{0} already exists")]
     DestinationExists(PathBuf),
+    #[error("revoking {0} would leave fewer unexpired admin keys than the admin threshold")]
+    LastAdmin(crate::record::KeyId),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

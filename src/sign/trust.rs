@@ -208,6 +208,13 @@ impl Trust {
         }
     }
 
+    /// Makes a key expire at `when` (revocation), keeping it listed so its past signatures verify.
+    pub fn expire(&mut self, raw: &[u8; 32], when: Timestamp) {
+        if let Some(&i) = self.by_raw.get(raw) {
+            self.keys[i].expires = Some(self.keys[i].expires.map_or(when, |e| e.min(when)));
+        }
+    }
+
     pub fn keys(&self) -> &[TrustedKey] {
         &self.keys
     }

@@ -190,3 +190,46 @@ fn init_refuses_twice_and_outside_git() {
     [exit status: 2]
     ");
 }
+
+#[test]
+fn a_revoked_key_signs_nothing_new_but_its_past_records_stay_valid() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let (alice, bob) = (env.key("alice"), env.key("bob"));
+    let (alice, bob) = (alice.to_str().unwrap(), bob.to_str().unwrap());
+    let bob_pub = env.key("bob").with_extension("pub");
+    env.modelreg(
+        &registry,
+        &["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher", "--key", alice],
+    )
+    .success();
+    let v1 = env.files("v1", &[("w.bin", b"one")]);
+    env.modelreg(&registry, &["register", "m", v1.to_str().unwrap(), "--key", bob]).success();
+
+    let list = env.modelreg(&registry, &["key", "list", "--json"]).success();
+    let keys: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    let bob_id = keys["keys"].as_array().unwrap().iter().find(|k| k["owner"] == "bob@example.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = env.modelreg(&registry, &["key", "revoke", &bob_id, "--key", alice]).success();
+    assert!(run.stderr.contains("revoked"), "{}", run.stderr);
+
+    let v2 = env.files("v2", &[("w.bin", b"two")]);
+    let run = env.modelreg(&registry, &["register", "m", v2.to_str().unwrap(), "--key", bob]).failure(2);
+    assert!(run.stderr.contains("expired at 2026-11-22T10:00:00Z"), "{}", run.stderr);
+    env.modelreg(&registry, &["check"]).success();
+
+    // Revoking the last admin would lock everyone out of trust changes.
+    let alice_id = keys["keys"].as_array().unwrap().iter().find(|k| k["owner"] == "alice@example.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = env.modelreg(&registry, &["key", "revoke", &alice_id, "--key", alice]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: revoking f43fd158e0f275c5 would leave fewer unexpired admin keys than the admin threshold
+    hint: add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)
+    [exit status: 2]
+    ");
+}
