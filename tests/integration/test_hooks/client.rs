@@ -111,3 +111,50 @@ fn check_range_passes_a_clean_range_and_refuses_a_bad_one() {
     [exit status: 2]
     ");
 }
+
+#[test]
+fn hooks_install_respects_core_hooks_path_and_foreign_hooks() {
+    let env = TestEnv::new();
+    let (remote, _) = served_registry(&env);
+    let clone = env.clone_of(&remote, "carol");
+    // A team that keeps its hooks in the repository.
+    env.git(&clone, &["config", "core.hooksPath", ".githooks"]);
+    std::fs::create_dir_all(clone.join(".githooks")).unwrap();
+    std::fs::write(clone.join(".githooks/pre-commit"), "#!/bin/sh\nexit 0\n").unwrap();
+    let refused = env.modelreg(&clone, &["hooks", "install"]).failure(2);
+    assert!(refused.stderr.contains("error: [TEMP]/carol/.githooks/pre-commit already exists"), "{}", refused.stderr);
+    assert_eq!(std::fs::read_to_string(clone.join(".githooks/pre-commit")).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert!(!clone.join(".githooks/pre-push").exists(), "a refused install writes nothing");
+
+    env.modelreg(&clone, &["hooks", "install", "--force"]).success();
+    for hook in ["pre-commit", "pre-push"] {
+        let text = std::fs::read_to_string(clone.join(".githooks").join(hook)).unwrap();
+        assert!(text.contains(&format!("hook {hook}")), "{hook}:\n{text}");
+    }
+    // Installing again over its own hooks needs no --force.
+    env.modelreg(&clone, &["hooks", "install"]).success();
+
+    // git runs them from there.
+    replace(&record(&clone, "m", 2), "auc = 0.93", "auc = 0.99");
+    env.git(&clone, &["add", "-A"]);
+    let run = env.git_run(&clone, &["commit", "-q", "-m", "better auc"]).failure(1);
+    assert!(run.stderr.contains("error[append-only]"), "{}", run.snapshot());
+
+    // The refusal's hint names what `hooks install` offers (--force), not another command's options.
+    let hint = refused.stderr.lines().find(|l| l.starts_with("hint: ")).unwrap_or_default();
+    assert!(hint.contains("--force") && !hint.contains("-o "), "misleading hint: {hint}");
+}
+
+#[test]
+fn hooks_install_outside_a_repository_is_a_usage_error() {
+    let env = TestEnv::new();
+    let plain = env.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let run = env.modelreg(&plain, &["hooks", "install", "--server"]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: [TEMP]/plain is not inside a git repository
+    hint: run it inside a git repository (`git init`), or pass -C DIR
+    [exit status: 2]
+    ");
+}
