@@ -361,3 +361,47 @@ fn a_record_signed_by_a_revoked_key_is_refused_at_push() {
     refused_by_pre_commit(&env, &clone, "error[signature]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
 }
+
+#[test]
+fn after_key_revoke_new_signatures_are_refused_and_old_records_stay_valid() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    let bob_pub = env.key("bob").with_extension("pub");
+    let (alice_key, bob_key) = (env.key("alice"), env.key("bob"));
+    let grant = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher"];
+    env.modelreg(&clone, &[&grant[..], &["--key", alice_key.to_str().unwrap()]].concat()).success();
+    // (A record is judged by the trust before its push: the grant is pushed before bob uses it.)
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.modelreg(&clone, &["register", "m", v3.to_str().unwrap(), "--key", bob_key.to_str().unwrap()]).success();
+    env.modelreg(&clone, &["key", "revoke", BOB, "--key", alice_key.to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+
+    // A day later bob, who still holds his private key, signs v4 by hand.
+    let v4 = env.files("v4", &[("model.onnx", b"weights four")]);
+    env.register(&clone, "m", &v4, &["--no-commit"]).success();
+    let new = record(&clone, "m", 4);
+    replace(&new, &format!("signer = \"{ALICE}\""), &format!("signer = \"{BOB}\""));
+    std::fs::remove_file(signature(&clone, "m", 4, ALICE)).unwrap();
+    std::fs::write(signature(&clone, "m", 4, BOB), env.ssh_sign("bob", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let later = [("MODELREG_TIMESTAMP", "2026-11-23T10:00:00Z")];
+    let before = env.rev(&remote, "main");
+    let run = env.push_with(&clone, &["--no-verify", "origin", "main"], &later).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000004-register.toml: error[signature]: signed by 7912eaa3793eb920 which expired at 2026-11-22T10:00:00Z
+    remote: models/m/records/000004-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    assert_eq!(env.rev(&remote, "main"), before, "the remote is unchanged");
+
+    // v3, signed before the revocation, stays valid.
+    let fresh = env.clone_of(&remote, "fresh");
+    env.modelreg_with(&fresh, &["check", "--skip-artifacts"], &later).success();
+}
