@@ -219,3 +219,33 @@ fn a_pull_request_branch_rebased_onto_the_registry_can_be_force_pushed() {
     // And it merges into the registry branch as a fast-forward.
     env.push(&alice, &["-q", "origin", "HEAD:main"]).success();
 }
+
+#[test]
+fn the_first_push_of_a_broken_registry_is_refused() {
+    let env = TestEnv::new();
+    let remote = env.bare_remote("remote.git");
+    let registry = env.registry();
+    for (i, weights) in [b"one", b"two"].iter().enumerate() {
+        let files = env.files(&format!("v{i}"), &[("model.onnx", *weights)]);
+        env.register(&registry, "m", &files, &["--metric", "auc=0.9"]).success();
+    }
+    // Nothing on the remote to compare with: the whole tree is checked, by its own trust.
+    replace(&record(&registry, "m", 1), "auc = 0.9", "auc = 0.99");
+    env.commit_no_verify(&registry, "by hand");
+    env.git(&registry, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    let run = env.push(&registry, &["origin", "main"]).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
+    remote:   hint: records are signed when written; a record without one was not made by modelreg
+    remote: models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
+    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:ff6eac54a86213b854643b386097ac38faceef095681d847193885bdc4db3f4b, but the record before it is blake3:9e6a65f5b6d196c3c2ede5286be5b981d367bf26a39316854c6ca472813c3813 (edited, replaced or reordered)
+    remote:   hint: records are append-only: restore the original files from git history
+    remote: modelreg: push refused: 3 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    assert_eq!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "main"]).code, 1, "main was not created");
+}
