@@ -81,6 +81,7 @@ fn hint(e: &Error) -> Option<String> {
         Error::Load(LoadError::Invalid(_)) => {
             "`modelreg check` lists every problem; records are never edited by hand (restore with `git checkout`)"
         }
+        Error::ForeignHook(_) => "pass --force to replace it, or call `modelreg hook <name>` from your own hook script",
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",
         Error::Store(StoreError::Missing { .. }) => {

@@ -54,7 +54,8 @@ pub fn install(ctx: &Context, command: HooksCommand) -> Result<u8, CliError> {
     Ok(0)
 }
 
-pub fn run(ctx: &Context, hook: HookName) -> Result<u8, CliError> {
+/// Runs a hook; `git_args` are what git passed it (for pre-push: the remote's name and URL).
+pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, CliError> {
     let start = ctx.start_dir()?;
     let report = match hook {
         HookName::PreCommit => {
@@ -66,7 +67,9 @@ pub fn run(ctx: &Context, hook: HookName) -> Result<u8, CliError> {
             }
             return Ok(0);
         }
-        HookName::PrePush => check::pre_push(&start, &check::parse_push_lines(&stdin()?))?,
+        HookName::PrePush => {
+            check::pre_push(&start, git_args.first().map(String::as_str), &check::parse_push_lines(&stdin()?))?
+        }
         HookName::PreReceive => check::receive(&start, &check::parse_receive_lines(&stdin()?))?,
     };
     Ok(print_push(&report))

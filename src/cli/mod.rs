@@ -96,7 +96,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
-        Command::Hook { name, git_args: _ } => hooks::run(&ctx, name),
+        Command::Hook { name, git_args } => hooks::run(&ctx, name, &git_args),
     }
 }
 

@@ -104,9 +104,43 @@ pub fn parse_push_lines(input: &str) -> Vec<RefUpdate> {
 pub fn receive(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let protected = git.head_ref_name();
+    let registry_tip = protected.as_deref().and_then(|r| git.resolve_commit(r).ok());
+    judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref())
+}
+
+/// The client side (`pre-push`): the same rules, on what is about to be pushed to `remote`, whose
+/// registry branch is the one its `HEAD` names (as recorded by `git clone`/`git remote set-head`), else
+/// its `main` or `master`.
+pub fn pre_push(start: &Path, remote: Option<&str>, updates: &[RefUpdate]) -> Result<PushReport, Error> {
+    let git = GitRepo::discover_any(start)?;
+    // The remote's HEAD as `git clone` recorded it; a clone of an empty remote has none, so fall back
+    // to the conventional names. (The server, which always knows, has the final word.)
+    let remote_head = remote.and_then(|r| {
+        git.symbolic_target(&format!("refs/remotes/{r}/HEAD")).or_else(|| {
+            ["main", "master"]
+                .iter()
+                .map(|b| format!("refs/remotes/{r}/{b}"))
+                .find(|candidate| git.resolve_commit(candidate).is_ok())
+        })
+    });
+    let protected = remote_head.as_deref().and_then(|target| {
+        let branch = target.strip_prefix(&format!("refs/remotes/{}/", remote.unwrap_or_default()))?;
+        Some(format!("refs/heads/{branch}"))
+    });
+    let registry_tip = remote_head.as_deref().and_then(|r| git.resolve_commit(r).ok());
+    judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref())
+}
+
+/// Judges ref updates. `protected` is the registry branch, `registry_tip` where it stands now.
+fn judge_updates(
+    git: &GitRepo,
+    updates: &[RefUpdate],
+    protected: Option<&str>,
+    registry_tip: Option<&str>,
+) -> Result<PushReport, Error> {
     let mut push = PushReport::default();
     for update in updates.iter().filter(|u| u.refname.starts_with("refs/heads/")) {
-        let is_protected = protected.as_deref() == Some(update.refname.as_str());
+        let is_protected = protected == Some(update.refname.as_str());
         let mut report = CheckReport::default();
         if is_zero(&update.new) {
             if is_protected {
@@ -115,39 +149,39 @@ pub fn receive(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error>
                         .with_hint("nothing registered is deleted: use `modelreg archive`"),
                 );
             }
-        } else {
-            let old = (!is_zero(&update.old)).then_some(update.old.as_str());
-            if let Some(old) = old.filter(|_| is_protected)
-                && !git.is_ancestor(old, &update.new)?
-            {
-                report.problems.push(
-                    Problem::error(
-                        &update.refname,
-                        RuleId::AppendOnly,
-                        "force-push would rewrite the registry's history",
-                    )
-                    .with_hint("fetch, rebase your records onto the remote (`modelreg sync`), and push again"),
-                );
-            }
-            let change = commits(&git, old, &update.new)?;
-            report.problems.extend(change.problems);
-            report.records = change.records;
-            report.signatures = change.signatures;
-            report.models = change.models;
+            push.refs.push(RefReport { refname: update.refname.clone(), report });
+            continue;
         }
-        push.refs.push(RefReport { refname: update.refname.clone(), report });
-    }
-    Ok(push)
-}
-
-/// The client side (`pre-push`): the same rules, on what is about to be pushed. The remote's old tip may
-/// be unknown locally (someone pushed meanwhile); then the whole new tree is checked.
-pub fn pre_push(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error> {
-    let git = GitRepo::discover_any(start)?;
-    let mut push = PushReport::default();
-    for update in updates.iter().filter(|u| !is_zero(&u.new)) {
+        // The old tip may be unknown here (a client that has not fetched): judge as if it were absent.
         let old = (!is_zero(&update.old) && git.resolve_commit(&update.old).is_ok()).then_some(update.old.as_str());
-        let report = commits(&git, old, &update.new)?;
+        let fast_forward = match old {
+            Some(old) => git.is_ancestor(old, &update.new)?,
+            None => true,
+        };
+        if is_protected && !fast_forward {
+            report.problems.push(
+                Problem::error(&update.refname, RuleId::AppendOnly, "force-push would rewrite the registry's history")
+                    .with_hint("fetch, rebase your records onto the remote (`modelreg sync`), and push again"),
+            );
+        }
+        // When the registry branch is unknown (a clone of an empty remote has no origin/HEAD), every
+        // branch is judged strictly, from its own old tip.
+        let strict = is_protected || fast_forward || protected.is_none();
+        let base = match (old, strict) {
+            // The registry branch, or a branch moving forward: judged from its own old tip.
+            (Some(old), true) => Some(old.to_owned()),
+            // A new or rewritten feature branch: judged as the change it proposes to the registry,
+            // from where it leaves the registry branch.
+            _ => match registry_tip {
+                Some(tip) => git.merge_base(tip, &update.new)?,
+                None => None,
+            },
+        };
+        let change = commits(git, base.as_deref(), &update.new)?;
+        report.problems.extend(change.problems);
+        report.records = change.records;
+        report.signatures = change.signatures;
+        report.models = change.models;
         push.refs.push(RefReport { refname: update.refname.clone(), report });
     }
     Ok(push)
@@ -187,7 +221,7 @@ pub fn install_hooks(start: &Path, set: HookSet, binary: &Path, force: bool) -> 
     for (name, _) in hooks {
         let path = dir.join(name);
         if !force && path.exists() && !std::fs::read_to_string(&path).is_ok_and(|t| t.contains(MARKER)) {
-            return Err(Error::DestinationExists(path));
+            return Err(Error::ForeignHook(path));
         }
     }
     let binary_text = binary.to_string_lossy();

@@ -57,6 +57,8 @@ pub enum Error {
     NoVersions(ModelName),
     #[error("{0} already exists")]
     DestinationExists(PathBuf),
+    #[error("{0} exists and was not written by modelreg")]
+    ForeignHook(PathBuf),
     #[error("revoking {0} would leave fewer unexpired admin keys than the admin threshold")]
     LastAdmin(crate::record::KeyId),
     #[error("{path}: {source}")]

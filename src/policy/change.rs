@@ -72,10 +72,13 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
     }
 
     if admin_files_changed {
-        // The new trust and configuration must carry enough signatures from the admins of the base.
+        // As with TUF's root rotation, a change must satisfy both the admins before it (nobody grants
+        // themselves rights) and the trust file it installs (the result passes a full check, e.g. a
+        // raised threshold is met).
         report.problems.extend(admin_file_problems(new, &base_trust, Some(now)));
-        if let Err(problem) = load_trust(new) {
-            report.problems.push(problem);
+        match load_trust(new) {
+            Ok(new_trust) => report.problems.extend(admin_file_problems(new, &new_trust, Some(now))),
+            Err(problem) => report.problems.push(problem),
         }
     }
 

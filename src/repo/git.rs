@@ -202,6 +202,20 @@ impl GitRepo {
         Ok(changes(&diff))
     }
 
+    /// The best common ancestor of two commits, if they share history.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, GitError> {
+        match self.repo.merge_base(oid(a)?, oid(b)?) {
+            Ok(id) => Ok(Some(id.to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Where a symbolic reference points (`refs/remotes/origin/HEAD` → `refs/remotes/origin/main`).
+    pub fn symbolic_target(&self, name: &str) -> Option<String> {
+        self.repo.find_reference(name).ok()?.symbolic_target().ok().flatten().map(str::to_owned)
+    }
+
     /// Where git runs hooks from: `core.hooksPath` if set, else `<git dir>/hooks`.
     pub fn hooks_dir(&self) -> PathBuf {
         match self.config_string("core.hookspath") {

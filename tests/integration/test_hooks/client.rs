@@ -122,7 +122,12 @@ fn hooks_install_respects_core_hooks_path_and_foreign_hooks() {
     std::fs::create_dir_all(clone.join(".githooks")).unwrap();
     std::fs::write(clone.join(".githooks/pre-commit"), "#!/bin/sh\nexit 0\n").unwrap();
     let refused = env.modelreg(&clone, &["hooks", "install"]).failure(2);
-    assert!(refused.stderr.contains("error: [TEMP]/carol/.githooks/pre-commit already exists"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("error: [TEMP]/carol/.githooks/pre-commit exists and was not written by modelreg"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("hint: pass --force to replace it"), "{}", refused.stderr);
     assert_eq!(std::fs::read_to_string(clone.join(".githooks/pre-commit")).unwrap(), "#!/bin/sh\nexit 0\n");
     assert!(!clone.join(".githooks/pre-push").exists(), "a refused install writes nothing");
 
