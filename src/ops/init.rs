@@ -27,12 +27,15 @@ pub struct InitReport {
 }
 
 const GITIGNORE_BLOCK: &str = "# modelreg: the local artifact store and interrupted writes\n";
-const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n*.toml -text\n*.sig -text\n";
+/// Line-ending filters must never touch signed bytes; scoped to the registry's own files.
+const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n/modelreg.toml* -text\n/.modelreg/** -text\n/models/** -text\n";
 
 pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<InitReport, Error> {
     let git = GitRepo::discover(start)?;
     let root = git.workdir().to_owned();
-    if root.join(CONFIG_FILE).exists() || root.join(TRUST_FILE).exists() {
+    // modelreg.toml is written last, so it alone marks a registry: the other files of an interrupted
+    // init are simply written again.
+    if root.join(CONFIG_FILE).exists() {
         return Err(RepoError::AlreadyInitialised(root).into());
     }
     let owner = match options.owner {
@@ -47,7 +50,7 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<Init
 
     let mut written: Vec<PathBuf> = Vec::new();
     let mut write = |rel: String, bytes: &[u8]| -> Result<(), Error> {
-        write_atomic(&root.join(&rel), bytes, false)?;
+        write_atomic(&root.join(&rel), bytes, true)?;
         written.push(PathBuf::from(rel));
         Ok(())
     };

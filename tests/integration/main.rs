@@ -3,7 +3,10 @@
 
 mod common;
 
+mod test_bad_input;
 mod test_core;
+mod test_crash;
 mod test_hooks;
+mod test_keys;
 mod test_review;
 mod test_sync;

@@ -20,9 +20,9 @@ fn a_registry_from_init_to_get() {
     registered fraud-detector v1 (seq 1)
       artifacts  2 file(s), 23 B (23 B newly stored)
       record     models/fraud-detector/records/000001-register.toml
-      digest     blake3:bbf29aa3d52b4df461cb5fa0ba050f35840f1fc62656c2efd792ecc8a2c34d29
+      digest     blake3:2cb63505b278fc04febf2ec062297bc878cac5e7fb2753a38592e1a155349488
       signed by  f43fd158e0f275c5
-      committed  ea965fb57f98
+      committed  80a9666d3dd5
     [exit status: 0]
     ");
 
@@ -50,12 +50,12 @@ fn a_registry_from_init_to_get() {
     insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector@2"]).success().snapshot(), @"
     fraud-detector v2
       record     models/fraud-detector/records/000002-register.toml
-      digest     blake3:8b61598caae7d42ec849fc7b2224b3881967bf8c12555892fca82e0790c57083
+      digest     blake3:a5c5ec0a0a7f0ae9569bbfa1f765d90daece16fb54d8d73b022fd5d4e9bf9381
       created    2026-11-22T10:00:00Z by Alice <alice@example.com>
       signed by  f43fd158e0f275c5 (alice@example.com)
       message    retrained on October data
       metrics    auc=0.95
-      code       ea965fb57f98a857fca371e6ac3a1fa8558853aa
+      code       80a9666d3dd5171afc29341399fdf905ab753a69
 
     ARTIFACT           SIZE  FORMAT       DIGEST
     config.json        13 B  json         blake3:72ddb6caf3519060c64aec53dfa86ef811db4f87c283f13b4bf4085d7a81a8ea
@@ -232,4 +232,24 @@ fn a_revoked_key_signs_nothing_new_but_its_past_records_stay_valid() {
     hint: add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)
     [exit status: 2]
     ");
+}
+
+#[test]
+fn an_interrupted_init_can_be_run_again() {
+    let env = TestEnv::new();
+    let dir = env.git_repo("half");
+    let alice = env.key("alice");
+    let alice = alice.to_str().unwrap();
+    env.modelreg(&dir, &["init", "--key", alice, "--no-commit"]).success();
+    // What a kill before the last write leaves: everything but modelreg.toml.
+    std::fs::remove_file(dir.join("modelreg.toml")).unwrap();
+    env.modelreg(&dir, &["init", "--key", alice]).success();
+    env.modelreg(&dir, &["check"]).success();
+    let attributes = std::fs::read_to_string(dir.join(".gitattributes")).unwrap();
+    assert_eq!(attributes.matches("/models/** -text").count(), 1, "the block is written once:\n{attributes}");
+    assert_eq!(
+        env.git(&dir, &["check-attr", "text", "models/m/records/000001-register.toml"]).trim(),
+        "models/m/records/000001-register.toml: text: unset"
+    );
+    assert_eq!(env.git(&dir, &["check-attr", "text", "src/config.toml"]).trim(), "src/config.toml: text: unspecified");
 }

@@ -239,7 +239,7 @@ fn the_first_push_of_a_broken_registry_is_refused() {
     remote: models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
     remote:   hint: records are signed when written; a record without one was not made by modelreg
     remote: models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
-    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:ff6eac54a86213b854643b386097ac38faceef095681d847193885bdc4db3f4b, but the record before it is blake3:9e6a65f5b6d196c3c2ede5286be5b981d367bf26a39316854c6ca472813c3813 (edited, replaced or reordered)
+    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:2d251723ece9b462d4185cd807c66e24183638bfc6db236bb7cd6185b2846c3c, but the record before it is blake3:f9cffa1087fd460a39b913059b86751cd887a2b3525b3f86b5e896d2091df863 (edited, replaced or reordered)
     remote:   hint: records are append-only: restore the original files from git history
     remote: modelreg: push refused: 3 problem(s); the remote is unchanged
     To [TEMP]/remote.git

@@ -1,0 +1,1 @@
+//! Crash safety: an interrupted write leaves the registry valid.

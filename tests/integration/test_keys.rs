@@ -1,0 +1,1 @@
+//! Keys: roles, refused key types, passphrases, where the signing key comes from.
