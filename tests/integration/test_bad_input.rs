@@ -90,8 +90,7 @@ fn model_names_outside_the_pattern_are_refused_by_register_show_and_get() {
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     error: invalid value '../evil' for '<NAME>': invalid model name `../evil`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`
-
-    For more information, try '--help'.
+    hint: model names look like `fraud-detector` or `resnet50.v2` (a-z 0-9 . _ -, no `..`); versions like NAME@3
     [exit status: 2]
     ");
     let long = "a".repeat(65);
@@ -203,8 +202,7 @@ fn metrics_must_be_finite_numbers_and_tags_key_value_pairs() {
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     error: invalid value 'auc=high' for '--metric <KEY=NUMBER>': `high` is not a number
-
-    For more information, try '--help'.
+    hint: metrics are KEY=NUMBER with a finite number, e.g. --metric auc=0.94
     [exit status: 2]
     ");
     let mut runs = Vec::new();
@@ -604,4 +602,91 @@ fn dry_run_writes_nothing_and_no_commit_leaves_a_valid_uncommitted_record() {
         format!("?? models/m/records/000001-register.toml\n?? models/m/records/000001-register.toml.{ALICE}.sig\n")
     );
     env.modelreg(&registry, &["check"]).success();
+}
+
+#[test]
+fn a_trust_file_that_does_not_parse_locks_every_command() {
+    let env = TestEnv::new();
+    let registry = registry_with(&env, "m", 1);
+    let trust = registry.join(".modelreg/trust.toml");
+    let original = std::fs::read_to_string(&trust).unwrap();
+    for broken in [
+        original.replace("admin_threshold = 1", "admin_threshold = = 1"),
+        original.replace("admin_threshold = 1", "admin_threshold = 0"),
+        format!("{original}deep = {}{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+    ] {
+        std::fs::write(&trust, &broken).unwrap();
+        let runs = every_command_locked(&env, &registry);
+        for run in &runs {
+            assert!(run.stderr.contains(".modelreg/trust.toml"), "{}", run.snapshot());
+            assert_refused(run);
+        }
+        let run = env.modelreg(&registry, &["check"]);
+        assert!(run.code == 1 || run.code == 2, "check neither reported nor refused:\n{}", run.snapshot());
+        assert!(run.stdout.contains(".modelreg/trust.toml") || run.stderr.contains(".modelreg/trust.toml"));
+    }
+}
+
+#[test]
+fn unknown_models_and_versions_are_refused() {
+    let env = TestEnv::new();
+    let registry = registry_with(&env, "m", 1);
+    let before = tree_state(&registry);
+    let out = env.path().join("out");
+    let run = env.modelreg(&registry, &["show", "m@9"]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: m has no version 9
+    hint: `modelreg show m` lists its versions
+    [exit status: 2]
+    ");
+    let runs = [
+        run,
+        env.modelreg(&registry, &["show", "nope"]),
+        env.modelreg(&registry, &["get", "m@9", "-o", out.to_str().unwrap()]),
+        env.modelreg(&registry, &["get", "nope@1", "-o", out.to_str().unwrap()]),
+    ];
+    for run in &runs {
+        assert_refused(run);
+    }
+    assert_unchanged(&before, &tree_state(&registry), "nothing written");
+    assert!(!out.exists());
+}
+
+#[test]
+fn file_names_that_cannot_be_artifact_paths_are_refused() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let before = tree_state(&registry);
+    let model = env.files("m", &[("w.bin", b"weights"), ("back\\slash.bin", b"x")]);
+    let run = env.register(&registry, "m", &model, &[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    ----- stderr -----
+    error: [TEMP]/m/back\slash.bin: invalid artifact path `back\slash.bin`: use a relative path of printable ASCII without `.`/`..` components, backslashes or leading `/`
+    hint: model names look like `fraud-detector` or `resnet50.v2`; artifact paths are plain relative ASCII paths
+    [exit status: 2]
+    ");
+    assert_refused(&run);
+    // Two inputs that would be stored under the same name.
+    let a = env.files("a", &[("w.bin", b"a")]);
+    let b = env.files("b", &[("w.bin", b"b")]);
+    let run = env.modelreg(
+        &registry,
+        &[
+            "register",
+            "m",
+            a.join("w.bin").to_str().unwrap(),
+            b.join("w.bin").to_str().unwrap(),
+            "--key",
+            env.key("alice").to_str().unwrap(),
+        ],
+    );
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: two inputs would both be stored as `w.bin`
+    hint: pass files with distinct names, or one directory containing them
+    [exit status: 2]
+    ");
+    assert_refused(&run);
+    assert_unchanged(&before, &tree_state(&registry), "nothing written");
 }

@@ -369,3 +369,31 @@ fn every_json_report_parses_and_carries_schema_version() {
     let problems = value["problems"].as_array().unwrap();
     assert!(problems.iter().any(|p| p["rule"] == "signature" && p["severity"] == "error"), "{}", run.stdout);
 }
+
+#[test]
+fn git_signing_key_may_be_home_relative_but_not_a_literal_key() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let ssh = env.home().join(".ssh");
+    std::fs::create_dir_all(&ssh).unwrap();
+    std::fs::copy(env.key("alice"), ssh.join("modelreg_key")).unwrap();
+    crate::common::set_mode(&ssh.join("modelreg_key"), 0o600);
+    let model = env.files("m", &[("w.bin", b"weights")]);
+    env.git(&registry, &["config", "user.signingKey", "~/.ssh/modelreg_key"]);
+    let run = env.modelreg(&registry, &["register", "m", model.to_str().unwrap()]).success();
+    assert_eq!(signed_by(&run), ALICE);
+
+    let alice_pub = std::fs::read_to_string(env.key("alice").with_extension("pub")).unwrap();
+    env.git(&registry, &["config", "user.signingKey", &format!("key::{}", alice_pub.trim())]);
+    let before = tree_state(&registry);
+    let v2 = env.files("v2", &[("w.bin", b"weights 2")]);
+    let run = env.modelreg(&registry, &["register", "m", v2.to_str().unwrap()]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: no signing key found (tried --key (not given), MODELREG_KEY (not set), git user.signingKey (a literal public key; modelreg needs the private key file), [TEMP]/home/.ssh/id_ed25519 (absent))
+    hint: create a key with `modelreg key generate`, or pass --key PATH (or set MODELREG_KEY)
+    [exit status: 2]
+    ");
+    assert_refused(&run);
+    assert_unchanged(&before, &tree_state(&registry), "nothing written");
+}
