@@ -690,3 +690,33 @@ fn file_names_that_cannot_be_artifact_paths_are_refused() {
     assert_refused(&run);
     assert_unchanged(&before, &tree_state(&registry), "nothing written");
 }
+
+/// `--force` replaces files, but a file that cannot be replaced (a directory stands in its place)
+/// must be found before anything moves: DIR ends up either complete or as it was.
+#[test]
+fn get_with_force_is_all_or_nothing() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let model = env.files("m", &[("a.bin", b"new a"), ("b.bin", b"new b")]);
+    env.register(&registry, "m", &model, &[]).success();
+    let existing = env.files("existing", &[("a.bin", b"old a"), ("b.bin/keep.txt", b"mine")]);
+    let before = tree_state(&existing);
+    let run = env.modelreg(&registry, &["get", "m@1", "-o", existing.to_str().unwrap(), "--force"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert_unchanged(&before, &tree_state(&existing), "a failed get changed its destination");
+    assert_refused(&run);
+}
+
+/// A get that fails leaves no trace, not even the parent directories of `-o`.
+#[test]
+fn a_failed_get_creates_no_parent_directories() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let model = env.files("m", &[("model.bin", b"weights v1")]);
+    env.register(&registry, "m", &model, &[]).success();
+    std::fs::write(writable_object(&registry, b"weights v1"), b"weights v2").unwrap();
+    let out = env.path().join("deep/nested/out");
+    let run = env.modelreg(&registry, &["get", "m@1", "-o", out.to_str().unwrap()]);
+    assert_refused(&run);
+    assert!(!env.path().join("deep").exists(), "parents of -o were created:\n{}", run.snapshot());
+}
