@@ -203,3 +203,38 @@ fn killing_register_at_any_moment_leaves_a_valid_registry() {
     assert_eq!(run.code, 0, "{}", run.snapshot());
     assert!(record(&registry, "m", 13).is_file(), "every retry registered a version");
 }
+
+/// A git process killed mid-write leaves `.git/index.lock`. `register` must then either refuse
+/// before committing, or commit and leave the index agreeing with the commit; never report an error
+/// for a commit it made, with an index that would delete the records in the user's next commit.
+#[test]
+fn a_stale_git_index_lock_never_leaves_a_half_made_commit() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let head = env.rev(&registry, "HEAD");
+    std::fs::write(registry.join(".git/index.lock"), b"").unwrap();
+    let model = env.files("m", &[("w.bin", b"weights")]);
+    let run = env.register(&registry, "m", &model, &[]);
+    std::fs::remove_file(registry.join(".git/index.lock")).unwrap();
+
+    let status = env.git(&registry, &["status", "--porcelain"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with('D')),
+        "the index drops committed records:\n{status}{}",
+        run.snapshot()
+    );
+    if run.code == 0 {
+        assert_eq!(status, "", "{}", run.snapshot());
+    } else {
+        assert_eq!(
+            env.rev(&registry, "HEAD"),
+            head,
+            "a commit was made by a register that failed:\n{}",
+            run.snapshot()
+        );
+        crate::test_bad_input::assert_refused(&run);
+    }
+    env.register(&registry, "m", &model, &[]).success();
+    env.modelreg(&registry, &["check"]).success();
+    assert_eq!(env.git(&registry, &["status", "--porcelain"]), "");
+}
