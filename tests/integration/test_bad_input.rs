@@ -410,19 +410,22 @@ fn every_command_locked(env: &TestEnv, registry: &Path) -> Vec<Run> {
     let next = env.files("next", &[("w.bin", b"next")]);
     let out = env.path().join("out");
     let carol_pub = env.key("carol").with_extension("pub");
-    let runs = vec![
-        env.modelreg(registry, &["register", "m", next.to_str().unwrap(), "--key", bob]),
-        env.modelreg(registry, &["show", "m"]),
-        env.modelreg(registry, &["list"]),
-        env.modelreg(registry, &["get", "m@1", "-o", out.to_str().unwrap()]),
-        env.modelreg(registry, &["key", "list"]),
-        env.modelreg(
-            registry,
-            &["key", "add", carol_pub.to_str().unwrap(), "--owner", "c@example.com", "--role", "admin", "--key", bob],
-        ),
+    let commands: [Vec<&str>; 6] = [
+        vec!["register", "m", next.to_str().unwrap(), "--key", bob],
+        vec!["show", "m"],
+        vec!["list"],
+        vec!["get", "m@1", "-o", out.to_str().unwrap()],
+        vec!["key", "list"],
+        vec!["key", "add", carol_pub.to_str().unwrap(), "--owner", "c@example.com", "--role", "admin", "--key", bob],
     ];
-    assert_unchanged(&before, &tree_state(registry), "a command ran on self-granted trust");
-    assert!(!out.exists(), "get ran on self-granted trust");
+    let mut runs = Vec::new();
+    for args in commands {
+        let run = env.modelreg(registry, &args);
+        let context = format!("`modelreg {}` ran on untrusted trust:\n{}", args.join(" "), run.snapshot());
+        assert_unchanged(&before, &tree_state(registry), &context);
+        assert!(!out.exists(), "{context}");
+        runs.push(run);
+    }
     runs
 }
 
@@ -719,4 +722,71 @@ fn a_failed_get_creates_no_parent_directories() {
     let run = env.modelreg(&registry, &["get", "m@1", "-o", out.to_str().unwrap()]);
     assert_refused(&run);
     assert!(!env.path().join("deep").exists(), "parents of -o were created:\n{}", run.snapshot());
+}
+
+/// A record re-signed by hand: unsigned, signed by a key outside the trust file, or by a trusted key
+/// without the publisher role. Each is refused by the commands and reported by `check`.
+#[test]
+fn a_record_signed_by_the_wrong_key_is_refused() {
+    let env = TestEnv::new();
+    let registry = registry_with(&env, "m", 1);
+    let record_path = record(&registry, "m", 1);
+    let alice_sig = signature(&registry, "m", 1);
+    let original_sig = std::fs::read(&alice_sig).unwrap();
+
+    std::fs::remove_file(&alice_sig).unwrap();
+    every_command_refuses(&env, &registry, "m", "models/m/records/000001-register.toml");
+    let run = env.modelreg(&registry, &["check"]).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
+      hint: records are signed when written; a record without one was not made by modelreg
+    ----- stderr -----
+    checked 1 model(s), 1 record(s), 0 signature(s); 1 artifact(s) verified, 0 not in the local store: 1 problem(s)
+    [exit status: 1]
+    ");
+
+    // Bob, not in the trust file, signs the record; his signature replaces alice's.
+    let bob_sig = env.ssh_sign("bob", &record_path);
+    std::fs::write(&alice_sig, &bob_sig).unwrap();
+    every_command_refuses(&env, &registry, "m", "models/m/records/000001-register.toml");
+    let run = env.modelreg(&registry, &["check"]).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
+      hint: records are signed when written; a record without one was not made by modelreg
+    models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
+    ----- stderr -----
+    checked 1 model(s), 1 record(s), 0 signature(s); 1 artifact(s) verified, 0 not in the local store: 2 problem(s)
+    [exit status: 1]
+    ");
+
+    // Bob is trusted as an approver only: still not a publisher.
+    let bob_pub = env.key("bob").with_extension("pub");
+    let alice = env.key("alice");
+    std::fs::write(&alice_sig, &original_sig).unwrap();
+    env.modelreg(
+        &registry,
+        &[
+            "key",
+            "add",
+            bob_pub.to_str().unwrap(),
+            "--owner",
+            "bob@example.com",
+            "--role",
+            "approver:production",
+            "--key",
+            alice.to_str().unwrap(),
+        ],
+    )
+    .success();
+    std::fs::write(&alice_sig, &bob_sig).unwrap();
+    every_command_refuses(&env, &registry, "m", "models/m/records/000001-register.toml");
+    let run = env.modelreg(&registry, &["check"]).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
+      hint: records are signed when written; a record without one was not made by modelreg
+    models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signed by 7912eaa3793eb920 (bob@example.com) which does not hold the `publisher` role
+    ----- stderr -----
+    checked 1 model(s), 1 record(s), 0 signature(s); 1 artifact(s) verified, 0 not in the local store: 2 problem(s)
+    [exit status: 1]
+    ");
 }
