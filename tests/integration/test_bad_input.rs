@@ -790,3 +790,20 @@ fn a_record_signed_by_the_wrong_key_is_refused() {
     [exit status: 1]
     ");
 }
+
+/// Versions are capped at i64::MAX (the largest TOML integer). Registering after the largest
+/// version must be refused, not committed as a record that no command can read again.
+#[test]
+fn no_version_after_the_largest_is_ever_written() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let v = |n: u32| env.files(&format!("v{n}"), &[("w.bin", format!("weights {n}").as_bytes())]);
+    env.register(&registry, "m", &v(1), &["--version", "9223372036854775807"]).success();
+    let before = tree_state(&registry);
+    let run = env.register(&registry, "m", &v(2), &[]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert_unchanged(&before, &tree_state(&registry), "a version past the largest was written");
+    assert_refused(&run);
+    env.modelreg(&registry, &["check"]).success();
+    env.modelreg(&registry, &["show", "m"]).success();
+}

@@ -197,6 +197,9 @@ fn killing_register_at_any_moment_leaves_a_valid_registry() {
         assert_eq!(run.code, 0, "{moment}: the retry fails:\n{}", run.snapshot());
         let run = env.modelreg(&registry, &["check"]);
         assert_eq!(run.code, 0, "{moment}: check after the retry:\n{}", run.snapshot());
+        // The index agrees with what was committed: the user's next commit deletes nothing.
+        let status = env.git(&registry, &["status", "--porcelain"]);
+        assert!(!status.lines().any(|l| l.starts_with('D')), "{moment}: the index drops records:\n{status}");
     }
     // What was committed is valid on its own (what a push would send).
     let run = env.modelreg(&registry, &["check", "--range", &format!("{base}..HEAD")]);
