@@ -807,3 +807,39 @@ fn no_version_after_the_largest_is_ever_written() {
     env.modelreg(&registry, &["check"]).success();
     env.modelreg(&registry, &["show", "m"]).success();
 }
+
+#[test]
+fn lineage_that_does_not_resolve_is_refused() {
+    let env = TestEnv::new();
+    let registry = registry_with(&env, "base", 1);
+    let model = env.files("m", &[("w.bin", b"weights")]);
+    let before = tree_state(&registry);
+    let mut runs = Vec::new();
+    for args in [
+        ["--parent", "nope@1"],
+        ["--parent", "base@7"],
+        ["--parent", "Base@1"],
+        ["--code-commit", "no-such-rev"],
+        ["--dataset", "train=s3://b/t.parquet@blake3:abc"],
+        ["--dataset", "train="],
+        ["--param", "=value"],
+    ] {
+        let run = env.register(&registry, "m", &model, &args);
+        assert_eq!(run.code, 2, "{args:?}:\n{}", run.snapshot());
+        assert_unchanged(&before, &tree_state(&registry), &format!("{args:?}"));
+        runs.push(run);
+    }
+    insta::assert_snapshot!(runs[1].snapshot(), @"
+    ----- stderr -----
+    error: base has no version 7
+    hint: `modelreg show base` lists its versions
+    [exit status: 2]
+    ");
+    runs.iter().for_each(assert_refused);
+    // A parent that exists is pinned by its record digest.
+    env.register(&registry, "m", &model, &["--parent", "base@1"]).success();
+    let run = env.modelreg(&registry, &["show", "m@1", "--json"]).success();
+    let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(shown["lineage"]["parents"][0]["model"], "base");
+    assert!(shown["lineage"]["parents"][0]["record"].as_str().unwrap().starts_with("blake3:"));
+}

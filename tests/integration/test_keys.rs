@@ -133,6 +133,7 @@ fn an_encrypted_key_signs_only_with_the_right_passphrase() {
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     error: the passphrase in MODELREG_KEY_PASSPHRASE does not decrypt `[TEMP]/home/keys/dave-encrypted`
+    hint: check MODELREG_KEY_PASSPHRASE, or pass another --key
     [exit status: 2]
     ");
     assert_eq!(run.code, 2, "{}", run.snapshot());
@@ -201,6 +202,7 @@ fn the_signing_key_comes_from_key_then_env_then_git_then_home() {
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     error: cannot read key `[TEMP]/no-such-key`: No such file or directory (os error 2)
+    hint: check the path given by --key, MODELREG_KEY or git's user.signingKey (`modelreg key generate` makes one)
     [exit status: 2]
     ");
     assert_eq!(run.code, 2, "{}", run.snapshot());
