@@ -241,3 +241,25 @@ fn a_stale_git_index_lock_never_leaves_a_half_made_commit() {
     env.modelreg(&registry, &["check"]).success();
     assert_eq!(env.git(&registry, &["status", "--porcelain"]), "");
 }
+
+/// Registers racing in one clone: each either lands whole (record, signature, commit) or is
+/// refused with nothing left behind; the registry stays valid and the working tree clean.
+#[test]
+fn concurrent_registers_in_one_clone_never_leave_half_a_registration() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let alice = env.key("alice");
+    let dirs: Vec<_> =
+        (0..6).map(|i| env.files(&format!("c{i}"), &[("w.bin", format!("weights {i}").as_bytes())])).collect();
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|dir| spawn_register(&env, &registry, &["m", dir.to_str().unwrap(), "--key", alice.to_str().unwrap()]))
+        .collect();
+    let succeeded = children.into_iter().map(|mut c| c.wait().unwrap()).filter(|s| s.success()).count();
+    assert!(succeeded >= 1);
+    env.modelreg(&registry, &["check"]).success();
+    let status = env.git(&registry, &["status", "--porcelain"]);
+    assert_eq!(status, "", "{succeeded} of 6 registers succeeded; left behind:\n{status}");
+    let log = env.git(&registry, &["log", "--format=%s"]);
+    assert_eq!(log.lines().filter(|l| l.starts_with("modelreg: register m v")).count(), succeeded, "{log}");
+}
