@@ -220,6 +220,13 @@ fn key_generate_never_overwrites() {
     assert!(run.stdout.starts_with("ssh-ed25519 "), "{}", run.stdout);
     let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
     assert_eq!(public, run.stdout);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600, "a private key is readable by its owner only");
+    // The key it wrote signs: ssh-keygen accepts it as an ed25519 private key.
+    let check = std::process::Command::new("ssh-keygen").arg("-y").arg("-f").arg(&path).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert_eq!(String::from_utf8_lossy(&check.stdout).split_whitespace().nth(1), public.split_whitespace().nth(1));
     let before = (std::fs::read(&path).unwrap(), public);
 
     let run = env.modelreg(&registry, &["key", "generate", "--path", path.to_str().unwrap()]);
