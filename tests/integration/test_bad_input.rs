@@ -448,8 +448,12 @@ fn a_trust_file_granting_admin_by_hand_locks_every_command() {
     let run = env.modelreg(&registry, &["check"]).failure(1);
     insta::assert_snapshot!(run.snapshot(), @"
     .modelreg/trust.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
+    .modelreg/trust.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
+    .modelreg/trust.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
+    .modelreg/trust.toml: error[trust]: signed by 0 of the 1 admin key(s) required
+      hint: trust and configuration change only through modelreg commands run by admins; restore it from git
     ----- stderr -----
-    checked 1 model(s), 1 record(s), 1 signature(s); 1 artifact(s) verified, 0 not in the local store: 1 problem(s)
+    checked 1 model(s), 1 record(s), 1 signature(s); 1 artifact(s) verified, 0 not in the local store: 4 problem(s)
     [exit status: 1]
     ");
 }
@@ -842,4 +846,42 @@ fn lineage_that_does_not_resolve_is_refused() {
     let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(shown["lineage"]["parents"][0]["model"], "base");
     assert!(shown["lineage"]["parents"][0]["record"].as_str().unwrap().starts_with("blake3:"));
+}
+
+/// `register` with a PATH that is a character device or a FIFO: refused at once, never read forever
+/// (`/dev/zero` has no end) or waited on (a FIFO with no writer blocks its reader).
+#[test]
+fn paths_that_are_not_regular_files_are_refused_without_hanging() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let fifo = env.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let alice = env.key("alice");
+    let before = tree_state(&registry);
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        let mut child = crate::test_crash::spawn_register(
+            &env,
+            &registry,
+            &["m", path.to_str().unwrap(), "--key", alice.to_str().unwrap()],
+        );
+        // A deadline, not a timing assumption: a correct refusal takes milliseconds.
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            let _ = child.kill();
+        }
+        let output = child.wait_with_output().unwrap();
+        assert!(finished, "`register m {}` still running after 10 s", path.display());
+        let run = Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code().unwrap_or(-1),
+        };
+        assert_refused(&run);
+        assert_unchanged(&before, &tree_state(&registry), &path.display().to_string());
+    }
 }

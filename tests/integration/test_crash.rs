@@ -129,8 +129,9 @@ fn a_record_left_uncommitted_does_not_leave_a_gap_in_the_next_commit() {
     env.modelreg(&registry, &["check"]).success();
 }
 
-/// `modelreg register ARGS` in `dir` as a child process, hermetic like the harness's runs.
-fn spawn_register(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Child {
+/// `modelreg register ARGS` in `dir` as a child process, hermetic like the harness's runs (stderr
+/// piped, so a caller may read it with `wait_with_output`).
+pub(crate) fn spawn_register(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_modelreg"))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -146,7 +147,7 @@ fn spawn_register(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Chi
         .arg("register")
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn modelreg")
 }
