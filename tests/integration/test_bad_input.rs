@@ -49,8 +49,7 @@ pub(crate) fn signature(registry: &Path, model: &str, seq: u64) -> PathBuf {
     registry.join(format!("models/{model}/records/{seq:06}-register.toml.{ALICE}.sig"))
 }
 
-/// A registry with `model` at v1..=versions, each from different bytes, and the read and write
-/// commands that must refuse a broken model (with alice's key for `register`).
+/// A registry with `model` at v1..=versions, each registered by alice from different bytes.
 fn registry_with(env: &TestEnv, model: &str, versions: u32) -> PathBuf {
     let registry = env.registry();
     for v in 1..=versions {
@@ -66,17 +65,21 @@ fn every_command_refuses(env: &TestEnv, registry: &Path, model: &str, needle: &s
     let before = tree_state(registry);
     let out = env.path().join("refused-out");
     let next = env.files("refused-next", &[("w.bin", b"brand new")]);
-    let runs = [
-        env.modelreg(registry, &["show", model]),
-        env.modelreg(registry, &["show", &format!("{model}@1")]),
-        env.modelreg(registry, &["get", &format!("{model}@1"), "-o", out.to_str().unwrap()]),
-        env.register(registry, model, &next, &[]),
+    let show_one = format!("{model}@1");
+    let commands: [Vec<&str>; 4] = [
+        vec!["show", model],
+        vec!["show", &show_one],
+        vec!["get", &show_one, "-o", out.to_str().unwrap()],
+        vec!["register", model, next.to_str().unwrap()],
     ];
-    for run in &runs {
-        assert!(run.stderr.contains(needle), "`{needle}` not named:\n{}", run.snapshot());
-        assert_unchanged(&before, &tree_state(registry), &format!("a refused command wrote:\n{}", run.snapshot()));
-        assert!(!out.exists(), "get wrote its destination");
-        assert_refused(run);
+    let alice = env.key("alice");
+    for args in commands {
+        let run = env.modelreg(registry, &[&args[..], &["--key", alice.to_str().unwrap()]].concat());
+        let context = format!("`modelreg {}`:\n{}", args.join(" "), run.snapshot());
+        assert!(run.stderr.contains(needle), "`{needle}` not named by {context}");
+        assert_unchanged(&before, &tree_state(registry), &format!("refused, yet wrote: {context}"));
+        assert!(!out.exists(), "get wrote its destination: {context}");
+        assert_refused(&run);
     }
 }
 
