@@ -1,6 +1,7 @@
 //! Library errors become one line of cause, one line of hint, and an exit code.
 
 use modelreg::ops::Error;
+use modelreg::policy::rules::VersionNotIncreasing;
 use modelreg::repo::{GitError, RepoError};
 use modelreg::sign::SignError;
 use modelreg::state::LoadError;
@@ -50,7 +51,9 @@ fn hint(e: &Error) -> Option<String> {
             "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
         }
         Error::Repo(RepoError::RecordExists(_)) => "run the command again: it builds on the newest record",
-        Error::Repo(RepoError::Io { .. }) | Error::Io { .. } => return None,
+        Error::Repo(RepoError::Io { .. }) | Error::Io { .. } => {
+            "check that the path exists and is readable and writable"
+        }
         Error::Sign(SignError::NoKey { .. }) => {
             "create a key with `modelreg key generate`, or pass --key PATH (or set MODELREG_KEY)"
         }
@@ -61,10 +64,21 @@ fn hint(e: &Error) -> Option<String> {
         Error::Sign(SignError::NotEd25519 { .. } | SignError::PublicKey(_)) => {
             "generate one with `modelreg key generate` or `ssh-keygen -t ed25519`"
         }
-        Error::Sign(_) => return None,
+        Error::Sign(SignError::WrongPassphrase { .. }) => "check MODELREG_KEY_PASSPHRASE, or pass another --key",
+        Error::Sign(SignError::KeyRead { .. }) => {
+            "check the path given by --key, MODELREG_KEY or git's user.signingKey (`modelreg key generate` makes one)"
+        }
+        Error::Sign(SignError::KeyFormat { .. }) => {
+            "pass an OpenSSH private key, e.g. one made by `modelreg key generate` or `ssh-keygen -t ed25519`"
+        }
+        Error::Sign(SignError::Write { .. }) => "check that the directory exists and is writable",
         Error::Signer(_) => "an admin grants roles with `modelreg key add PUBKEY --owner EMAIL --role ROLE`",
-        Error::Version(v) => {
-            return Some(format!("omit --version to register v{}", v.latest.next()));
+        Error::Version(VersionNotIncreasing::NotGreater { latest, .. }) => match latest.next() {
+            Some(next) => return Some(format!("omit --version to register v{next}")),
+            None => "no version can follow the latest one; register under a new model name",
+        },
+        Error::Version(VersionNotIncreasing::Exhausted { .. }) => {
+            "no version can follow the latest one; register under a new model name"
         }
         Error::Name(_) | Error::ArtifactName { .. } => {
             "model names look like `fraud-detector` or `resnet50.v2`; artifact paths are plain relative ASCII paths"
@@ -72,6 +86,7 @@ fn hint(e: &Error) -> Option<String> {
         Error::PathNotFound(_) => "check the path; PATH may be files or directories",
         Error::SymlinkEscapes { .. } => "copy the file into the model directory instead of linking outside it",
         Error::DuplicateArtifact(_) => "pass files with distinct names, or one directory containing them",
+        Error::NotRegularFile(_) => "copy the data into a file first; a model is a set of regular files",
         Error::NoFiles(_) => "a model is a set of files; point at a directory that contains them",
         Error::SameArtifacts { .. } => "pass --allow-same to register identical files as a new version",
         Error::UnknownVersion { model, .. } => {
@@ -91,7 +106,7 @@ fn hint(e: &Error) -> Option<String> {
             "the store copy is damaged; nothing was written. `modelreg check` lists every damaged object"
         }
         Error::Store(StoreError::SourceChanged { .. }) => "wait until the file is fully written, then register again",
-        Error::Store(StoreError::Io { .. }) => return None,
+        Error::Store(StoreError::Io { .. }) => "check that the file and the store directory are readable and writable",
     };
     Some(text.to_owned())
 }
@@ -104,7 +119,10 @@ fn git_hint(e: &GitError) -> Option<String> {
         GitError::Other(message) if message.contains("user.name") => {
             "set them: git config user.name \"Your Name\"; git config user.email you@example.com"
         }
-        GitError::Other(_) => return None,
+        GitError::Other(message) if message.contains("index is locked") => {
+            "another git command is running, or one was killed: if none is running, delete .git/index.lock"
+        }
+        GitError::Other(_) => "run `git status` to see the repository's state",
     };
     Some(text.to_owned())
 }

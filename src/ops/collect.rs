@@ -28,6 +28,9 @@ pub(super) fn collect(paths: &[PathBuf]) -> Result<Vec<InputFile>, Error> {
                 return Err(Error::NoFiles(input.clone()));
             }
             found
+        } else if !meta.is_file() {
+            // A device, FIFO or socket: reading it could block or never end.
+            return Err(Error::NotRegularFile(input.clone()));
         } else {
             let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             vec![(name, input.clone(), meta.len())]

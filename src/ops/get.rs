@@ -53,17 +53,15 @@ pub fn get(
         }
     }
 
-    let parent = match destination.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let staging = tempfile::Builder::new().prefix(".modelreg-get-").tempdir_in(&parent).map_err(io(&parent))?;
+    // Stage beside the destination (same filesystem, so moves are renames) but only inside a directory
+    // that already exists: a failed get must not leave even the parents of -o behind.
+    let anchor = nearest_existing_dir(destination);
+    let staging = tempfile::Builder::new().prefix(".modelreg-get-").tempdir_in(&anchor).map_err(io(&anchor))?;
 
     let total = artifacts.iter().map(|a| a.size).sum();
     progress.start("fetching", total);
     artifacts.par_iter().try_for_each(|artifact| -> Result<(), Error> {
-        let target = staging.path().join(artifact.path.as_str());
+        let target = staging.path().join("new").join(artifact.path.as_str());
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
@@ -72,18 +70,13 @@ pub fn get(
     })?;
     progress.finish();
 
-    if !dest_exists {
-        let staged = staging.keep();
-        std::fs::rename(&staged, destination).map_err(io(destination))?;
+    if dest_exists {
+        replace_into(destination, staging.path(), artifacts.iter().map(|a| a.path.as_str()))?;
     } else {
-        for artifact in artifacts {
-            let target = destination.join(artifact.path.as_str());
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(io(dir))?;
-            }
-            let staged = staging.path().join(artifact.path.as_str());
-            std::fs::rename(&staged, &target).map_err(io(&target))?;
+        if let Some(parent) = destination.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
+        std::fs::rename(staging.path().join("new"), destination).map_err(io(destination))?;
     }
     Ok(GetReport {
         model: state.name.clone(),
@@ -92,4 +85,67 @@ pub fn get(
         files: artifacts.len(),
         bytes: total,
     })
+}
+
+fn nearest_existing_dir(path: &Path) -> PathBuf {
+    let mut candidate = path.parent();
+    while let Some(dir) = candidate {
+        if dir.as_os_str().is_empty() {
+            break;
+        }
+        if dir.is_dir() {
+            return dir.to_owned();
+        }
+        candidate = dir.parent();
+    }
+    PathBuf::from(".")
+}
+
+/// Moves verified files from `<staging>/new` into an existing `destination`, all or nothing: every
+/// target is checked first, files being replaced are moved aside, and any failure puts them back.
+fn replace_into<'a>(
+    destination: &Path,
+    staging: &Path,
+    files: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), Error> {
+    for rel in files.clone() {
+        let target = destination.join(rel);
+        if target.is_dir() {
+            return Err(Error::DestinationExists(target));
+        }
+        let mut parent = target.parent();
+        while let Some(dir) = parent.filter(|d| d.starts_with(destination) && *d != destination) {
+            if dir.exists() && !dir.is_dir() {
+                return Err(Error::DestinationExists(dir.to_owned()));
+            }
+            parent = dir.parent();
+        }
+    }
+    let backup = staging.join("replaced");
+    let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let result = files.enumerate().try_for_each(|(i, rel)| -> Result<(), Error> {
+        let target = destination.join(rel);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        let saved = if target.exists() {
+            std::fs::create_dir_all(&backup).map_err(io(&backup))?;
+            let saved = backup.join(i.to_string());
+            std::fs::rename(&target, &saved).map_err(io(&target))?;
+            Some(saved)
+        } else {
+            None
+        };
+        done.push((target.clone(), saved));
+        std::fs::rename(staging.join("new").join(rel), &target).map_err(io(&target))
+    });
+    if result.is_err() {
+        for (target, saved) in done.into_iter().rev() {
+            let _ = std::fs::remove_file(&target);
+            if let Some(saved) = saved {
+                let _ = std::fs::rename(saved, &target);
+            }
+        }
+    }
+    result
 }

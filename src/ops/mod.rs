@@ -47,6 +47,8 @@ pub enum Error {
     ArtifactName { path: PathBuf, source: NameError },
     #[error("two inputs would both be stored as `{0}`")]
     DuplicateArtifact(String),
+    #[error("{0} is not a regular file or directory (a device, FIFO or socket)")]
+    NotRegularFile(PathBuf),
     #[error("{0} contains no files")]
     NoFiles(PathBuf),
     #[error("the artifacts are byte-identical to {model} v{version}")]

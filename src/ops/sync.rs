@@ -13,7 +13,7 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::Error;
-use crate::policy::rules::{may_sign, next_version, required_role};
+use crate::policy::rules::{VersionNotIncreasing, may_sign, next_version, required_role};
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
 use crate::repo::layout::{self, MODELS_DIR, RecordFileName};
 use crate::repo::snapshot::Snapshot;
@@ -162,7 +162,7 @@ fn plan(registry: &Registry, base: &str, pending: &[Pending]) -> Result<Vec<Repl
                 Ok(h) => (h.tip().map_or(0, |t| t.0), ModelState::replay(h).latest().map(|v| v.version)),
                 Err(_) => (0, None),
             });
-        let version = renumber(entry.1, r.version);
+        let version = renumber(entry.1, r.version)?;
         *entry = (entry.0 + 1, Some(version));
         out.push(Replayed { model: r.model.clone(), local_version: r.version, version, seq: entry.0 });
     }
@@ -170,8 +170,8 @@ fn plan(registry: &Registry, base: &str, pending: &[Pending]) -> Result<Vec<Repl
 }
 
 /// A local version keeps its number when it is still above the remote's latest; else it goes next.
-fn renumber(latest: Option<Version>, local: Version) -> Version {
-    next_version(latest, Some(local)).unwrap_or_else(|_| latest.map_or(Version::FIRST, Version::next))
+fn renumber(latest: Option<Version>, local: Version) -> Result<Version, VersionNotIncreasing> {
+    next_version(latest, Some(local)).or_else(|_| next_version(latest, None))
 }
 
 fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<Vec<Replayed>, Error> {
@@ -186,7 +186,7 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
         };
         let tip = history.as_ref().and_then(|h| h.tip());
         let latest = history.map(ModelState::replay).and_then(|s| s.latest().map(|v| v.version));
-        let version = renumber(latest, original.version);
+        let version = renumber(latest, original.version)?;
         let mut record = (**original).clone();
         record.seq = tip.map_or(1, |(seq, _)| seq + 1);
         record.previous = tip.map(|(_, digest)| digest);

@@ -124,7 +124,12 @@ pub struct CheckOptions {
 pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn Progress) -> CheckReport {
     let store = registry.store();
     let store: Option<&dyn ArtifactStore> = if options.verify_artifacts { Some(&store) } else { None };
-    check_snapshot(&registry.worktree(), registry.trust(), store, progress)
+    let mut report = check_snapshot(&registry.worktree(), registry.trust(), store, progress);
+    match registry.uncommitted_trust_problems() {
+        Ok(problems) => report.problems.extend(problems),
+        Err(e) => report.problems.push(Problem::error(TRUST_FILE, RuleId::Trust, e.to_string())),
+    }
+    report
 }
 
 /// The full check of one snapshot, judged by `trust` (the snapshot's own, for a full check): admin

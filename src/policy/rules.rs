@@ -53,19 +53,20 @@ pub fn chain_link(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("version {requested} is not greater than the latest version {latest}")]
-pub struct VersionNotIncreasing {
-    pub requested: Version,
-    pub latest: Version,
+pub enum VersionNotIncreasing {
+    #[error("version {requested} is not greater than the latest version {latest}")]
+    NotGreater { requested: Version, latest: Version },
+    #[error("the latest version {latest} is the largest version there can be")]
+    Exhausted { latest: Version },
 }
 
 /// Versions only go up: an explicit version must exceed the latest; the default is latest + 1.
 pub fn next_version(latest: Option<Version>, requested: Option<Version>) -> Result<Version, VersionNotIncreasing> {
     match (latest, requested) {
         (None, requested) => Ok(requested.unwrap_or(Version::FIRST)),
-        (Some(latest), None) => Ok(latest.next()),
+        (Some(latest), None) => latest.next().ok_or(VersionNotIncreasing::Exhausted { latest }),
         (Some(latest), Some(requested)) if requested > latest => Ok(requested),
-        (Some(latest), Some(requested)) => Err(VersionNotIncreasing { requested, latest }),
+        (Some(latest), Some(requested)) => Err(VersionNotIncreasing::NotGreater { requested, latest }),
     }
 }
 

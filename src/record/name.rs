@@ -132,8 +132,9 @@ impl Version {
         self.0
     }
 
-    pub fn next(self) -> Version {
-        Version(self.0 + 1)
+    /// The version after this one; `None` past the largest version (2^63 - 1).
+    pub fn next(self) -> Option<Version> {
+        Version::try_from(self.0 + 1).ok()
     }
 }
 

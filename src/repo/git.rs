@@ -318,9 +318,20 @@ impl GitRepo {
         let signature =
             git2::Signature::new(signature.name().unwrap_or("modelreg"), signature.email().unwrap_or(""), &time)?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        // Updating HEAD checks that it still points at `parent`, so a concurrent commit is not lost.
-        let id = repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)?;
+        // Order matters for interruptions: the commit object first (unreferenced until the end), then
+        // the index (which fails cleanly on a stale index.lock), and only then the branch, moved only
+        // if it still points at `parent` so a concurrent commit is not lost.
+        let id = repo.commit(None, &signature, &signature, message, &tree, &parents)?;
         real_index.write()?;
+        let branch = match repo.find_reference("HEAD")?.symbolic_target() {
+            Ok(Some(name)) => name.to_owned(),
+            _ => "HEAD".to_owned(),
+        };
+        let log = format!("commit: {}", message.lines().next().unwrap_or(""));
+        match &parent {
+            Some(parent) => repo.reference_matching(&branch, id, true, parent.id(), &log)?,
+            None => repo.reference(&branch, id, false, &log)?,
+        };
         Ok(id.to_string())
     }
 }

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 pub use config::Config;
 pub use git::{Change, ChangeKind, Checkout, GitError, GitRepo, GitTree, IndexSnapshot};
 
-use crate::record::{Digest, Record, RecordError, Timestamp};
+use crate::record::{Digest, ModelName, Record, RecordError, Timestamp};
 use crate::sign::{SigningKey, Trust, TrustError};
 use crate::store::LocalStore;
 use layout::{CONFIG_FILE, RecordFileName, TRUST_FILE};
-use snapshot::{WorkTree, relative};
+use snapshot::{Snapshot, WorkTree, relative};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -56,14 +56,32 @@ pub struct Registry {
 impl Registry {
     /// Opens the registry containing `start`, verifying that trust and configuration carry enough
     /// admin signatures.
+    ///
+    /// When the working tree's trust or configuration differs from HEAD's, it must also carry enough
+    /// signatures from HEAD's admins: a hand edit that grants a key admin and is signed by that key
+    /// alone is refused here, as the hooks refuse it at push.
     pub fn open(start: &Path) -> Result<Registry, RepoError> {
         let registry = Registry::open_unverified(start)?;
-        if let Some(problem) =
-            crate::policy::admin_file_problems(&registry.worktree(), &registry.trust, None).into_iter().next()
-        {
+        let mut problems = crate::policy::admin_file_problems(&registry.worktree(), &registry.trust, None);
+        problems.extend(registry.uncommitted_trust_problems()?);
+        if let Some(problem) = problems.into_iter().next() {
             return Err(RepoError::AdminSignatures { path: problem.path, message: problem.message });
         }
         Ok(registry)
+    }
+
+    /// When trust or configuration in the working tree differ from HEAD's, findings about their
+    /// signatures judged by HEAD's admins (the rule the hooks apply when the change is pushed).
+    pub fn uncommitted_trust_problems(&self) -> Result<Vec<crate::policy::Problem>, RepoError> {
+        let worktree = self.worktree();
+        if let Some(head) = self.git.head()?
+            && let Ok(committed) = self.git.tree_snapshot(&head)
+            && let Ok(committed_trust) = crate::policy::load_trust(&committed)
+            && admin_files_differ(&worktree, &committed)
+        {
+            return Ok(crate::policy::admin_file_problems(&worktree, &committed_trust, Some(Timestamp::now())));
+        }
+        Ok(Vec::new())
     }
 
     /// Opens without judging signatures (for `check`, which reports them).
@@ -134,6 +152,14 @@ impl Registry {
             return Err(RepoError::RecordExists(relative(self.root(), &record_path)));
         }
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        // Signatures for a record file that does not exist are leftovers of an interrupted write (by
+        // any key): they would sit beside this record and fail to verify.
+        let prefix = format!("{file}.");
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+            if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".sig")) {
+                std::fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+            }
+        }
         write_atomic(&sig_path, key.sign(&bytes).as_bytes(), true)?;
         write_atomic(&record_path, &bytes, false).map_err(|e| match e {
             RepoError::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -149,6 +175,56 @@ impl Registry {
     pub fn commit(&self, paths: &[PathBuf], message: &str) -> Result<String, RepoError> {
         Ok(self.git.commit_paths(paths, message, Timestamp::now())?)
     }
+
+    /// The files of a model's records directory that HEAD does not have: records written earlier with
+    /// `--no-commit` (or by an interrupted command) that a new record chains onto, so they must be
+    /// committed with it.
+    pub fn uncommitted_records(&self, name: &ModelName) -> Result<Vec<PathBuf>, RepoError> {
+        let dir = layout::records_dir(self.root(), name);
+        let committed = match self.git.head()? {
+            Some(head) => Some(self.git.tree_snapshot(&head)?),
+            None => None,
+        };
+        let rel_dir = layout::records_rel(name);
+        let in_head: Vec<String> = committed
+            .as_ref()
+            .and_then(|c| c.list(&rel_dir).ok().flatten())
+            .map(|entries| entries.into_iter().map(|e| e.name).collect())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+            let is_chain_file = layout::RecordFileName::parse(&name).is_some()
+                || layout::parse_signature_file_name(&name)
+                    .is_some_and(|(s, _)| layout::RecordFileName::parse(s).is_some());
+            if is_chain_file && !in_head.contains(&name) {
+                out.push(PathBuf::from(format!("{rel_dir}/{name}")));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// Do trust or configuration (or their signatures) differ between two snapshots?
+fn admin_files_differ(a: &dyn snapshot::Snapshot, b: &dyn snapshot::Snapshot) -> bool {
+    let cap = crate::record::MAX_RECORD_BYTES;
+    let files = |s: &dyn snapshot::Snapshot| -> Vec<(String, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        for (dir, name) in [("", CONFIG_FILE), (".modelreg", "trust.toml")] {
+            for entry in s.list(dir).ok().flatten().unwrap_or_default() {
+                let ours = entry.name == name
+                    || layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name);
+                if ours {
+                    let path = snapshot::join(dir, &entry.name);
+                    let bytes = s.read(&path, cap).ok().flatten();
+                    out.push((path, bytes));
+                }
+            }
+        }
+        out
+    };
+    files(a) != files(b)
 }
 
 /// Detached signature files of an admin-signed file (`<file>.<keyid>.sig` beside it), sorted.
