@@ -888,3 +888,24 @@ fn paths_that_are_not_regular_files_are_refused_without_hanging() {
         assert_unchanged(&before, &tree_state(&registry), &path.display().to_string());
     }
 }
+
+/// Records over 1 MiB are refused when read, so `register` must never write one: the model would be
+/// unreadable for good (records are append-only). Each argument stays under Linux's 128 KiB limit.
+#[test]
+fn register_never_writes_a_record_over_the_size_limit() {
+    let env = TestEnv::new();
+    let registry = registry_with(&env, "m", 1);
+    let model = env.files("next", &[("w.bin", b"next")]);
+    let value = "x".repeat(120_000);
+    let tags: Vec<String> = (0..9).map(|i| format!("t{i}={value}")).collect();
+    let mut args = Vec::new();
+    for tag in &tags {
+        args.extend(["--tag", tag.as_str()]);
+    }
+    let before = tree_state(&registry);
+    let run = env.register(&registry, "m", &model, &args);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert_unchanged(&before, &tree_state(&registry), "an oversized record was written");
+    assert_refused(&run);
+    env.modelreg(&registry, &["show", "m"]).success();
+}
