@@ -909,3 +909,19 @@ fn register_never_writes_a_record_over_the_size_limit() {
     assert_refused(&run);
     env.modelreg(&registry, &["show", "m"]).success();
 }
+
+/// The same dataset name twice makes a record the parser refuses (`dataset appears twice`), so
+/// `register` must refuse it up front rather than commit a model no command can read again.
+#[test]
+fn register_refuses_a_dataset_named_twice() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let model = env.files("m", &[("w.bin", b"weights")]);
+    let before = tree_state(&registry);
+    let run = env.register(&registry, "m", &model, &["--dataset", "train=s3://a", "--dataset", "train=s3://b"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert_unchanged(&before, &tree_state(&registry), "a record with a duplicate dataset was written");
+    assert_refused(&run);
+    env.register(&registry, "m", &model, &["--dataset", "train=s3://a", "--dataset", "test=s3://b"]).success();
+    env.modelreg(&registry, &["show", "m@1"]).success();
+}
