@@ -925,3 +925,21 @@ fn register_refuses_a_dataset_named_twice() {
     env.register(&registry, "m", &model, &["--dataset", "train=s3://a", "--dataset", "test=s3://b"]).success();
     env.modelreg(&registry, &["show", "m@1"]).success();
 }
+
+/// A directory input holding `model/weights.bin` and a file input named `model`: the artifact
+/// `model` would be both a file and a directory, which the parser refuses, so `register` must too.
+#[test]
+fn register_refuses_an_artifact_that_is_both_a_file_and_a_directory() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let dir = env.files("dir", &[("model/weights.bin", b"weights")]);
+    let file = env.files("file", &[("model", b"config")]).join("model");
+    let before = tree_state(&registry);
+    let run = env.modelreg(
+        &registry,
+        &["register", "m", dir.to_str().unwrap(), file.to_str().unwrap(), "--key", env.key("alice").to_str().unwrap()],
+    );
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert_unchanged(&before, &tree_state(&registry), "an unreadable record was written");
+    assert_refused(&run);
+}
