@@ -264,3 +264,26 @@ fn concurrent_registers_in_one_clone_never_leave_half_a_registration() {
     let log = env.git(&registry, &["log", "--format=%s"]);
     assert_eq!(log.lines().filter(|l| l.starts_with("modelreg: register m v")).count(), succeeded, "{log}");
 }
+
+/// Atomic writes go through a temp file (created 0600); the renamed result must still have the
+/// permissions any checked-out file has here, or another user (CI, a shared server) cannot read
+/// the registry.
+#[test]
+fn atomically_written_files_keep_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let model = env.files("m", &[("w.bin", b"weights")]);
+    env.register(&registry, "m", &model, &[]).success();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // What this process's umask gives a new file: the mode git gives a checked-out file.
+    let ordinary = mode(&model.join("w.bin"));
+    for written in [
+        record(&registry, "m", 1),
+        signature(&registry, "m", 1),
+        registry.join("modelreg.toml"),
+        registry.join(".modelreg/trust.toml"),
+    ] {
+        assert_eq!(mode(&written), ordinary, "{}: {:o}, expected {ordinary:o}", written.display(), mode(&written));
+    }
+}
