@@ -406,3 +406,29 @@ fn git_signing_key_may_be_home_relative_but_not_a_literal_key() {
     assert_refused(&run);
     assert_unchanged(&before, &tree_state(&registry), "nothing written");
 }
+
+#[test]
+fn key_add_refuses_bad_keys_roles_and_times() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let alice = env.key("alice");
+    let bob_pub = env.key("bob").with_extension("pub");
+    let missing = env.path().join("missing.pub");
+    let before = tree_state(&registry);
+    for (public, extra) in [
+        ("ssh-ed25519 garbage", ["--role", "publisher"]),
+        (missing.to_str().unwrap(), ["--role", "publisher"]),
+        (bob_pub.to_str().unwrap(), ["--role", "superuser"]),
+        (bob_pub.to_str().unwrap(), ["--role", "approver:Prod"]),
+        (bob_pub.to_str().unwrap(), ["--expires", "tomorrow"]),
+    ] {
+        let mut args = vec!["key", "add", public, "--owner", "bob@example.com", "--key", alice.to_str().unwrap()];
+        args.extend(extra);
+        if !extra.contains(&"--role") {
+            args.extend(["--role", "publisher"]);
+        }
+        let run = env.modelreg(&registry, &args);
+        assert_unchanged(&before, &tree_state(&registry), &format!("{args:?}"));
+        assert_refused(&run);
+    }
+}
