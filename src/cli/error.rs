@@ -50,6 +50,9 @@ fn hint(e: &Error) -> Option<String> {
         Error::Repo(RepoError::Config { .. } | RepoError::Trust { .. } | RepoError::AdminSignatures { .. }) => {
             "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
         }
+        Error::Repo(RepoError::InvalidRecord(_)) => {
+            "nothing was written; shorten or de-duplicate the values named above and run it again"
+        }
         Error::Repo(RepoError::RecordExists(_)) => "run the command again: it builds on the newest record",
         Error::Repo(RepoError::Io { .. }) | Error::Io { .. } => {
             "check that the path exists and is readable and writable"

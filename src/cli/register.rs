@@ -102,6 +102,20 @@ fn parse_dataset(text: &str) -> Result<DatasetRef, String> {
     Ok(DatasetRef { name, uri: uri.to_owned(), digest })
 }
 
+/// Collects KEY=VALUE options into a map, refusing a key given twice (the last would silently win).
+fn unique<V>(option: &str, pairs: Vec<(MetaKey, V)>) -> Result<BTreeMap<MetaKey, V>, CliError> {
+    let mut map = BTreeMap::new();
+    for (key, value) in pairs {
+        if map.insert(key.clone(), value).is_some() {
+            return Err(CliError::new(
+                format!("{option} {key} is given twice"),
+                Some(format!("give each {option} key once")),
+            ));
+        }
+    }
+    Ok(map)
+}
+
 pub fn run(ctx: &Context, args: RegisterArgs) -> Result<u8, CliError> {
     let registry = ctx.open_registry()?;
     let key = ctx.signing_key(Some(registry.git()))?;
@@ -118,9 +132,9 @@ pub fn run(ctx: &Context, args: RegisterArgs) -> Result<u8, CliError> {
         message: args.message,
         description: args.description,
         framework: args.framework,
-        tags: args.tags.into_iter().collect::<BTreeMap<_, _>>(),
-        metrics: args.metrics.into_iter().collect(),
-        params: args.params.into_iter().collect(),
+        tags: unique("--tag", args.tags)?,
+        metrics: unique("--metric", args.metrics)?,
+        params: unique("--param", args.params)?,
         datasets: args.datasets,
         code,
         parents: args.parents,

@@ -14,7 +14,7 @@ use crate::record::{
     Artifact, CodeRef, DatasetRef, Digest, Lineage, MetaKey, Metric, ModelName, ParentRef, Record, RecordKind,
     RegisterRecord, Timestamp, Version,
 };
-use crate::repo::{GitRepo, Registry};
+use crate::repo::{GitRepo, Registry, RepoError};
 use crate::sign::SigningKey;
 use crate::state::{Judge, LoadError, ModelHistory, ModelState, load_model};
 use crate::store::{ArtifactStore, StoreError, hash_file};
@@ -83,8 +83,10 @@ pub fn register(
         parents: request.parents.iter().map(|p| parent_ref(registry, p)).collect::<Result<_, _>>()?,
     };
     // Refuse a bad version before the slow part; it is checked again under the lock.
-    let state = current(registry, &request.name)?.map(ModelState::replay);
-    next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
+    let history = current(registry, &request.name)?;
+    let tip = history.as_ref().and_then(ModelHistory::tip);
+    let state = history.map(ModelState::replay);
+    let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
 
     let total: u64 = inputs.iter().map(|f| f.size).sum();
     progress.start("hashing", total);
@@ -114,34 +116,11 @@ pub fn register(
         return Err(Error::SameArtifacts { model: request.name, version: latest.version });
     }
 
-    let mut bytes_stored = 0;
-    if !request.dry_run {
-        // Objects are immutable and content-addressed: storing them needs no lock, and an interruption
-        // from here on leaves at worst unreferenced objects.
-        let store = registry.store();
-        progress.start("storing", total);
-        let copied: Vec<bool> = inputs
-            .par_iter()
-            .zip(&artifacts)
-            .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
-            .collect::<Result<_, StoreError>>()?;
-        let new: Vec<Digest> = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
-        store.flush(&new)?;
-        progress.finish();
-        bytes_stored = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
-    }
-
-    let lock = registry.lock()?;
-    let history = current(registry, &request.name)?;
-    let tip = history.as_ref().and_then(ModelHistory::tip);
-    let state = history.map(ModelState::replay);
-    let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
-    let seq = tip.map_or(1, |(seq, _)| seq + 1);
     let files = artifacts.len();
-    let record = Record::Register(Box::new(RegisterRecord {
+    let mut register = RegisterRecord {
         schema: RecordKind::Register.schema().into(),
         model: request.name.clone(),
-        seq,
+        seq: tip.map_or(1, |(seq, _)| seq + 1),
         previous: tip.map(|(_, digest)| digest),
         created_at: now,
         author: format!("{author_name} <{author_email}>"),
@@ -155,7 +134,40 @@ pub fn register(
         params: request.params,
         lineage,
         artifacts,
-    }));
+    };
+    // The record our parser would refuse (too large, a dataset named twice, a path that is both a
+    // file and a directory) is refused before anything is stored.
+    Record::parse(&Record::Register(Box::new(register.clone())).to_bytes()).map_err(RepoError::InvalidRecord)?;
+
+    let mut bytes_stored = 0;
+    if !request.dry_run {
+        // Objects are immutable and content-addressed: storing them needs no lock, and an interruption
+        // from here on leaves at worst unreferenced objects.
+        let store = registry.store();
+        progress.start("storing", total);
+        let copied: Vec<bool> = inputs
+            .par_iter()
+            .zip(&register.artifacts)
+            .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
+            .collect::<Result<_, StoreError>>()?;
+        let new: Vec<Digest> =
+            register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
+        store.flush(&new)?;
+        progress.finish();
+        bytes_stored = register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
+    }
+
+    // Under the lock, the chain and version are taken again: another command may have written since.
+    let lock = registry.lock()?;
+    let history = current(registry, &request.name)?;
+    let tip = history.as_ref().and_then(ModelHistory::tip);
+    let state = history.map(ModelState::replay);
+    let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
+    let seq = tip.map_or(1, |(seq, _)| seq + 1);
+    register.seq = seq;
+    register.previous = tip.map(|(_, digest)| digest);
+    register.version = version;
+    let record = Record::Register(Box::new(register));
     let mut report = RegisterReport {
         model: request.name.clone(),
         version,

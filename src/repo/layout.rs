@@ -41,12 +41,13 @@ impl RecordFileName {
     pub fn parse(name: &str) -> Option<RecordFileName> {
         let stem = name.strip_suffix(".toml")?;
         let (digits, kind) = stem.split_once('-')?;
-        if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let seq: u64 = digits.parse().ok()?;
-        (seq > 0).then_some(())?;
-        Some(RecordFileName { seq, kind: kind.parse().ok()? })
+        let name = RecordFileName { seq, kind: kind.parse().ok()? };
+        // One spelling per seq: zero-padded to six digits, wider only when the number needs it.
+        (seq > 0 && name.to_string() == format!("{stem}.toml")).then_some(name)
     }
 
     /// The detached signature file of this record by one key.
@@ -136,7 +137,14 @@ mod tests {
         let name = RecordFileName::parse("000042-register.toml").unwrap();
         assert_eq!(name.seq, 42);
         assert_eq!(name.to_string(), "000042-register.toml");
-        for bad in ["42-register.toml", "000000-register.toml", "000001-delete.toml", "000001-register.tom"] {
+        assert_eq!(RecordFileName::parse("1234567-register.toml").map(|n| n.seq), Some(1_234_567));
+        for bad in [
+            "42-register.toml",
+            "000000-register.toml",
+            "000001-delete.toml",
+            "000001-register.tom",
+            "0000042-register.toml",
+        ] {
             assert!(RecordFileName::parse(bad).is_none(), "{bad}");
         }
         let key: KeyId = "0123456789abcdef".parse().unwrap();

@@ -41,6 +41,8 @@ pub enum RepoError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0} already exists (another modelreg command wrote it concurrently?)")]
     RecordExists(String),
+    #[error("the record would be invalid: {0}")]
+    InvalidRecord(RecordError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
@@ -144,6 +146,9 @@ impl Registry {
         key: &SigningKey,
     ) -> Result<(Digest, [PathBuf; 2]), RepoError> {
         let bytes = record.to_bytes();
+        // Never sign what our own parser would refuse (too large, a dataset named twice, a path that is
+        // both a file and a directory…): such a record would make the model unreadable for good.
+        Record::parse(&bytes).map_err(RepoError::InvalidRecord)?;
         let file = RecordFileName { seq: record.seq(), kind: record.kind() };
         let dir = layout::records_dir(self.root(), record.model());
         let record_path = dir.join(file.to_string());
@@ -264,6 +269,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Re
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut temp = tempfile::Builder::new().prefix(layout::TEMP_PREFIX).tempfile_in(dir).map_err(io(dir))?;
     temp.write_all(bytes).and_then(|()| temp.as_file().sync_all()).map_err(io(path))?;
+    // Registry files are public data: readable by CI and other users, not the temp file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io(path))?;
+    }
     if overwrite {
         temp.persist(path).map_err(|e| RepoError::Io { path: path.to_owned(), source: e.error })?;
     } else {

@@ -214,6 +214,14 @@ fn judge_record_signatures(
             None => true,
         });
     }
+    let Record::Register(register) = record;
+    if !valid.is_empty() && !valid.iter().any(|key| key.id() == &register.signer) {
+        problems.push(Problem::error(
+            path,
+            RuleId::Signature,
+            format!("`signer` names key {} but the record is signed by {}", register.signer, valid[0].id()),
+        ));
+    }
     if valid.is_empty() {
         problems.push(
             Problem::error(path, RuleId::Signature, format!("no valid signature by a `{role}` key"))
