@@ -102,7 +102,7 @@ fn hint(e: &Error) -> Option<String> {
         Error::ForeignHook(_) => "pass --force to replace it, or call `modelreg hook <name>` from your own hook script",
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",
-        Error::Store(StoreError::Missing { .. }) => {
+        Error::Store(StoreError::Missing { .. }) | Error::MissingArtifact { .. } => {
             "the object is not in this machine's store: copy the store from where the model was registered, or point store.path in modelreg.toml at a shared store"
         }
         Error::Store(StoreError::Corrupt { .. }) => {

@@ -49,7 +49,11 @@ pub fn get(
     }
     for artifact in artifacts {
         if !store.contains(&artifact.digest)? {
-            return Err(crate::store::StoreError::Missing { digest: artifact.digest, store: store.location() }.into());
+            return Err(Error::MissingArtifact {
+                path: artifact.path.to_string(),
+                digest: artifact.digest,
+                store: store.location(),
+            });
         }
     }
 

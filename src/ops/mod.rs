@@ -59,6 +59,8 @@ pub enum Error {
     NoVersions(ModelName),
     #[error("{0} already exists")]
     DestinationExists(PathBuf),
+    #[error("{path}: object {digest} is not in the store at {store}")]
+    MissingArtifact { path: String, digest: crate::record::Digest, store: String },
     #[error("{0} exists and was not written by modelreg")]
     ForeignHook(PathBuf),
     #[error("revoking {0} would leave fewer unexpired admin keys than the admin threshold")]

@@ -53,6 +53,8 @@ pub fn list(registry: &Registry) -> Result<ListReport, Error> {
     let mut models = Vec::with_capacity(loaded.len());
     for result in loaded {
         match result {
+            // An empty records directory (an interrupted first registration) is not a model yet.
+            Ok(history) if history.records.is_empty() => {}
             Ok(history) => models.push(ModelSummary::of(&ModelState::replay(history))),
             Err(LoadError::Invalid(problem)) => unreadable.push(*problem),
             // A model directory without records is not a model (yet).

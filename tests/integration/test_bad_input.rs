@@ -549,7 +549,7 @@ fn get_refuses_a_missing_object_and_existing_files_without_force() {
     let run = env.modelreg(&registry, &["get", "m@1", "-o", out.to_str().unwrap()]);
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
-    error: object blake3:6acf968046c9ce5e16c740b7982a9896c30feceee1d9adf4d9c87cd14024e650 is not in the store at [TEMP]/registry/.modelreg/objects
+    error: model.bin: object blake3:6acf968046c9ce5e16c740b7982a9896c30feceee1d9adf4d9c87cd14024e650 is not in the store at [TEMP]/registry/.modelreg/objects
     hint: the object is not in this machine's store: copy the store from where the model was registered, or point store.path in modelreg.toml at a shared store
     [exit status: 2]
     ");
