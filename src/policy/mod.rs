@@ -125,11 +125,47 @@ pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn
     let store = registry.store();
     let store: Option<&dyn ArtifactStore> = if options.verify_artifacts { Some(&store) } else { None };
     let mut report = check_snapshot(&registry.worktree(), registry.trust(), store, progress);
-    match registry.uncommitted_trust_problems() {
+    let history = registry.uncommitted_trust_problems().and_then(|mut problems| {
+        problems.extend(trust_history_problems(registry.git(), None)?);
+        Ok(problems)
+    });
+    match history {
         Ok(problems) => report.problems.extend(problems),
         Err(e) => report.problems.push(Problem::error(TRUST_FILE, RuleId::Trust, e.to_string())),
     }
+    report.problems.sort_by(|a, b| (&a.path, a.rule, &a.message).cmp(&(&b.path, b.rule, &b.message)));
+    report.problems.dedup();
     report
+}
+
+/// Every committed change to trust or configuration on HEAD's first-parent line, judged by the admins
+/// before it (and by the trust it installs), as the hooks judge a push. Catches a self-granted admin
+/// committed with `--no-verify` into a repository without a server hook. Changes are rare, and finding
+/// them compares one root-tree entry per commit.
+/// With `since`, only commits after that (already verified) commit are judged.
+pub fn trust_history_problems(
+    git: &crate::repo::GitRepo,
+    since: Option<&str>,
+) -> Result<Vec<Problem>, crate::repo::RepoError> {
+    let admin_entry = |name: &str| name == ".modelreg" || name.starts_with(CONFIG_FILE);
+    let mut problems = Vec::new();
+    for (commit, parent) in git.first_parent_changes(admin_entry, since)? {
+        let (new, old) = (git.tree_snapshot(&commit)?, git.tree_snapshot(&parent)?);
+        // The commit that creates the registry has no admins before it.
+        let Ok(before) = load_trust(&old) else { continue };
+        let mut found = admin_file_problems(&new, &before, None);
+        if let Ok(after) = load_trust(&new) {
+            found.extend(admin_file_problems(&new, &after, None));
+        }
+        for mut problem in found.into_iter().filter(|p| p.severity == Severity::Error) {
+            problem.message = format!("in commit {}: {}", &commit[..12], problem.message);
+            problem.hint =
+                Some("trust changes need the signatures of the admins before them; revert that commit".into());
+            problems.push(problem);
+        }
+    }
+    problems.dedup();
+    Ok(problems)
 }
 
 /// The full check of one snapshot, judged by `trust` (the snapshot's own, for a full check): admin

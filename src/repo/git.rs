@@ -216,6 +216,41 @@ impl GitRepo {
         self.repo.find_reference(name).ok()?.symbolic_target().ok().flatten().map(str::to_owned)
     }
 
+    /// Commits on HEAD's first-parent line (newest first) where the files named by `changed` differ
+    /// from the parent's: `(commit, parent)`. Only root-tree entries are compared, so each commit costs
+    /// one small tree read.
+    ///
+    /// The walk stops at `since` (a commit already verified), when it is on the line.
+    pub fn first_parent_changes(
+        &self,
+        changed: impl Fn(&str) -> bool,
+        since: Option<&str>,
+    ) -> Result<Vec<(String, String)>, GitError> {
+        let Some(head) = self.head()? else { return Ok(Vec::new()) };
+        let since = since.and_then(|s| git2::Oid::from_str(s).ok());
+        let entries = |commit: &git2::Commit<'_>| -> Result<Vec<(String, git2::Oid)>, GitError> {
+            let tree = commit.tree()?;
+            Ok(tree
+                .iter()
+                .filter_map(|e| e.name().ok().filter(|n| changed(n)).map(|n| (n.to_owned(), e.id())))
+                .collect())
+        };
+        let mut out = Vec::new();
+        let mut commit = self.repo.find_commit(oid(&head)?)?;
+        let mut current = entries(&commit)?;
+        while Some(commit.id()) != since
+            && let Ok(parent) = commit.parent(0)
+        {
+            let before = entries(&parent)?;
+            if before != current {
+                out.push((commit.id().to_string(), parent.id().to_string()));
+            }
+            commit = parent;
+            current = before;
+        }
+        Ok(out)
+    }
+
     /// Where git runs hooks from: `core.hooksPath` if set, else `<git dir>/hooks`.
     pub fn hooks_dir(&self) -> PathBuf {
         match self.config_string("core.hookspath") {

@@ -66,8 +66,18 @@ impl Registry {
         let registry = Registry::open_unverified(start)?;
         let mut problems = crate::policy::admin_file_problems(&registry.worktree(), &registry.trust, None);
         problems.extend(registry.uncommitted_trust_problems()?);
+        // Committed trust changes, judged once each: only commits after the last verified HEAD.
+        let verified_marker = registry.git.git_dir().join("modelreg").join("trusted-head");
+        let verified = std::fs::read_to_string(&verified_marker).ok();
+        problems.extend(crate::policy::trust_history_problems(&registry.git, verified.as_deref().map(str::trim))?);
         if let Some(problem) = problems.into_iter().next() {
             return Err(RepoError::AdminSignatures { path: problem.path, message: problem.message });
+        }
+        if let Some(head) = registry.git.head()?
+            && verified.as_deref().map(str::trim) != Some(head.as_str())
+        {
+            // A cache: losing it only means verifying the history again.
+            let _ = write_atomic(&verified_marker, head.as_bytes(), true);
         }
         Ok(registry)
     }

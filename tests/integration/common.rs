@@ -190,8 +190,9 @@ pub fn tree_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
         for entry in entries.flatten() {
             let path = entry.path();
             let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            // The write lock is an empty file that exists to be locked; taking it changes nothing.
-            if rel.ends_with("modelreg.lock") {
+            // The write lock is an empty file that exists to be locked, and .git/modelreg/ holds caches
+            // (the last HEAD whose trust history was verified): neither is repository content.
+            if rel.ends_with("modelreg.lock") || rel.starts_with(".git/modelreg/") || rel == ".git/modelreg" {
                 continue;
             }
             if path.is_dir() {

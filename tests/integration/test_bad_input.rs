@@ -450,13 +450,12 @@ fn a_trust_file_granting_admin_by_hand_locks_every_command() {
     }
     let run = env.modelreg(&registry, &["check"]).failure(1);
     insta::assert_snapshot!(run.snapshot(), @"
-    .modelreg/trust.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
-    .modelreg/trust.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
-    .modelreg/trust.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
     .modelreg/trust.toml: error[trust]: signed by 0 of the 1 admin key(s) required
       hint: trust and configuration change only through modelreg commands run by admins; restore it from git
+    .modelreg/trust.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
+    .modelreg/trust.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
     ----- stderr -----
-    checked 1 model(s), 1 record(s), 1 signature(s); 1 artifact(s) verified, 0 not in the local store: 4 problem(s)
+    checked 1 model(s), 1 record(s), 1 signature(s); 1 artifact(s) verified, 0 not in the local store: 3 problem(s)
     [exit status: 1]
     ");
 }

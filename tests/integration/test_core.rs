@@ -253,3 +253,46 @@ fn an_interrupted_init_can_be_run_again() {
     );
     assert_eq!(env.git(&dir, &["check-attr", "text", "src/config.toml"]).trim(), "src/config.toml: text: unspecified");
 }
+
+#[test]
+fn check_judges_committed_trust_changes_by_the_admins_before_them() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    // bob grants himself admin by hand and commits it past the hooks: no server hook sees it.
+    let bob_pub = std::fs::read_to_string(env.key("bob").with_extension("pub")).unwrap();
+    let trust = registry.join(".modelreg/trust.toml");
+    let mut text = std::fs::read_to_string(&trust).unwrap();
+    // The key id modelreg computes for bob, from a dry run that writes nothing.
+    let alice = env.key("alice");
+    let dry = env
+        .modelreg(
+            &registry,
+            &["key", "add", bob_pub.trim(), "--owner", "bob@example.com", "--role", "admin", "--dry-run", "--key"]
+                .into_iter()
+                .chain([alice.to_str().unwrap()])
+                .collect::<Vec<_>>(),
+        )
+        .success();
+    let bob_id = dry.stderr.split(" to ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_owned();
+    text.push_str(&format!(
+        "\n[[keys]]\nid = \"{bob_id}\"\nowner = \"bob@example.com\"\npublic_key = \"{}\"\nroles = [\"admin\"]\nadded = \"2026-11-22T10:00:00Z\"\n",
+        bob_pub.trim()
+    ));
+    std::fs::write(&trust, &text).unwrap();
+    for sig in std::fs::read_dir(registry.join(".modelreg")).unwrap().flatten() {
+        if sig.file_name().to_string_lossy().ends_with(".sig") {
+            std::fs::remove_file(sig.path()).unwrap();
+        }
+    }
+    let signature = env.ssh_sign("bob", &trust);
+    std::fs::write(registry.join(format!(".modelreg/trust.toml.{bob_id}.sig")), signature).unwrap();
+    env.git(&registry, &["add", "-A", ".modelreg"]);
+    env.git(&registry, &["commit", "-qm", "make bob admin", "--no-verify"]);
+
+    let run = env.modelreg(&registry, &["check"]).failure(1);
+    assert!(run.stdout.contains("in commit"), "{}", run.snapshot());
+    assert!(run.stdout.contains(".modelreg/trust.toml: error[trust]"), "{}", run.snapshot());
+    // Every command refuses to act on it too.
+    let model = env.files("m", &[("w.bin", b"w")]);
+    env.register(&registry, "m", &model, &[]).failure(2);
+}
