@@ -23,10 +23,12 @@ pub struct SourceRef {
 }
 
 impl SourceRef {
-    /// Hashes the file (memory-mapped, multi-threaded for large files).
+    /// Hashes the file with a buffered reader: memory-mapping would count the whole file in the
+    /// process's resident set, which profile mode promises to keep small.
     pub fn of_file(path: &Path) -> Result<SourceRef, DriftError> {
+        let io = |source| DriftError::Io { file: path.to_path_buf(), source };
         let mut hasher = blake3::Hasher::new();
-        hasher.update_mmap_rayon(path).map_err(|source| DriftError::Io { file: path.to_path_buf(), source })?;
+        hasher.update_reader(std::fs::File::open(path).map_err(io)?).map_err(io)?;
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         Ok(SourceRef {
             uri: path.display().to_string(),
