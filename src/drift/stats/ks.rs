@@ -180,4 +180,29 @@ mod tests {
         let r = ks_2samp(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]);
         assert!((r.p_value - 0.1).abs() < 1e-12);
     }
+
+    /// D for the arrangement where the ranks in `mask` belong to the first sample.
+    fn d_of_mask(mask: u32, total: u32, n1: u32) -> f64 {
+        let (a, b): (Vec<f64>, Vec<f64>) = (0..total).map(f64::from).partition(|&r| mask & (1 << r as u32) != 0);
+        assert_eq!(a.len() as u32, n1);
+        ks_statistic(&a, &b)
+    }
+
+    #[test]
+    fn exact_p_values_equal_full_enumeration_for_small_samples() {
+        // Under H0 every assignment of ranks to the samples is equally likely, so P(D >= d) is the share
+        // of assignments whose statistic reaches d.
+        for n1 in 1..=6u32 {
+            for n2 in 1..=6u32 {
+                let total = n1 + n2;
+                let masks: Vec<u32> = (0..1u32 << total).filter(|m| m.count_ones() == n1).collect();
+                let ds: Vec<f64> = masks.iter().map(|&m| d_of_mask(m, total, n1)).collect();
+                for &d in &ds {
+                    let expected = ds.iter().filter(|&&x| x >= d - 1e-12).count() as f64 / ds.len() as f64;
+                    let got = p_value(u64::from(n1), u64::from(n2), d).p_value;
+                    assert!((got - expected).abs() < 1e-12, "n1={n1} n2={n2} d={d}: {got} vs {expected}");
+                }
+            }
+        }
+    }
 }

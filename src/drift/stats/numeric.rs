@@ -144,4 +144,32 @@ mod tests {
         assert_eq!(quantile_sorted(&sorted, 0.0), 1.0);
         assert_eq!(quantile_sorted(&sorted, 1.0), 8.0);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn wasserstein_of_equal_sizes_is_the_mean_gap_of_order_statistics(
+            pairs in proptest::collection::vec((-50i32..50, -50i32..50), 1..60),
+        ) {
+            let mut a: Vec<f64> = pairs.iter().map(|p| f64::from(p.0)).collect();
+            let mut b: Vec<f64> = pairs.iter().map(|p| f64::from(p.1)).collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            let expected = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len() as f64;
+            proptest::prop_assert!((wasserstein(&a, &b) - expected).abs() < 1e-9);
+        }
+
+        #[test]
+        fn ks_statistic_is_the_largest_ecdf_gap(
+            a in proptest::collection::vec(-20i32..20, 1..40),
+            b in proptest::collection::vec(-20i32..20, 1..40),
+        ) {
+            let mut a: Vec<f64> = a.into_iter().map(f64::from).collect();
+            let mut b: Vec<f64> = b.into_iter().map(f64::from).collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            let ecdf = |s: &[f64], v: f64| s.iter().filter(|&&x| x <= v).count() as f64 / s.len() as f64;
+            let expected = a.iter().chain(&b).map(|&v| (ecdf(&a, v) - ecdf(&b, v)).abs()).fold(0.0, f64::max);
+            proptest::prop_assert!((super::super::ks::ks_statistic(&a, &b) - expected).abs() < 1e-12);
+        }
+    }
 }
