@@ -11,6 +11,7 @@ use super::dataset::{ExactDataset, ExactValues, load_exact};
 use super::error::DriftError;
 use super::feature::{NumericSide, compare_categorical, compare_numeric};
 use super::histogram::DEFAULT_FINE_BINS;
+use super::performance::performance;
 use super::profile::{NumericSummary, Profile, ProfileOptions, profile_file};
 use super::read::{ReadOptions, open};
 use super::report::{
@@ -39,6 +40,22 @@ pub fn compare(
     config: &DriftConfig,
 ) -> Result<DriftReport, DriftError> {
     config.validate()?;
+    let mut report = compare_features(baseline, target, read, config)?;
+    if let Some(spec) = &config.performance {
+        let Input::Data(path) = target else {
+            return Err(DriftError::Config("performance metrics need the target as data, not a profile".into()));
+        };
+        report.performance = Some(performance(path, read, spec)?);
+    }
+    Ok(report)
+}
+
+fn compare_features(
+    baseline: &Input,
+    target: &Input,
+    read: &ReadOptions,
+    config: &DriftConfig,
+) -> Result<DriftReport, DriftError> {
     let base_read = ReadOptions { strict: true, ..read.clone() };
     match (baseline, target) {
         (Input::Data(b), Input::Data(t)) => {
@@ -259,5 +276,6 @@ fn finish(
         settings: settings(mode, config),
         summary,
         features,
+        performance: None,
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::DriftError;
+use super::performance::PerformanceSpec;
 
 /// A metric that can decide whether a feature drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -78,6 +79,9 @@ pub struct DriftConfig {
     /// How many top contributors the summary lists.
     pub top_contributors: usize,
     pub features: BTreeMap<String, FeatureOverride>,
+    /// Label and prediction columns: when set, the report carries the model's performance on the
+    /// target (which must then be data, not a profile).
+    pub performance: Option<PerformanceSpec>,
 }
 
 impl Default for DriftConfig {
@@ -101,6 +105,7 @@ impl Default for DriftConfig {
             drift_share: 0.5,
             top_contributors: 5,
             features: BTreeMap::new(),
+            performance: None,
         }
     }
 }

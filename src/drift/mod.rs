@@ -19,6 +19,7 @@ mod dataset;
 mod error;
 mod feature;
 mod histogram;
+mod performance;
 mod profile;
 pub mod read;
 mod report;
@@ -31,6 +32,7 @@ pub use dataset::{Counts, ExactColumn, ExactDataset, ExactValues, SourceRef, loa
 pub use error::DriftError;
 pub use feature::OTHER_CATEGORY;
 pub use histogram::{DEFAULT_FINE_BINS, Histogram};
+pub use performance::{Performance, PerformanceSpec, performance};
 pub use profile::{
     CategoryCounts, ColumnProfile, DEFAULT_TOP_K, NumericSummary, PROFILE_SCHEMA, Profile, ProfileOptions, profile_file,
 };

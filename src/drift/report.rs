@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::MetricName;
 use super::dataset::SourceRef;
+use super::performance::Performance;
 use super::schema::ColumnKind;
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -151,6 +152,9 @@ pub struct DriftReport {
     pub settings: Settings,
     pub summary: Summary,
     pub features: Vec<FeatureReport>,
+    /// Model performance on the target, when label and prediction columns were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance: Option<Performance>,
 }
 
 /// `Some(x)` for finite x, else `None`: the one gate through which floats enter a report.

@@ -21,6 +21,7 @@ pub struct CsvReader {
     pending: VecDeque<ByteRecord>,
     batch_rows: usize,
     strict: bool,
+    aligned: bool,
 }
 
 /// Picks the delimiter that occurs most often, outside quotes, in the header line.
@@ -158,6 +159,7 @@ impl CsvReader {
             pending,
             batch_rows: options.batch_rows.max(1),
             strict: options.strict,
+            aligned: options.aligned,
         })
     }
 
@@ -171,10 +173,14 @@ impl CsvReader {
                 value: text.to_string(),
                 expected,
             };
+            let aligned = self.aligned;
             match chunk {
                 ColumnChunk::Numbers { values, nulls, non_finite, type_errors } => {
                     if is_null_token(text) {
                         *nulls += 1;
+                        if aligned {
+                            values.push(f64::NAN);
+                        }
                         continue;
                     }
                     let parsed = match column.kind {
@@ -187,14 +193,24 @@ impl CsvReader {
                         None if self.strict => return Err(type_error(column.kind.as_str())),
                         None => *type_errors += 1,
                     }
+                    if aligned && !parsed.is_some_and(f64::is_finite) {
+                        values.push(f64::NAN);
+                    }
                 }
                 ColumnChunk::Labels { values, nulls, type_errors } => {
                     if is_null_token(text) {
                         *nulls += 1;
+                        if aligned {
+                            values.push(String::new());
+                        }
                     } else if column.kind == ColumnKind::Boolean {
                         match parse_bool(text) {
                             Some(b) => values.push(b.to_string()),
                             None if self.strict => return Err(type_error("boolean")),
+                            None if aligned => {
+                                *type_errors += 1;
+                                values.push(String::new());
+                            }
                             None => *type_errors += 1,
                         }
                     } else {

@@ -32,6 +32,10 @@ pub struct ReadOptions {
     pub infer_rows: usize,
     /// Cells that do not parse as their column's kind are errors (baseline) rather than counted.
     pub strict: bool,
+    /// Keep rows aligned across columns: a missing, non-finite or unparseable number becomes NaN in
+    /// `values` and a missing label becomes the empty string (still counted). Used to pair a label
+    /// column with a prediction column; drift metrics read unaligned.
+    pub aligned: bool,
 }
 
 impl Default for ReadOptions {
@@ -44,6 +48,7 @@ impl Default for ReadOptions {
             batch_rows: 65_536,
             infer_rows: 1_000,
             strict: true,
+            aligned: false,
         }
     }
 }
@@ -52,7 +57,7 @@ impl Default for ReadOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnChunk {
     Numbers {
-        /// Finite values only.
+        /// Finite values only (unless reading `aligned`).
         values: Vec<f64>,
         nulls: u64,
         /// NaN and ±infinity, excluded from `values`.

@@ -23,6 +23,7 @@ pub struct ParquetReader {
     schema: Vec<ColumnSchema>,
     types: Vec<DataType>,
     rows_read: u64,
+    aligned: bool,
 }
 
 fn kind_of(data_type: &DataType) -> Option<ColumnKind> {
@@ -74,7 +75,7 @@ impl ParquetReader {
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let reader =
             builder.with_projection(mask).with_batch_size(options.batch_rows.max(1)).build().map_err(|e| err(&e))?;
-        Ok(ParquetReader { file, reader, schema, types, rows_read: 0 })
+        Ok(ParquetReader { file, reader, schema, types, rows_read: 0, aligned: options.aligned })
     }
 
     fn convert(
@@ -116,19 +117,30 @@ impl ParquetReader {
                 };
                 let mut values = Vec::with_capacity(floats.len());
                 let mut non_finite = 0;
-                for v in floats.into_iter().flatten() {
-                    let v = v * scale;
-                    if v.is_finite() { values.push(v) } else { non_finite += 1 }
+                for v in floats {
+                    match v.map(|v| v * scale) {
+                        Some(v) if v.is_finite() => values.push(v),
+                        Some(_) => {
+                            non_finite += 1;
+                            if self.aligned {
+                                values.push(f64::NAN);
+                            }
+                        }
+                        None if self.aligned => values.push(f64::NAN),
+                        None => {}
+                    }
                 }
                 Ok(ColumnChunk::Numbers { values, nulls, non_finite, type_errors: 0 })
             }
             ColumnKind::Boolean => {
-                let values = array.as_boolean().iter().flatten().map(|b| b.to_string()).collect();
+                let values = array.as_boolean().iter().filter(|b| self.aligned || b.is_some());
+                let values = values.map(|b| b.map(|b| b.to_string()).unwrap_or_default()).collect();
                 Ok(ColumnChunk::Labels { values, nulls, type_errors: 0 })
             }
             ColumnKind::Categorical => {
                 let text = arrow_cast::cast(array, &DataType::Utf8).map_err(err)?;
-                let values = text.as_string::<i32>().iter().flatten().map(str::to_string).collect();
+                let values = text.as_string::<i32>().iter().filter(|t| self.aligned || t.is_some());
+                let values = values.map(|t| t.unwrap_or_default().to_string()).collect();
                 Ok(ColumnChunk::Labels { values, nulls, type_errors: 0 })
             }
         }
