@@ -109,7 +109,8 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, 
     };
     for name in options.categorical.iter().chain(&options.ignore) {
         let known = reader.schema().iter().any(|c| &c.name == name) || options.ignore.contains(name);
-        if !known {
+        // An override naming a column the target lacks is fine: the missing column is a finding.
+        if !known && options.strict {
             return Err(DriftError::UnknownColumn { file: path.to_path_buf(), column: name.clone() });
         }
     }

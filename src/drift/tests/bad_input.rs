@@ -143,11 +143,31 @@ fn truncated_parquet_is_a_clear_error() {
 }
 
 #[test]
+fn parquet_without_rows_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = super::profiles::write_parquet(dir.path(), "empty.parquet", 0);
+    assert!(matches!(load_exact(&empty, &ReadOptions::default()), Err(DriftError::NoRows { .. })));
+    let zero = write(dir.path(), "zero.parquet", b"");
+    assert!(matches!(load_exact(&zero, &ReadOptions::default()), Err(DriftError::EmptyFile { .. })));
+}
+
+#[test]
 fn unknown_override_column_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "d.csv", b"a\n1\n");
     let options = ReadOptions { categorical: vec!["zz".into()], ..ReadOptions::default() };
     assert!(matches!(load_exact(&path, &options), Err(DriftError::UnknownColumn { .. })));
+}
+
+#[test]
+fn an_override_for_a_column_the_target_lacks_reports_it_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = write(dir.path(), "b.csv", b"a,zip\n1,02134\n2,10001\n");
+    let t = write(dir.path(), "t.csv", b"a\n1\n2\n");
+    let read = ReadOptions { categorical: vec!["zip".into()], ..ReadOptions::default() };
+    let report = compare(&Input::Data(b), &Input::Data(t), &read, &DriftConfig::default()).expect("compare");
+    assert_eq!(report.summary.missing_in_target, vec!["zip".to_string()]);
+    assert_eq!(report.features[1].kind.as_str(), "categorical");
 }
 
 #[test]
