@@ -56,6 +56,7 @@ fn main() {
                     size: 1 << 20,
                     format: Some("safetensors".into()),
                 }],
+                baseline_profile: None,
             }));
             let bytes = record.to_bytes();
             let file = RecordFileName { seq: v, kind: RecordKind::Register };

@@ -99,6 +99,10 @@ fn hint(e: &Error) -> Option<String> {
         Error::Load(LoadError::Invalid(_)) => {
             "`modelreg check` lists every problem; records are never edited by hand (restore with `git checkout`)"
         }
+        Error::Drift(_) => "nothing was recorded; fix the input named above (see `modelreg drift --help`)",
+        Error::NoBaseline { .. } => {
+            "pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)"
+        }
         Error::ForeignHook(_) => "pass --force to replace it, or call `modelreg hook <name>` from your own hook script",
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",

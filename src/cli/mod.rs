@@ -2,6 +2,7 @@
 //! struct plus a `run` function that calls one library operation and formats its report.
 
 mod check;
+mod drift;
 pub mod error;
 mod get;
 mod hooks;
@@ -9,6 +10,7 @@ mod init;
 mod key;
 mod list;
 pub mod output;
+mod profile;
 mod register;
 mod review;
 mod show;
@@ -63,6 +65,10 @@ pub enum Command {
     Get(get::GetArgs),
     /// Verify the registry, or a change to it: schemas, hash chains, signatures, roles, stored artifacts
     Check(check::CheckArgs),
+    /// Compare production data with a version's baseline; record the signed report beside the version
+    Drift(Box<drift::DriftArgs>),
+    /// Summarise a dataset into a mergeable profile, or merge shard profiles
+    Profile(profile::ProfileArgs),
     /// Publish local registrations: fetch, replay them on the remote's records (renumbered, re-signed), push
     Sync(sync::SyncArgs),
     /// Summarise what a change (a pull request) does to the registry, for a review comment
@@ -94,6 +100,8 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
+        Command::Drift(args) => drift::run(&ctx, *args),
+        Command::Profile(args) => profile::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
         Command::Hook { name, git_args } => hooks::run(&ctx, name, &git_args),

@@ -54,6 +54,10 @@ pub struct RegisterArgs {
     /// Register even if the files are byte-identical to the latest version
     #[arg(long)]
     allow_same: bool,
+    /// A drift profile of the training data (`modelreg profile`), stored with the version so later
+    /// `modelreg drift` runs need only production data
+    #[arg(long, value_name = "PROFILE")]
+    baseline_profile: Option<PathBuf>,
     /// Write and sign the record but do not commit it
     #[arg(long)]
     no_commit: bool,
@@ -139,6 +143,7 @@ pub fn run(ctx: &Context, args: RegisterArgs) -> Result<u8, CliError> {
         code,
         parents: args.parents,
         allow_same: args.allow_same,
+        baseline_profile: args.baseline_profile,
         commit: !args.no_commit,
         dry_run: args.dry_run,
     };

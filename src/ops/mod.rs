@@ -2,6 +2,7 @@
 
 pub mod check;
 mod collect;
+pub mod drift;
 pub mod get;
 pub mod init;
 pub mod key;
@@ -61,6 +62,10 @@ pub enum Error {
     DestinationExists(PathBuf),
     #[error("{path}: object {digest} is not in the store at {store}")]
     MissingArtifact { path: String, digest: crate::record::Digest, store: String },
+    #[error(transparent)]
+    Drift(#[from] crate::drift::DriftError),
+    #[error("{model} v{version} has no baseline profile stored, and no --baseline was given")]
+    NoBaseline { model: ModelName, version: Version },
     #[error("{0} exists and was not written by modelreg")]
     ForeignHook(PathBuf),
     #[error("revoking {0} would leave fewer unexpired admin keys than the admin threshold")]

@@ -47,6 +47,8 @@ pub struct RegisterRequest {
     pub code: CodeSource,
     pub parents: Vec<ModelRef>,
     pub allow_same: bool,
+    /// A drift profile of the training data to store with the version.
+    pub baseline_profile: Option<PathBuf>,
     pub commit: bool,
     pub dry_run: bool,
 }
@@ -116,6 +118,17 @@ pub fn register(
         return Err(Error::SameArtifacts { model: request.name, version: latest.version });
     }
 
+    // The baseline profile is validated now and stored with the artifacts.
+    let baseline_profile = match &request.baseline_profile {
+        Some(path) => {
+            crate::drift::Profile::read(path)?;
+            let (digest, size) = hash_file(path)?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let path_name = name.parse().map_err(|source| Error::ArtifactName { path: path.clone(), source })?;
+            Some((path.clone(), Artifact { path: path_name, digest, size, format: Some("modelreg-profile".into()) }))
+        }
+        None => None,
+    };
     let files = artifacts.len();
     let mut register = RegisterRecord {
         schema: RecordKind::Register.schema().into(),
@@ -134,6 +147,7 @@ pub fn register(
         params: request.params,
         lineage,
         artifacts,
+        baseline_profile: baseline_profile.as_ref().map(|(_, a)| a.clone()),
     };
     // The record our parser would refuse (too large, a dataset named twice, a path that is both a
     // file and a directory) is refused before anything is stored.
@@ -150,6 +164,11 @@ pub fn register(
             .zip(&register.artifacts)
             .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
             .collect::<Result<_, StoreError>>()?;
+        if let Some((source, profile)) = &baseline_profile
+            && store.put_verified(source, &profile.digest, profile.size, progress)?
+        {
+            store.flush(&[profile.digest])?;
+        }
         let new: Vec<Digest> =
             register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
         store.flush(&new)?;

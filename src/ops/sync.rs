@@ -150,21 +150,24 @@ fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Vec<Pend
     Ok(records.into_iter().map(|(_, _, record)| Pending { record }).collect())
 }
 
-/// What replaying would do, without writing (for --dry-run).
+/// What replaying would do, without writing (for --dry-run): the registrations, renumbered.
 fn plan(registry: &Registry, base: &str, pending: &[Pending]) -> Result<Vec<Replayed>, Error> {
     let snapshot = registry.git().tree_snapshot(base)?;
     let mut out = Vec::new();
     let mut tips: std::collections::BTreeMap<ModelName, (u64, Option<Version>)> = Default::default();
     for p in pending {
-        let Record::Register(r) = &p.record;
-        let entry =
-            tips.entry(r.model.clone()).or_insert_with(|| match load_model(&snapshot, &r.model, Judge::READ_ONLY) {
+        let entry = tips.entry(p.record.model().clone()).or_insert_with(|| {
+            match load_model(&snapshot, p.record.model(), Judge::READ_ONLY) {
                 Ok(h) => (h.tip().map_or(0, |t| t.0), ModelState::replay(h).latest().map(|v| v.version)),
                 Err(_) => (0, None),
-            });
-        let version = renumber(entry.1, r.version)?;
-        *entry = (entry.0 + 1, Some(version));
-        out.push(Replayed { model: r.model.clone(), local_version: r.version, version, seq: entry.0 });
+            }
+        });
+        entry.0 += 1;
+        if let Record::Register(r) = &p.record {
+            let version = renumber(entry.1, r.version)?;
+            entry.1 = Some(version);
+            out.push(Replayed { model: r.model.clone(), local_version: r.version, version, seq: entry.0 });
+        }
     }
     Ok(out)
 }
@@ -174,32 +177,45 @@ fn renumber(latest: Option<Version>, local: Version) -> Result<Version, VersionN
     next_version(latest, Some(local)).or_else(|_| next_version(latest, None))
 }
 
+/// Writes each pending record again on top of the current chain: registrations renumbered past the
+/// remote's versions, and records about a replayed version (drift reports) pointed at its new record.
 fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<Vec<Replayed>, Error> {
     let lock = registry.lock()?;
     let mut out = Vec::new();
+    let mut moved: std::collections::BTreeMap<(ModelName, Version), (Version, crate::record::Digest)> =
+        Default::default();
     for p in pending {
-        let Record::Register(original) = &p.record;
-        let history = match load_model(&registry.worktree(), &original.model, Judge::all(registry.trust())) {
+        let model = p.record.model().clone();
+        let history = match load_model(&registry.worktree(), &model, Judge::all(registry.trust())) {
             Ok(h) => Some(h),
             Err(LoadError::UnknownModel(_)) => None,
             Err(e) => return Err(e.into()),
         };
         let tip = history.as_ref().and_then(|h| h.tip());
         let latest = history.map(ModelState::replay).and_then(|s| s.latest().map(|v| v.version));
-        let version = renumber(latest, original.version)?;
-        let mut record = (**original).clone();
-        record.seq = tip.map_or(1, |(seq, _)| seq + 1);
-        record.previous = tip.map(|(_, digest)| digest);
-        record.version = version;
-        record.signer = key.id().clone();
-        let (_, paths) = registry.append_record(&lock, &Record::Register(Box::new(record.clone())), key)?;
-        let mut message = format!("modelreg: register {} v{version}", record.model);
-        if let Some(why) = &record.message {
-            message.push_str("\n\n");
-            message.push_str(why);
-        }
+        let mut record = p.record.clone();
+        let seq = tip.map_or(1, |(seq, _)| seq + 1);
+        record.rechain(seq, tip.map(|(_, digest)| digest), key.id().clone());
+        let (message, replayed) = match &mut record {
+            Record::Register(r) => {
+                let local_version = r.version;
+                r.version = renumber(latest, local_version)?;
+                let message = format!("modelreg: register {} v{}", r.model, r.version);
+                (message, Some(Replayed { model: model.clone(), local_version, version: r.version, seq }))
+            }
+            Record::Drift(d) => {
+                if let Some((version, digest)) = moved.get(&(model.clone(), d.version)) {
+                    (d.version, d.version_record) = (*version, *digest);
+                }
+                (format!("modelreg: drift report for {} v{}", d.model, d.version), None)
+            }
+        };
+        let (digest, paths) = registry.append_record(&lock, &record, key)?;
         registry.commit(&paths, &message)?;
-        out.push(Replayed { model: record.model.clone(), local_version: original.version, version, seq: record.seq });
+        if let (Some(replayed), Record::Register(original)) = (replayed, &p.record) {
+            moved.insert((model, original.version), (replayed.version, digest));
+            out.push(replayed);
+        }
     }
     Ok(out)
 }

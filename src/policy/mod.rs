@@ -198,8 +198,8 @@ pub fn check_snapshot(
         report.signatures += history.records.iter().map(|r| r.signers.len()).sum::<usize>();
         report.problems.extend(problems);
         for loaded in &history.records {
-            let Record::Register(register) = &loaded.record;
-            for artifact in &register.artifacts {
+            let Record::Register(register) = &loaded.record else { continue };
+            for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
                 artifacts
                     .entry(artifact.digest)
                     .or_insert_with(|| (artifact.size, format!("{}: {}", loaded.relative_path, artifact.path)));

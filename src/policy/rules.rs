@@ -73,7 +73,7 @@ pub fn next_version(latest: Option<Version>, requested: Option<Version>) -> Resu
 /// The role a key must hold to sign a record of this kind.
 pub fn required_role(kind: RecordKind) -> Role {
     match kind {
-        RecordKind::Register => Role::Publisher,
+        RecordKind::Register | RecordKind::Drift => Role::Publisher,
     }
 }
 

@@ -10,6 +10,7 @@
 //!   so a parsed [`Record`] is a valid one.
 
 mod digest;
+mod drift;
 mod name;
 mod register;
 
@@ -17,6 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use digest::{Digest, DigestParseError};
+pub use drift::DriftRecord;
 pub use name::{ArtifactPath, KeyId, MetaKey, ModelName, NameError, Stage, Timestamp, Version};
 pub use register::{
     Artifact, CodeRef, DatasetRef, Lineage, Metric, ParentRef, RegisterRecord, format_of as artifact_format,
@@ -28,20 +30,23 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKind {
     Register,
+    Drift,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 1] = [RecordKind::Register];
+    pub const ALL: [RecordKind; 2] = [RecordKind::Register, RecordKind::Drift];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Register => "register",
+            RecordKind::Drift => "drift",
         }
     }
 
     pub fn schema(self) -> &'static str {
         match self {
             RecordKind::Register => "modelreg/register/v1",
+            RecordKind::Drift => "modelreg/drift/v1",
         }
     }
 
@@ -83,6 +88,7 @@ pub enum RecordError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Register(Box<RegisterRecord>),
+    Drift(Box<DriftRecord>),
 }
 
 impl Record {
@@ -95,6 +101,7 @@ impl Record {
         let kind = kind_from_first_line(text)?;
         let record = match kind {
             RecordKind::Register => Record::Register(Box::new(from_toml(text)?)),
+            RecordKind::Drift => Record::Drift(Box::new(from_toml(text)?)),
         };
         record.validate()?;
         Ok(record)
@@ -104,6 +111,7 @@ impl Record {
     pub fn to_bytes(&self) -> Vec<u8> {
         let text = match self {
             Record::Register(r) => toml::to_string(r.as_ref()),
+            Record::Drift(r) => toml::to_string(r.as_ref()),
         };
         // Serialising our own plain structs cannot fail: no maps with non-string keys, no NaN (validated).
         text.expect("records serialise to TOML").into_bytes()
@@ -112,36 +120,59 @@ impl Record {
     pub fn kind(&self) -> RecordKind {
         match self {
             Record::Register(_) => RecordKind::Register,
+            Record::Drift(_) => RecordKind::Drift,
         }
     }
 
     pub fn model(&self) -> &ModelName {
         match self {
             Record::Register(r) => &r.model,
+            Record::Drift(r) => &r.model,
         }
     }
 
     pub fn seq(&self) -> u64 {
         match self {
             Record::Register(r) => r.seq,
+            Record::Drift(r) => r.seq,
         }
     }
 
     pub fn previous(&self) -> Option<&Digest> {
         match self {
             Record::Register(r) => r.previous.as_ref(),
+            Record::Drift(r) => r.previous.as_ref(),
         }
     }
 
     pub fn created_at(&self) -> Timestamp {
         match self {
             Record::Register(r) => r.created_at,
+            Record::Drift(r) => r.created_at,
+        }
+    }
+
+    /// The key the record names as its publisher (checked against the signatures).
+    pub fn signer(&self) -> &KeyId {
+        match self {
+            Record::Register(r) => &r.signer,
+            Record::Drift(r) => &r.signer,
+        }
+    }
+
+    /// Moves the record to another place in its model's chain, published by another key (what `sync`
+    /// does when it replays local records on top of the remote's).
+    pub fn rechain(&mut self, seq: u64, previous: Option<Digest>, signer: KeyId) {
+        match self {
+            Record::Register(r) => (r.seq, r.previous, r.signer) = (seq, previous, signer),
+            Record::Drift(r) => (r.seq, r.previous, r.signer) = (seq, previous, signer),
         }
     }
 
     fn validate(&self) -> Result<(), RecordError> {
         let schema = match self {
             Record::Register(r) => &r.schema,
+            Record::Drift(r) => &r.schema,
         };
         if schema != self.kind().schema() {
             return Err(RecordError::UnknownSchema(schema.clone()));
@@ -158,6 +189,7 @@ impl Record {
         }
         match self {
             Record::Register(r) => r.validate().map_err(RecordError::Invalid),
+            Record::Drift(r) => r.validate().map_err(RecordError::Invalid),
         }
     }
 }

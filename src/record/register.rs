@@ -35,6 +35,10 @@ pub struct RegisterRecord {
     #[serde(default, skip_serializing_if = "Lineage::is_empty")]
     pub lineage: Lineage,
     pub artifacts: Vec<Artifact>,
+    /// A drift profile of the training data (`modelreg profile`), stored with the version so later
+    /// drift runs only need production data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_profile: Option<Artifact>,
 }
 
 /// A metric value: a finite number (NaN and infinities cannot be compared by gates or queries).

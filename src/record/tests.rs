@@ -37,7 +37,7 @@ fn the_documented_example_parses() {
     assert_eq!(record.kind(), RecordKind::Register);
     assert_eq!(record.model().as_str(), "fraud-detector");
     assert_eq!(record.seq(), 2);
-    let Record::Register(register) = &record;
+    let Record::Register(register) = &record else { panic!("a register record") };
     assert_eq!(register.metrics.values().next().map(|m| m.get()), Some(0.94));
     assert_eq!(parse(&String::from_utf8(record.to_bytes()).unwrap()).unwrap(), record);
 }
@@ -275,6 +275,7 @@ prop_compose! {
             params,
             lineage,
             artifacts,
+            baseline_profile: None,
         }))
     }
 }
@@ -343,10 +344,10 @@ fn metrics_keep_their_exact_value() {
     for (i, v) in [0.1, 1.0 / 3.0, 1e-300, -2.5e300, 12345678.0, 0.0].into_iter().enumerate() {
         metrics.insert(format!("m{i}").parse::<MetaKey>().unwrap(), Metric::try_from(v).unwrap());
     }
-    let Record::Register(mut register) = parse(VALID).unwrap();
+    let Record::Register(mut register) = parse(VALID).unwrap() else { panic!("a register record") };
     register.metrics = metrics.clone();
     let bytes = Record::Register(register).to_bytes();
-    let Record::Register(back) = Record::parse(&bytes).unwrap();
+    let Record::Register(back) = Record::parse(&bytes).unwrap() else { panic!("a register record") };
     for (key, value) in metrics {
         assert_eq!(back.metrics[&key].get().to_bits(), value.get().to_bits(), "{key}");
     }

@@ -9,11 +9,14 @@ use crate::record::{RecordError, from_toml};
 pub const CONFIG_SCHEMA: &str = "modelreg/config/v1";
 pub const DEFAULT_STORE_PATH: &str = ".modelreg/objects";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub schema: String,
     pub store: StoreConfig,
+    /// Drift defaults: metrics, thresholds, per-feature overrides (see docs/FORMAT.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<crate::drift::DriftConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +28,7 @@ pub struct StoreConfig {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { schema: CONFIG_SCHEMA.into(), store: StoreConfig { path: DEFAULT_STORE_PATH.into() } }
+        Config { schema: CONFIG_SCHEMA.into(), store: StoreConfig { path: DEFAULT_STORE_PATH.into() }, drift: None }
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::policy::rules::{self, chain_link, judge_signatures, required_role};
 use crate::policy::{Problem, RuleId};
-use crate::record::{Digest, MAX_RECORD_BYTES, ModelName, Record, RegisterRecord, Timestamp, Version};
+use crate::record::{Digest, DriftRecord, MAX_RECORD_BYTES, ModelName, Record, RegisterRecord, Timestamp, Version};
 use crate::repo::layout::{self, RecordFileName, RecordsDir};
 use crate::repo::snapshot::Snapshot;
 use crate::sign::{PublicKey, Trust};
@@ -123,6 +123,7 @@ pub fn scan_model(
 
     let mut before: Option<(u64, Digest)> = None;
     let mut latest_version: Option<Version> = None;
+    let mut registered: BTreeMap<Version, Digest> = BTreeMap::new();
     for (file, path) in &listing.records {
         let bytes = match snapshot.read(path, MAX_RECORD_BYTES) {
             Ok(Some(bytes)) => bytes,
@@ -152,11 +153,32 @@ pub fn scan_model(
         }
         before = Some((file.seq, digest));
 
-        let Record::Register(register) = &record;
-        if let Err(e) = rules::next_version(latest_version, Some(register.version)) {
-            problems.push(Problem::error(path, RuleId::Version, e.to_string()));
+        match &record {
+            Record::Register(register) => {
+                if let Err(e) = rules::next_version(latest_version, Some(register.version)) {
+                    problems.push(Problem::error(path, RuleId::Version, e.to_string()));
+                }
+                latest_version = latest_version.max(Some(register.version));
+                registered.insert(register.version, digest);
+            }
+            // A record about a version must name one registered before it, by its record's digest.
+            Record::Drift(drift) => match registered.get(&drift.version) {
+                Some(expected) if *expected == drift.version_record => {}
+                Some(expected) => problems.push(Problem::error(
+                    path,
+                    RuleId::Chain,
+                    format!(
+                        "`version_record` is {}, but v{}'s record is {expected}",
+                        drift.version_record, drift.version
+                    ),
+                )),
+                None => problems.push(Problem::error(
+                    path,
+                    RuleId::Chain,
+                    format!("judges v{}, which is not registered before it", drift.version),
+                )),
+            },
         }
-        latest_version = latest_version.max(Some(register.version));
 
         let mut signers = Vec::new();
         if let Some(trust) = judge.trust.filter(|_| file.seq >= judge.from_seq) {
@@ -214,12 +236,11 @@ fn judge_record_signatures(
             None => true,
         });
     }
-    let Record::Register(register) = record;
-    if !valid.is_empty() && !valid.iter().any(|key| key.id() == &register.signer) {
+    if !valid.is_empty() && !valid.iter().any(|key| key.id() == record.signer()) {
         problems.push(Problem::error(
             path,
             RuleId::Signature,
-            format!("`signer` names key {} but the record is signed by {}", register.signer, valid[0].id()),
+            format!("`signer` names key {} but the record is signed by {}", record.signer(), valid[0].id()),
         ));
     }
     if valid.is_empty() {
@@ -240,6 +261,16 @@ pub struct VersionState {
     pub record_digest: Digest,
     pub register: RegisterRecord,
     pub signers: Vec<PublicKey>,
+    /// Drift reports judging this version, oldest first.
+    pub drift_reports: Vec<DriftState>,
+}
+
+/// One drift report about a version.
+#[derive(Debug, Clone)]
+pub struct DriftState {
+    pub record_path: String,
+    pub record_digest: Digest,
+    pub record: DriftRecord,
 }
 
 /// A model's current state.
@@ -262,6 +293,15 @@ impl ModelState {
         for loaded in history.records {
             state.updated_at = Some(loaded.record.created_at());
             match loaded.record {
+                Record::Drift(drift) => {
+                    if let Some(version) = state.versions.get_mut(&drift.version) {
+                        version.drift_reports.push(DriftState {
+                            record_path: loaded.relative_path,
+                            record_digest: loaded.digest,
+                            record: *drift,
+                        });
+                    }
+                }
                 Record::Register(register) => {
                     state.versions.insert(
                         register.version,
@@ -272,6 +312,7 @@ impl ModelState {
                             record_digest: loaded.digest,
                             register: *register,
                             signers: loaded.signers,
+                            drift_reports: Vec::new(),
                         },
                     );
                 }

@@ -339,7 +339,7 @@ fn a_record_with_an_unknown_field_is_refused() {
     every_command_refuses(&env, &registry, "m", "models/m/records/000001-register.toml: line 8");
     let run = env.modelreg(&registry, &["check"]).failure(1);
     insta::assert_snapshot!(run.snapshot(), @"
-    models/m/records/000001-register.toml: error[schema]: line 8, column 1: unknown field `approved`, expected one of `schema`, `model`, `seq`, `previous`, `created_at`, `author`, `signer`, `version`, `message`, `description`, `framework`, `tags`, `metrics`, `params`, `lineage`, `artifacts`
+    models/m/records/000001-register.toml: error[schema]: line 8, column 1: unknown field `approved`, expected one of `schema`, `model`, `seq`, `previous`, `created_at`, `author`, `signer`, `version`, `message`, `description`, `framework`, `tags`, `metrics`, `params`, `lineage`, `artifacts`, `baseline_profile`
       hint: records are never edited by hand; restore it with `git checkout -- <path>`
     ----- stderr -----
     checked 1 model(s), 0 record(s), 0 signature(s); 0 artifact(s) verified, 0 not in the local store: 1 problem(s)

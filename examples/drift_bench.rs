@@ -1,0 +1,118 @@
+//! Drives `modelreg::drift` for the drift benchmark (`bench/drift/run.sh`) until the CLI exists.
+//!
+//! ```text
+//! drift_bench generate DIR ROWS      # DIR/baseline.csv and DIR/target.csv: 20 numerical + 5 categorical
+//! drift_bench exact BASELINE TARGET  # exact mode, prints timing and the verdict
+//! drift_bench profile DATA OUT       # profile one file
+//! drift_bench profile-drift BASELINE_PROFILE TARGET  # profile mode: target data vs a stored profile
+//! drift_bench read DATA              # a read-only pass (the floor for profile throughput)
+//! ```
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use modelreg::drift::{DriftConfig, Input, Profile, ProfileOptions, ReadOptions, compare, profile_file, read};
+
+const NUMERICAL: usize = 20;
+const CATEGORICAL: usize = 5;
+
+/// xorshift64* with Box–Muller: deterministic and dependency-free.
+struct Rng(u64);
+
+impl Rng {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        ((self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// Shifts 4 numerical columns (f0..f3 by 0.3σ) and 1 categorical column (c0) in the target.
+fn generate(dir: &Path, rows: usize) -> Result<(), Box<dyn Error>> {
+    std::fs::create_dir_all(dir)?;
+    for (name, seed, shifted) in [("baseline.csv", 1u64, false), ("target.csv", 2, true)] {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join(name))?);
+        let header: Vec<String> =
+            (0..NUMERICAL).map(|i| format!("f{i}")).chain((0..CATEGORICAL).map(|i| format!("c{i}"))).collect();
+        writeln!(out, "{}", header.join(","))?;
+        let mut line = String::with_capacity(512);
+        for _ in 0..rows {
+            line.clear();
+            for i in 0..NUMERICAL {
+                let (mean, sd) = (i as f64, 1.0 + i as f64 / 10.0);
+                let shift = if shifted && i < 4 { 0.3 * sd } else { 0.0 };
+                write!(line, "{:.6},", mean + shift + sd * rng.normal())?;
+            }
+            for i in 0..CATEGORICAL {
+                let u = rng.uniform();
+                let u = if shifted && i == 0 { u * u } else { u };
+                let k = (u * 8.0) as u32;
+                write!(line, "v{k}")?;
+                line.push(if i + 1 < CATEGORICAL { ',' } else { '\n' });
+            }
+            out.write_all(line.as_bytes())?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(PathBuf::from).ok_or("missing argument (see the module docs)");
+    let start = Instant::now();
+    match args.first().map(String::as_str) {
+        Some("generate") => {
+            let rows = args.get(2).map(|r| r.parse()).transpose()?.unwrap_or(1_000_000);
+            generate(&arg(1)?, rows)?;
+        }
+        Some("exact") => {
+            let report = compare(
+                &Input::Data(arg(1)?),
+                &Input::Data(arg(2)?),
+                &ReadOptions::default(),
+                &DriftConfig::default(),
+            )?;
+            let drifted: Vec<&str> = report.features.iter().filter(|f| f.drifted).map(|f| f.name.as_str()).collect();
+            println!("exact: drift={} drifted={drifted:?}", report.summary.drift);
+        }
+        Some("profile") => {
+            let profile = profile_file(&arg(1)?, &ProfileOptions::default(), None)?;
+            let text = profile.to_toml()?;
+            std::fs::write(arg(2)?, &text)?;
+            println!("profile: {} rows, {} bytes of TOML", profile.rows, text.len());
+        }
+        Some("profile-drift") => {
+            let baseline = Profile::read(&arg(1)?)?;
+            let report = compare(
+                &Input::Profile(baseline),
+                &Input::Data(arg(2)?),
+                &ReadOptions::default(),
+                &DriftConfig::default(),
+            )?;
+            let drifted: Vec<&str> = report.features.iter().filter(|f| f.drifted).map(|f| f.name.as_str()).collect();
+            println!("profile-drift: drift={} drifted={drifted:?}", report.summary.drift);
+        }
+        Some("read") => {
+            let mut reader = read::open(&arg(1)?, &ReadOptions::default())?;
+            let mut rows = 0;
+            while let Some(batch) = reader.next_batch()? {
+                rows += batch.rows;
+            }
+            println!("read: {rows} rows");
+        }
+        _ => return Err("usage: drift_bench generate|exact|profile|profile-drift|read ...".into()),
+    }
+    eprintln!("elapsed {:.3} s", start.elapsed().as_secs_f64());
+    Ok(())
+}

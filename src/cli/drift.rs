@@ -1,0 +1,144 @@
+//! `modelreg drift NAME@V --baseline B --target T`
+
+use std::path::PathBuf;
+
+use modelreg::drift::{FeatureStatus, PerformanceSpec, ReadOptions};
+use modelreg::ops::ModelRef;
+use modelreg::ops::drift::{DriftOutcome, DriftRequest, run as run_drift};
+use modelreg::record::Timestamp;
+
+use super::Context;
+use super::error::{CliError, EXIT_FINDINGS};
+use super::output::{number, table};
+
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// The version judged: NAME@VERSION (or NAME for the latest)
+    reference: ModelRef,
+    /// Baseline data (CSV or Parquet) or profile (.toml) [default: the version's stored baseline profile]
+    #[arg(long, value_name = "DATA|PROFILE")]
+    baseline: Option<PathBuf>,
+    /// Production data (CSV or Parquet) or profile (.toml)
+    #[arg(long, value_name = "DATA|PROFILE")]
+    target: PathBuf,
+    /// Start of the production window the target covers (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    window_start: Option<Timestamp>,
+    /// End of the production window the target covers (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    window_end: Option<Timestamp>,
+    /// Read this column as categorical whatever it looks like (repeatable)
+    #[arg(long = "categorical", value_name = "COLUMN")]
+    categorical: Vec<String>,
+    /// Leave this column out (repeatable)
+    #[arg(long = "ignore", value_name = "COLUMN")]
+    ignore: Vec<String>,
+    /// CSV delimiter [default: detected]
+    #[arg(long, value_name = "CHAR")]
+    delimiter: Option<char>,
+    /// Label column in the target, for model performance (with --prediction)
+    #[arg(long, requires = "prediction", value_name = "COLUMN")]
+    label: Option<String>,
+    /// Prediction column in the target, for model performance and prediction drift
+    #[arg(long, requires = "label", value_name = "COLUMN")]
+    prediction: Option<String>,
+    /// Exit 1 when drift is found (for scheduled CI jobs)
+    #[arg(long)]
+    fail_on_drift: bool,
+    /// Print the report only; write no record
+    #[arg(long)]
+    no_record: bool,
+    /// Write and sign the record but do not commit it
+    #[arg(long)]
+    no_commit: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: DriftArgs) -> Result<u8, CliError> {
+    let registry = ctx.open_registry()?;
+    let key = if args.no_record { None } else { Some(ctx.signing_key(Some(registry.git()))?) };
+    let delimiter = match args.delimiter {
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => {
+            return Err(CliError::new(format!("delimiter `{c}` is not ASCII"), Some("use , ; | or a tab".into())));
+        }
+        None => None,
+    };
+    let mut config = registry.config().drift.clone().unwrap_or_default();
+    if let (Some(label), Some(prediction)) = (args.label, args.prediction) {
+        config.performance = Some(PerformanceSpec { label, prediction, positive: None });
+    }
+    let read = ReadOptions { delimiter, categorical: args.categorical, ignore: args.ignore, ..ReadOptions::default() };
+    let request = DriftRequest {
+        reference: args.reference,
+        baseline: args.baseline,
+        target: args.target,
+        read,
+        config,
+        window_start: args.window_start,
+        window_end: args.window_end,
+        record: !args.no_record,
+        commit: !args.no_commit,
+    };
+    let outcome = run_drift(&registry, key.as_ref(), request)?;
+    if args.json {
+        ctx.ui.json(&outcome);
+    } else {
+        ctx.ui.data(render(&outcome));
+        if let Some(record) = &outcome.record {
+            ctx.ui.status(format!("recorded {record}"));
+        }
+        if let Some(commit) = &outcome.commit {
+            ctx.ui.status(format!("committed {}", &commit[..12]));
+        }
+    }
+    Ok(if args.fail_on_drift && outcome.report.summary.drift { EXIT_FINDINGS } else { 0 })
+}
+
+fn render(outcome: &DriftOutcome) -> String {
+    let report = &outcome.report;
+    let cell = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), number);
+    let rows: Vec<Vec<String>> = report
+        .features
+        .iter()
+        .map(|f| {
+            let decision = f.decision_metric.and_then(|m| f.metrics.iter().find(|v| v.metric == m));
+            let status = match &f.status {
+                FeatureStatus::Compared => if f.drifted { "DRIFT" } else { "ok" }.to_owned(),
+                FeatureStatus::MissingInTarget => "missing in target".to_owned(),
+                FeatureStatus::TypeMismatch { .. } => "type changed".to_owned(),
+                FeatureStatus::NewInTarget => "new in target".to_owned(),
+            };
+            vec![
+                f.name.clone(),
+                serde_name(&f.kind),
+                decision.map_or_else(|| "-".to_owned(), |m| serde_name(&m.metric)),
+                cell(decision.and_then(|m| m.value)),
+                cell(decision.and_then(|m| m.threshold)),
+                status,
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "{} v{}: baseline {} rows, target {} rows ({} mode)\n\n",
+        outcome.model,
+        outcome.version,
+        report.baseline.rows,
+        report.target.rows,
+        serde_name(&report.mode)
+    );
+    out.push_str(&table(&["FEATURE", "TYPE", "METRIC", "VALUE", "THRESHOLD", "DRIFT"], &rows));
+    let s = &report.summary;
+    out.push_str(&format!("\n{}: {}\n", if s.drift { "DRIFT" } else { "no drift" }, s.reason));
+    out
+}
+
+/// The name a value has in the report's TOML/JSON (`normalised_wasserstein`, `categorical`).
+fn serde_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => "-".to_owned(),
+    }
+}

@@ -1,0 +1,121 @@
+//! Streaming dataset readers: CSV and Parquet, read in batches of rows so memory is bounded by the batch
+//! and by what the caller keeps (a profile keeps counts; exact mode keeps the finite numbers).
+//!
+//! Both readers deliver the same [`Batch`]: per column either the finite numbers (with counts of nulls,
+//! non-finite values and cells that did not parse) or the labels. In *strict* mode (used for the
+//! baseline) a cell that does not parse as its column's type is an error naming file, column and line;
+//! otherwise (the target) it is counted as a type error, which is a data-quality finding.
+
+mod csv;
+mod parquet;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::error::DriftError;
+use super::schema::{ColumnKind, ColumnSchema};
+
+/// Options for opening a dataset.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// CSV field delimiter; detected from the header line when `None`.
+    pub delimiter: Option<u8>,
+    /// Columns read as categorical whatever they look like.
+    pub categorical: Vec<String>,
+    /// Columns skipped entirely.
+    pub ignore: Vec<String>,
+    /// Kinds to assume for columns whose sample is all null (the baseline's kinds, for a target).
+    pub expected: HashMap<String, ColumnKind>,
+    /// Rows per batch.
+    pub batch_rows: usize,
+    /// Rows of a CSV file looked at to infer column kinds.
+    pub infer_rows: usize,
+    /// Cells that do not parse as their column's kind are errors (baseline) rather than counted.
+    pub strict: bool,
+    /// Keep rows aligned across columns: a missing, non-finite or unparseable number becomes NaN in
+    /// `values` and a missing label becomes the empty string (still counted). Used to pair a label
+    /// column with a prediction column; drift metrics read unaligned.
+    pub aligned: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            delimiter: None,
+            categorical: Vec::new(),
+            ignore: Vec::new(),
+            expected: HashMap::new(),
+            batch_rows: 65_536,
+            infer_rows: 1_000,
+            strict: true,
+            aligned: false,
+        }
+    }
+}
+
+/// One column's values within a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnChunk {
+    Numbers {
+        /// Finite values only (unless reading `aligned`).
+        values: Vec<f64>,
+        nulls: u64,
+        /// NaN and ±infinity, excluded from `values`.
+        non_finite: u64,
+        /// Cells that did not parse as a number (non-strict mode only).
+        type_errors: u64,
+    },
+    Labels {
+        values: Vec<String>,
+        nulls: u64,
+        type_errors: u64,
+    },
+}
+
+impl ColumnChunk {
+    pub(crate) fn empty(kind: ColumnKind) -> Self {
+        if kind.is_numeric() {
+            ColumnChunk::Numbers { values: Vec::new(), nulls: 0, non_finite: 0, type_errors: 0 }
+        } else {
+            ColumnChunk::Labels { values: Vec::new(), nulls: 0, type_errors: 0 }
+        }
+    }
+}
+
+/// A batch of rows, column by column in schema order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub rows: u64,
+    pub columns: Vec<ColumnChunk>,
+}
+
+/// A dataset being read. `next_batch` returns `Ok(None)` at the end.
+pub trait BatchReader: Send {
+    fn schema(&self) -> &[ColumnSchema];
+    fn next_batch(&mut self) -> Result<Option<Batch>, DriftError>;
+}
+
+/// Opens a dataset by extension: `.parquet`/`.pq` as Parquet, anything else as delimited text.
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, DriftError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    for name in options.categorical.iter().chain(&options.ignore) {
+        if name.is_empty() {
+            return Err(DriftError::Config("an empty column name was given as an override".into()));
+        }
+    }
+    let reader: Box<dyn BatchReader> = match ext.as_str() {
+        "parquet" | "pq" => Box::new(parquet::ParquetReader::open(path, options)?),
+        _ => Box::new(csv::CsvReader::open(path, options)?),
+    };
+    for name in options.categorical.iter().chain(&options.ignore) {
+        let known = reader.schema().iter().any(|c| &c.name == name) || options.ignore.contains(name);
+        // An override naming a column the target lacks is fine: the missing column is a finding.
+        if !known && options.strict {
+            return Err(DriftError::UnknownColumn { file: path.to_path_buf(), column: name.clone() });
+        }
+    }
+    if reader.schema().is_empty() {
+        return Err(DriftError::NoColumns { file: path.to_path_buf() });
+    }
+    Ok(reader)
+}

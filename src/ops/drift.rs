@@ -1,0 +1,144 @@
+//! `modelreg drift`, `modelreg profile`: run the drift library against a registered version and keep
+//! the result as a signed record beside it.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::show::{load_state, select};
+use super::{Error, ModelRef};
+use crate::drift::{self, DriftConfig, DriftReport, Input, Profile, ReadOptions};
+use crate::policy::rules::{may_sign, required_role};
+use crate::record::{Digest, DriftRecord, ModelName, Record, RecordKind, Timestamp, Version};
+use crate::repo::Registry;
+use crate::sign::SigningKey;
+use crate::state::{Judge, load_model};
+use crate::store::ArtifactStore;
+
+/// A drift input on the command line: a profile (`.toml`, from `modelreg profile`) or a dataset.
+pub fn input(path: &Path) -> Result<Input, Error> {
+    if path.extension().is_some_and(|e| e == "toml") {
+        Ok(Input::Profile(Profile::read(path)?))
+    } else {
+        Ok(Input::Data(path.to_owned()))
+    }
+}
+
+#[derive(Debug)]
+pub struct DriftRequest {
+    pub reference: ModelRef,
+    /// `None`: the baseline profile stored with the version (`register --baseline-profile`).
+    pub baseline: Option<PathBuf>,
+    pub target: PathBuf,
+    pub read: ReadOptions,
+    pub config: DriftConfig,
+    pub window_start: Option<Timestamp>,
+    pub window_end: Option<Timestamp>,
+    /// Write a signed drift record (and commit it unless `commit` is false).
+    pub record: bool,
+    pub commit: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftOutcome {
+    pub model: ModelName,
+    pub version: Version,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_digest: Option<Digest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    pub report: DriftReport,
+}
+
+pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest) -> Result<DriftOutcome, Error> {
+    let now = Timestamp::now();
+    if let Some(key) = key.filter(|_| request.record) {
+        may_sign(registry.trust(), key.public(), &required_role(RecordKind::Drift), now)?;
+    }
+    let state = load_state(registry, &request.reference.name)?;
+    let version = select(&state, &request.reference)?;
+    let baseline = match &request.baseline {
+        Some(path) => input(path)?,
+        None => Input::Profile(stored_profile(registry, version)?),
+    };
+    let target = input(&request.target)?;
+    let report = drift::compare(&baseline, &target, &request.read, &request.config)?;
+    let mut outcome = DriftOutcome {
+        model: state.name.clone(),
+        version: version.version,
+        record: None,
+        record_digest: None,
+        commit: None,
+        report,
+    };
+    let Some(key) = key.filter(|_| request.record) else { return Ok(outcome) };
+
+    let lock = registry.lock()?;
+    let history = load_model(&registry.worktree(), &state.name, Judge::all(registry.trust()))?;
+    let tip = history.tip();
+    let (author_name, author_email) = registry.git().author()?;
+    let record = Record::Drift(Box::new(DriftRecord {
+        schema: RecordKind::Drift.schema().into(),
+        model: state.name.clone(),
+        seq: tip.map_or(1, |(seq, _)| seq + 1),
+        previous: tip.map(|(_, digest)| digest),
+        created_at: now,
+        author: format!("{author_name} <{author_email}>"),
+        signer: key.id().clone(),
+        version: version.version,
+        version_record: version.record_digest,
+        window_start: request.window_start,
+        window_end: request.window_end,
+        report: outcome.report.clone(),
+    }));
+    let (digest, written) = registry.append_record(&lock, &record, key)?;
+    outcome.record = Some(written[1].display().to_string());
+    outcome.record_digest = Some(digest);
+    if request.commit {
+        let verdict = if outcome.report.summary.drift { "drift found" } else { "no drift" };
+        let message = format!("modelreg: drift report for {} v{}: {verdict}", state.name, version.version);
+        match registry.commit(&written, &message) {
+            Ok(commit) => outcome.commit = Some(commit),
+            Err(e) => {
+                for path in &written {
+                    let _ = std::fs::remove_file(registry.root().join(path));
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The baseline profile registered with a version, read from the store and verified.
+fn stored_profile(registry: &Registry, version: &crate::state::VersionState) -> Result<Profile, Error> {
+    let artifact = version
+        .register
+        .baseline_profile
+        .as_ref()
+        .ok_or_else(|| Error::NoBaseline { model: version.register.model.clone(), version: version.version })?;
+    let store = registry.store();
+    let mut bytes = Vec::new();
+    store
+        .open(&artifact.digest)?
+        .take(drift::MAX_PROFILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(super::io(store.location()))?;
+    let actual = Digest::of_bytes(&bytes);
+    if actual != artifact.digest {
+        return Err(crate::store::StoreError::Corrupt {
+            name: artifact.path.to_string(),
+            expected: artifact.digest.to_string(),
+            actual: actual.to_string(),
+        }
+        .into());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| drift::DriftError::ProfileFormat {
+        file: PathBuf::from(artifact.path.as_str()),
+        message: "not UTF-8".into(),
+    })?;
+    Ok(Profile::from_toml(&text, Path::new(artifact.path.as_str()))?)
+}

@@ -1,0 +1,192 @@
+//! `modelreg profile` and `modelreg drift`: signed drift reports beside the version they judge.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{TestEnv, tree_state};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift").join(name)
+}
+
+/// A registry with `churn` v1, registered with a baseline profile of the fixture's baseline data.
+fn registry_with_profile(env: &TestEnv) -> PathBuf {
+    let registry = env.registry();
+    let profile = env.path().join("baseline.profile.toml");
+    env.modelreg(&registry, &["profile", fixture("baseline.csv").to_str().unwrap(), "-o", profile.to_str().unwrap()])
+        .success();
+    let model = env.files("model", &[("model.onnx", b"weights")]);
+    env.register(&registry, "churn", &model, &["--baseline-profile", profile.to_str().unwrap()]).success();
+    registry
+}
+
+#[test]
+fn drift_against_the_stored_baseline_profile_is_recorded_signed_and_checked() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let alice = env.key("alice");
+    let target = fixture("target.csv");
+    let run = env.modelreg(
+        &registry,
+        &["drift", "churn@1", "--target", target.to_str().unwrap(), "--key", alice.to_str().unwrap()],
+    );
+    insta::assert_snapshot!(run.success().snapshot(), @"
+    churn v1: baseline 400 rows, target 300 rows (profile mode)
+
+    FEATURE  TYPE         METRIC                  VALUE      THRESHOLD  DRIFT
+    x_norm   numerical    normalised_wasserstein  0.142608   0.1        DRIFT
+    x_shift  numerical    normalised_wasserstein  0.378724   0.1        DRIFT
+    x_ties   numerical    normalised_wasserstein  0.122092   0.1        DRIFT
+    x_const  numerical    normalised_wasserstein  88.333333  0.1        DRIFT
+    cat      categorical  js_distance             0.329488   0.1        DRIFT
+
+    DRIFT: 5 of 5 features drifted
+    ----- stderr -----
+    recorded models/churn/records/000002-drift.toml
+    committed 2b26005f2969
+    [exit status: 0]
+    ");
+    assert!(registry.join("models/churn/records/000002-drift.toml").is_file());
+    env.modelreg(&registry, &["check"]).success();
+    assert_eq!(env.git(&registry, &["status", "--porcelain"]), "", "the report is committed");
+
+    // --fail-on-drift turns a found drift into exit 1 (for scheduled CI jobs); --json carries the report.
+    let run = env
+        .modelreg(
+            &registry,
+            &[
+                "drift",
+                "churn",
+                "--target",
+                target.to_str().unwrap(),
+                "--fail-on-drift",
+                "--json",
+                "--key",
+                alice.to_str().unwrap(),
+            ],
+        )
+        .failure(1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["report"]["summary"]["drift"], true);
+    assert_eq!(json["record"], "models/churn/records/000003-drift.toml");
+}
+
+#[test]
+fn drift_between_identical_data_finds_none_and_no_record_writes_nothing() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let before = tree_state(&registry);
+    let same = fixture("baseline.csv");
+    let run = env.modelreg(
+        &registry,
+        &[
+            "drift",
+            "churn@1",
+            "--baseline",
+            same.to_str().unwrap(),
+            "--target",
+            same.to_str().unwrap(),
+            "--no-record",
+            "--fail-on-drift",
+        ],
+    );
+    let run = run.success();
+    assert!(run.stdout.contains("no drift"), "{}", run.snapshot());
+    assert_eq!(tree_state(&registry), before, "--no-record writes nothing");
+}
+
+#[test]
+fn bad_drift_input_is_refused_and_records_nothing() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let alice = env.key("alice");
+    let empty = env.files("data", &[("empty.csv", b""), ("ragged.csv", b"a,b\n1,2\n3\n")]);
+    let before = tree_state(&registry);
+    for target in ["empty.csv", "ragged.csv"] {
+        let path = empty.join(target);
+        let run = env.modelreg(
+            &registry,
+            &["drift", "churn@1", "--target", path.to_str().unwrap(), "--key", alice.to_str().unwrap()],
+        );
+        let run = run.failure(2);
+        assert!(run.stderr.contains(target), "the error names the file: {}", run.stderr);
+        assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    }
+    // A version registered without a profile needs --baseline.
+    let model = env.files("v2", &[("model.onnx", b"weights two")]);
+    env.register(&registry, "churn", &model, &[]).success();
+    let before_v2 = tree_state(&registry);
+    let run = env.modelreg(
+        &registry,
+        &["drift", "churn@2", "--target", fixture("target.csv").to_str().unwrap(), "--key", alice.to_str().unwrap()],
+    );
+    insta::assert_snapshot!(run.failure(2).snapshot(), @"
+    ----- stderr -----
+    error: churn v2 has no baseline profile stored, and no --baseline was given
+    hint: pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)
+    [exit status: 2]
+    ");
+    assert_eq!(tree_state(&registry), before_v2);
+    assert_ne!(before, before_v2);
+}
+
+#[test]
+fn shard_profiles_merge_and_judge_like_the_whole() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let base = env.path().join("baseline.profile.toml");
+    let text = std::fs::read_to_string(fixture("target.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let shards = env.files(
+        "shards",
+        &[
+            ("a.csv", format!("{header}\n{}\n", a.join("\n")).as_bytes()),
+            ("b.csv", format!("{header}\n{}\n", b.join("\n")).as_bytes()),
+        ],
+    );
+    let mut profiles = Vec::new();
+    for shard in ["a", "b"] {
+        let out = shards.join(format!("{shard}.profile.toml"));
+        env.modelreg(
+            &registry,
+            &[
+                "profile",
+                shards.join(format!("{shard}.csv")).to_str().unwrap(),
+                "--reference",
+                base.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        )
+        .success();
+        profiles.push(out);
+    }
+    let merged = shards.join("merged.profile.toml");
+    env.modelreg(
+        &registry,
+        &[
+            "profile",
+            "merge",
+            profiles[0].to_str().unwrap(),
+            profiles[1].to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+    )
+    .success();
+    let whole = env.modelreg(
+        &registry,
+        &["drift", "churn@1", "--target", fixture("target.csv").to_str().unwrap(), "--no-record", "--json"],
+    );
+    let from_shards =
+        env.modelreg(&registry, &["drift", "churn@1", "--target", merged.to_str().unwrap(), "--no-record", "--json"]);
+    let (whole, from_shards): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&whole.success().stdout).unwrap(),
+        serde_json::from_str(&from_shards.success().stdout).unwrap(),
+    );
+    assert_eq!(whole["report"]["summary"], from_shards["report"]["summary"]);
+    assert_eq!(whole["report"]["target"]["rows"], from_shards["report"]["target"]["rows"]);
+}
