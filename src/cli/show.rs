@@ -95,6 +95,20 @@ fn render_version(detail: &VersionDetail) -> String {
     for parent in &r.lineage.parents {
         lines.push(("parent".into(), format!("{} v{} ({})", parent.model, parent.version, parent.record.short())));
     }
+    if let Some(latest) = detail.drift_reports.last() {
+        let verdict = if latest.drift { "DRIFT" } else { "no drift" };
+        lines.push((
+            "drift".into(),
+            format!(
+                "{verdict} ({} of {} features) at {}, {} report(s): {}",
+                latest.features_drifted,
+                latest.features_compared,
+                latest.created_at,
+                detail.drift_reports.len(),
+                latest.record_path
+            ),
+        ));
+    }
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = format!("{} v{}\n", r.model, r.version);
     for (label, value) in &lines {

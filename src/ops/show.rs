@@ -92,6 +92,19 @@ pub struct Signer {
     pub owner: String,
 }
 
+/// The gist of one drift report (the record holds the rest).
+#[derive(Debug, Serialize)]
+pub struct DriftInfo {
+    pub record_path: String,
+    pub created_at: Timestamp,
+    pub drift: bool,
+    pub features_drifted: usize,
+    pub features_compared: usize,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<Timestamp>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct VersionDetail {
     pub record_path: String,
@@ -99,6 +112,8 @@ pub struct VersionDetail {
     pub signed_by: Vec<Signer>,
     /// Artifacts whose format runs code when loaded (pickle and formats built on it).
     pub code_executing_artifacts: Vec<String>,
+    /// Drift reports about this version, oldest first.
+    pub drift_reports: Vec<DriftInfo>,
     #[serde(flatten)]
     pub register: RegisterRecord,
 }
@@ -163,6 +178,19 @@ pub fn version(registry: &Registry, reference: &ModelRef) -> Result<VersionDetai
             .iter()
             .filter(|a| a.loads_code())
             .map(|a| a.path.to_string())
+            .collect(),
+        drift_reports: v
+            .drift_reports
+            .iter()
+            .map(|d| DriftInfo {
+                record_path: d.record_path.clone(),
+                created_at: d.record.created_at,
+                drift: d.record.report.summary.drift,
+                features_drifted: d.record.report.summary.features_drifted,
+                features_compared: d.record.report.summary.features_compared,
+                reason: d.record.report.summary.reason.clone(),
+                window_end: d.record.window_end,
+            })
             .collect(),
         register: v.register.clone(),
     })

@@ -48,6 +48,12 @@ fn drift_against_the_stored_baseline_profile_is_recorded_signed_and_checked() {
     assert!(registry.join("models/churn/records/000002-drift.toml").is_file());
     env.modelreg(&registry, &["check"]).success();
     assert_eq!(env.git(&registry, &["status", "--porcelain"]), "", "the report is committed");
+    let show = env.modelreg(&registry, &["show", "churn@1"]).success();
+    assert!(
+        show.stdout.contains("drift      DRIFT (5 of 5 features) at 2026-11-22T10:00:00Z, 1 report(s)"),
+        "{}",
+        show.stdout
+    );
 
     // --fail-on-drift turns a found drift into exit 1 (for scheduled CI jobs); --json carries the report.
     let run = env
