@@ -100,15 +100,7 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     if request.commit {
         let verdict = if outcome.report.summary.drift { "drift found" } else { "no drift" };
         let message = format!("modelreg: drift report for {} v{}: {verdict}", state.name, version.version);
-        match registry.commit(&written, &message) {
-            Ok(commit) => outcome.commit = Some(commit),
-            Err(e) => {
-                for path in &written {
-                    let _ = std::fs::remove_file(registry.root().join(path));
-                }
-                return Err(e.into());
-            }
-        }
+        outcome.commit = Some(registry.commit_record(&written, &[], &message)?);
     }
     Ok(outcome)
 }

@@ -204,8 +204,7 @@ pub fn register(
         return Ok(report);
     }
     let (digest, written) = registry.append_record(&lock, &record, key)?;
-    let paths = written.clone();
-    report.record = Some(paths[1].display().to_string());
+    report.record = Some(written[1].display().to_string());
     report.record_digest = Some(digest);
     if request.commit {
         let mut message = format!("modelreg: register {} v{version}", request.name);
@@ -214,23 +213,8 @@ pub fn register(
             message.push_str(why);
         }
         // Earlier uncommitted records of this model are this record's chain: commit them with it.
-        let mut paths = paths.to_vec();
-        for earlier in registry.uncommitted_records(&request.name)? {
-            if !paths.contains(&earlier) {
-                paths.push(earlier);
-            }
-        }
-        match registry.commit(&paths, &message) {
-            Ok(commit) => report.commit = Some(commit),
-            Err(e) => {
-                // A register that fails leaves the repository as it was: take back the record and its
-                // signature (the commit wrote no ref; stored objects are harmless).
-                for written in &written {
-                    let _ = std::fs::remove_file(registry.root().join(written));
-                }
-                return Err(e.into());
-            }
-        }
+        let earlier = registry.uncommitted_records(&request.name)?;
+        report.commit = Some(registry.commit_record(&written, &earlier, &message)?);
     }
     Ok(report)
 }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::{Digest, KeyId, ModelName, Timestamp, Version};
 use crate::drift::DriftReport;
 
+/// The chain header (`schema` … `signer`) repeats the register record's: serde cannot flatten a shared
+/// header into a struct that denies unknown fields, and strictness matters more here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DriftRecord {
