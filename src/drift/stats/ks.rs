@@ -36,21 +36,8 @@ pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
         return 0.0;
     }
     let (n1, n2) = (a.len() as f64, b.len() as f64);
-    let (mut i, mut j) = (0usize, 0usize);
     let (mut max_plus, mut max_minus) = (0.0f64, 0.0f64);
-    while i < a.len() || j < b.len() {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        while i < a.len() && a[i] <= v {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= v {
-            j += 1;
-        }
+    for (_, i, j) in super::numeric::ecdf_steps(a, b) {
         let diff = i as f64 / n1 - j as f64 / n2;
         max_plus = max_plus.max(diff);
         max_minus = max_minus.max(-diff);

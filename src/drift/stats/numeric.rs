@@ -1,6 +1,27 @@
 //! Numerical-feature statistics over sorted, finite samples: Wasserstein-1, quantiles (numpy's
 //! "linear" method), baseline-quantile bin edges and binning.
 
+/// The distinct values of two sorted samples in ascending order, each with how many values of each
+/// sample are ≤ it: the steps of both empirical CDFs, which KS and Wasserstein-1 both walk.
+pub fn ecdf_steps<'a>(a: &'a [f64], b: &'a [f64]) -> impl Iterator<Item = (f64, usize, usize)> + 'a {
+    let (mut i, mut j) = (0usize, 0usize);
+    std::iter::from_fn(move || {
+        let v = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => return None,
+        };
+        while i < a.len() && a[i] <= v {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= v {
+            j += 1;
+        }
+        Some((v, i, j))
+    })
+}
+
 /// Wasserstein-1 distance between two sorted finite samples, ∫|F_a − F_b| — the same integral
 /// `scipy.stats.wasserstein_distance` evaluates. Returns 0 if either sample is empty.
 pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
@@ -8,27 +29,14 @@ pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
         return 0.0;
     }
     let (n1, n2) = (a.len() as f64, b.len() as f64);
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut prev: Option<f64> = None;
     let mut total = 0.0;
-    while i < a.len() || j < b.len() {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        if let Some(p) = prev {
-            // The CDFs are constant on [p, v): they count values ≤ p.
-            total += (i as f64 / n1 - j as f64 / n2).abs() * (v - p);
+    let mut prev: Option<(f64, usize, usize)> = None;
+    for (v, i, j) in ecdf_steps(a, b) {
+        if let Some((p, ip, jp)) = prev {
+            // The CDFs are constant on [p, v), at their values at p.
+            total += (ip as f64 / n1 - jp as f64 / n2).abs() * (v - p);
         }
-        while i < a.len() && a[i] <= v {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= v {
-            j += 1;
-        }
-        prev = Some(v);
+        prev = Some((v, i, j));
     }
     total
 }
