@@ -47,6 +47,9 @@ fn hint(e: &Error) -> Option<String> {
         Error::Repo(RepoError::Git(g)) | Error::Git(g) => return git_hint(g),
         Error::Repo(RepoError::NotInitialised(_)) => "run `modelreg init` in the repository first",
         Error::Repo(RepoError::AlreadyInitialised(_)) => "nothing to do; `modelreg check` verifies the registry",
+        Error::Repo(RepoError::AdminSignatures { path, .. }) if path.starts_with("modelreg.toml") => {
+            "an admin signs an edited modelreg.toml with `modelreg config sign`; otherwise restore it with `git checkout -- modelreg.toml`"
+        }
         Error::Repo(RepoError::Config { .. } | RepoError::Trust { .. } | RepoError::AdminSignatures { .. }) => {
             "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
         }
@@ -103,6 +106,23 @@ fn hint(e: &Error) -> Option<String> {
         Error::NoBaseline { .. } => {
             "pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)"
         }
+        Error::Refused { hint, .. } => return hint.clone(),
+        Error::GatesNotMet { model, stage, .. } => {
+            return Some(format!(
+                "the gates are [lifecycle.gates.{stage}] in modelreg.toml; `modelreg show {model}` shows where each version stands"
+            ));
+        }
+        Error::StageEmpty { model, .. } => {
+            return Some(format!("`modelreg show {model}` shows which version holds each stage"));
+        }
+        Error::NoPendingPromotion { model, version, stage } => {
+            return Some(format!("propose it first: `modelreg promote {model}@{version} --to {stage}`"));
+        }
+        Error::AlreadyApproved { .. } => "another approver with the `approver:<stage>` role must sign",
+        Error::SelfApproval { .. } => {
+            "another approver must sign (or an admin sets allow_self_approval = true in the stage's gates)"
+        }
+        Error::NothingToRollBack { .. } => "promote a version explicitly with `modelreg promote NAME@V --to STAGE`",
         Error::ForeignHook(_) => "pass --force to replace it, or call `modelreg hook <name>` from your own hook script",
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",

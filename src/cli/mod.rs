@@ -1,20 +1,29 @@
 //! The command line: clap definitions and dispatch. Each command lives in its own file as an `Args`
 //! struct plus a `run` function that calls one library operation and formats its report.
 
+mod approve;
+mod archive;
 mod check;
+mod config;
+mod demote;
+mod deploy;
 mod drift;
 pub mod error;
 mod get;
+mod history;
 mod hooks;
 mod init;
 mod key;
+mod lifecycle;
 mod list;
 pub mod output;
 mod profile;
+mod promote;
 mod register;
 mod review;
 mod show;
 mod sync;
+mod tag;
 
 use std::path::PathBuf;
 
@@ -63,6 +72,30 @@ pub enum Command {
     List(list::ListArgs),
     /// Fetch a version's artifacts into a directory, verifying every digest
     Get(get::GetArgs),
+    /// Sign modelreg.toml (or the trust file) as an admin after editing it
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Propose a version for a stage; gates are checked, approvals may be needed
+    Promote(promote::PromoteArgs),
+    /// Approve a pending promotion (adds your signature to its record)
+    Approve(approve::ApproveArgs),
+    /// Take the version holding a stage out of it
+    Demote(demote::DemoteArgs),
+    /// Give a stage back to the version that held it before
+    Rollback(demote::RollbackArgs),
+    /// Retire a version (or a whole model): it stays readable, but cannot be promoted or deployed
+    Archive(archive::ArchiveArgs),
+    /// Bring an archived version (or model) back
+    Restore(archive::ArchiveArgs),
+    /// Record where versions run
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
+    /// Set tags on a version (through a record; the version itself never changes)
+    Tag(tag::TagArgs),
+    /// Remove tags from a version
+    Untag(tag::UntagArgs),
+    /// Every record of a model: who did what, when, and why
+    History(history::HistoryArgs),
     /// Verify the registry, or a change to it: schemas, hash chains, signatures, roles, stored artifacts
     Check(check::CheckArgs),
     /// Compare production data with a version's baseline; record the signed report beside the version
@@ -99,6 +132,17 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::List(args) => list::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Config(command) => config::run(&ctx, command),
+        Command::Promote(args) => promote::run(&ctx, args),
+        Command::Approve(args) => approve::run(&ctx, args),
+        Command::Demote(args) => demote::demote(&ctx, args),
+        Command::Rollback(args) => demote::rollback(&ctx, args),
+        Command::Archive(args) => archive::run(&ctx, args, false),
+        Command::Restore(args) => archive::run(&ctx, args, true),
+        Command::Deploy(command) => deploy::run(&ctx, command),
+        Command::Tag(args) => tag::tag(&ctx, args),
+        Command::Untag(args) => tag::untag(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Drift(args) => drift::run(&ctx, *args),
         Command::Profile(args) => profile::run(&ctx, args),

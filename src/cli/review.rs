@@ -1,6 +1,7 @@
 //! `modelreg review --base REV`: a markdown (or JSON) summary for a pull-request comment.
 
 use modelreg::ops::review::{NewVersion, ReviewReport, review};
+use modelreg::state::PromotionStatus;
 
 use super::Context;
 use super::check::summary;
@@ -36,8 +37,12 @@ pub fn run(ctx: &Context, args: ReviewArgs) -> Result<u8, CliError> {
 
 fn markdown(report: &ReviewReport) -> String {
     let mut out = String::from("## modelreg review\n\n");
+    let lifecycle = match report.lifecycle.len() {
+        0 => String::new(),
+        n => format!(", {n} lifecycle change(s)"),
+    };
     let counts = format!(
-        "{} new version(s), {} trust change(s){}",
+        "{} new version(s){lifecycle}, {} trust change(s){}",
         report.versions.len(),
         report.trust_changes.len(),
         if report.config_diff.is_some() { ", configuration changed" } else { "" }
@@ -57,8 +62,47 @@ fn markdown(report: &ReviewReport) -> String {
             out.push('\n');
         }
     }
+    if report.emergencies > 0 {
+        out.push_str(&format!(
+            "\n> [!WARNING]\n> **{} emergency promotion(s)**: gates and approvals were skipped by an admin key.\n",
+            report.emergencies
+        ));
+    }
     for v in &report.versions {
         out.push_str(&version_section(v));
+    }
+    if !report.lifecycle.is_empty() {
+        out.push_str("\n### Lifecycle\n\n| model | what | by | status | approvals |\n|---|---|---|---|---|\n");
+        for c in &report.lifecycle {
+            let (status, approvals) = match &c.promotion {
+                Some(p) => {
+                    let status = match p.status {
+                        PromotionStatus::Effective if p.emergency => "**EMERGENCY**, in effect".to_owned(),
+                        PromotionStatus::Effective => "in effect".to_owned(),
+                        PromotionStatus::Pending => format!("**pending**: {} more approval(s)", p.approvals_missing),
+                        PromotionStatus::Superseded => "superseded".to_owned(),
+                    };
+                    let who: Vec<String> = p.approvals.iter().map(|a| a.owner.clone()).collect();
+                    let mut approvals = if p.emergency {
+                        "skipped".to_owned()
+                    } else {
+                        format!("{} of {}", p.approvals.len(), p.approvals_required)
+                    };
+                    if !who.is_empty() {
+                        approvals.push_str(&format!(" ({})", who.join(", ")));
+                    }
+                    if p.status == PromotionStatus::Pending && !p.eligible_approvers.is_empty() {
+                        let can: Vec<String> = p.eligible_approvers.iter().map(|a| a.owner.clone()).collect();
+                        approvals.push_str(&format!("; can approve: {}", can.join(", ")));
+                    }
+                    (status, approvals)
+                }
+                None => ("—".to_owned(), "—".to_owned()),
+            };
+            let what = if c.approvals_only { format!("approve: {}", c.what) } else { c.what.clone() };
+            let why = c.message.as_deref().map(|m| format!(" _({m})_")).unwrap_or_default();
+            out.push_str(&format!("| {} | {what}{why} | {} | {status} | {approvals} |\n", c.model, c.author));
+        }
     }
     if !report.trust_changes.is_empty() {
         out.push_str("\n### Trust changes\n\n| key | owner | roles before | roles after |\n|---|---|---|---|\n");

@@ -5,6 +5,7 @@ use modelreg::ops::{ModelRef, Selector};
 
 use super::Context;
 use super::error::CliError;
+use super::lifecycle::promotion_lines;
 use super::output::{bytes, number, table};
 
 #[derive(Debug, clap::Args)]
@@ -23,7 +24,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8, CliError> {
             let detail = show::model(&registry, &args.reference.name)?;
             if args.json { ctx.ui.json(&detail) } else { ctx.ui.data(render_model(&detail)) }
         }
-        Some(Selector::Latest | Selector::Exact(_)) => {
+        Some(Selector::Latest | Selector::Exact(_) | Selector::Stage(_)) => {
             let detail = show::version(&registry, &args.reference)?;
             if args.json { ctx.ui.json(&detail) } else { ctx.ui.data(render_version(&detail)) }
         }
@@ -42,7 +43,25 @@ fn render_model(detail: &ModelDetail) -> String {
     }
     out.push('\n');
     let latest = detail.latest_version.map_or_else(|| "-".into(), |v| format!("v{v}"));
-    out.push_str(&format!("latest {latest}, {} version(s), {} record(s)\n\n", detail.versions.len(), detail.records));
+    out.push_str(&format!("latest {latest}, {} version(s), {} record(s)\n", detail.versions.len(), detail.records));
+    if let Some(archived) = &detail.archived {
+        out.push_str(&format!("ARCHIVED at {} by {}: {}\n", archived.at, archived.author, archived.message));
+    }
+    let stages: Vec<String> = detail
+        .stages
+        .iter()
+        .map(|s| format!("{}={}", s.stage, s.version.map_or_else(|| "-".into(), |v| format!("v{v}"))))
+        .collect();
+    if detail.stages.iter().any(|s| s.version.is_some()) {
+        out.push_str(&format!("stages {}\n", stages.join("  ")));
+    }
+    for pending in &detail.pending {
+        out.push_str(&format!("\npending promotion of v{} to {}:\n", pending.version, pending.stage));
+        for line in promotion_lines(pending, detail.name.as_str()) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out.push('\n');
     let rows: Vec<Vec<String>> = detail
         .versions
         .iter()
@@ -53,12 +72,22 @@ fn render_model(detail: &ModelDetail) -> String {
                 v.author.clone(),
                 v.files.to_string(),
                 bytes(v.bytes),
+                status(&v.stages, v.archived),
                 pairs(v.metrics.iter().map(|(k, m)| (k.as_str(), number(*m)))),
             ]
         })
         .collect();
-    out.push_str(&table(&["VERSION", "CREATED", "AUTHOR", "FILES", "SIZE", "METRICS"], &rows));
+    out.push_str(&table(&["VERSION", "CREATED", "AUTHOR", "FILES", "SIZE", "STAGE", "METRICS"], &rows));
     out
+}
+
+/// `production`, `staging,production`, `archived` or `-`.
+fn status(stages: &[modelreg::record::Stage], archived: bool) -> String {
+    let mut parts: Vec<String> = stages.iter().map(ToString::to_string).collect();
+    if archived {
+        parts.push("archived".into());
+    }
+    if parts.is_empty() { "-".into() } else { parts.join(",") }
 }
 
 fn render_version(detail: &VersionDetail) -> String {
@@ -82,7 +111,14 @@ fn render_version(detail: &VersionDetail) -> String {
     optional("framework", r.framework.clone());
     optional("metrics", Some(pairs(r.metrics.iter().map(|(k, m)| (k.as_str(), number(m.get()))))));
     optional("params", Some(pairs(r.params.iter().map(|(k, v)| (k.as_str(), v.clone())))));
-    optional("tags", Some(pairs(r.tags.iter().map(|(k, v)| (k.as_str(), v.clone())))));
+    optional("tags", Some(pairs(detail.current_tags.iter().map(|(k, v)| (k.as_str(), v.clone())))));
+    optional("stage", Some(detail.stages.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")));
+    if let Some(archived) = &detail.archived {
+        lines.push(("archived".into(), format!("{} by {}: {}", archived.at, archived.author, archived.message)));
+    }
+    for d in &detail.deployments {
+        lines.push(("deployed".into(), format!("{} at {} since {}", d.env, d.target, d.since)));
+    }
     if let Some(code) = &r.lineage.code {
         let repo = code.repo.as_deref().map(|r| format!("{r} @ ")).unwrap_or_default();
         let dirty = if code.dirty { " (uncommitted changes)" } else { "" };
@@ -113,6 +149,13 @@ fn render_version(detail: &VersionDetail) -> String {
     let mut out = format!("{} v{}\n", r.model, r.version);
     for (label, value) in &lines {
         out.push_str(&format!("  {label:<width$}  {value}\n"));
+    }
+    for promotion in &detail.promotions {
+        let kind = if promotion.rollback { "rollback" } else { "promotion" };
+        out.push_str(&format!("\n{kind} to {} ({}):\n", promotion.stage, promotion.record_path));
+        for line in promotion_lines(promotion, r.model.as_str()) {
+            out.push_str(&format!("  {line}\n"));
+        }
     }
     out.push('\n');
     let rows: Vec<Vec<String>> = r

@@ -2,10 +2,12 @@
 
 pub mod check;
 mod collect;
+pub mod config;
 pub mod drift;
 pub mod get;
 pub mod init;
 pub mod key;
+pub mod lifecycle;
 pub mod register;
 pub mod review;
 pub mod show;
@@ -72,6 +74,21 @@ pub enum Error {
     LastAdmin(crate::record::KeyId),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// A lifecycle rule refuses the action (the rule engine's words).
+    #[error("{subject}: {why}")]
+    Refused { subject: String, why: String, hint: Option<String> },
+    #[error("cannot promote {model} v{version} to `{stage}`: {}", .failures.join("; "))]
+    GatesNotMet { model: ModelName, version: Version, stage: crate::record::Stage, failures: Vec<String> },
+    #[error("{model} has no version in `{stage}`")]
+    StageEmpty { model: ModelName, stage: crate::record::Stage },
+    #[error("{model} v{version} has no promotion to `{stage}` waiting for approval")]
+    NoPendingPromotion { model: ModelName, version: Version, stage: crate::record::Stage },
+    #[error("{key} has already signed the promotion of {model} v{version} to `{stage}`")]
+    AlreadyApproved { model: ModelName, version: Version, stage: crate::record::Stage, key: crate::record::KeyId },
+    #[error("{model} v{version} proposed this promotion; its proposer's approval does not count")]
+    SelfApproval { model: ModelName, version: Version },
+    #[error("{model} has no earlier version in `{stage}` to roll back to")]
+    NothingToRollBack { model: ModelName, stage: crate::record::Stage },
 }
 
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
@@ -80,13 +97,15 @@ pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Err
 }
 
 /// Which version a reference means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
     Latest,
     Exact(Version),
+    /// The version holding this stage now.
+    Stage(crate::record::Stage),
 }
 
-/// `NAME`, `NAME@VERSION` or `NAME@latest`.
+/// `NAME`, `NAME@VERSION`, `NAME@latest` or `NAME@STAGE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelRef {
     pub name: ModelName,
@@ -100,7 +119,12 @@ impl FromStr for ModelRef {
         let (name, selector) = match text.split_once('@') {
             None => (text, None),
             Some((name, "latest")) => (name, Some(Selector::Latest)),
-            Some((name, version)) => (name, Some(Selector::Exact(version.parse()?))),
+            Some((name, version))
+                if version.strip_prefix('v').unwrap_or(version).bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                (name, Some(Selector::Exact(version.parse()?)))
+            }
+            Some((name, stage)) => (name, Some(Selector::Stage(stage.parse()?))),
         };
         Ok(ModelRef { name: name.parse()?, selector })
     }
@@ -108,10 +132,11 @@ impl FromStr for ModelRef {
 
 impl fmt::Display for ModelRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.selector {
+        match &self.selector {
             None => write!(f, "{}", self.name),
             Some(Selector::Latest) => write!(f, "{}@latest", self.name),
             Some(Selector::Exact(v)) => write!(f, "{}@{v}", self.name),
+            Some(Selector::Stage(stage)) => write!(f, "{}@{stage}", self.name),
         }
     }
 }

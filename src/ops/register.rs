@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Error, ModelRef, Selector, collect};
+use super::{Error, ModelRef, collect};
 use crate::policy::rules::{may_sign, next_version, required_role};
 use crate::progress::Progress;
 use crate::record::artifact_format;
@@ -259,11 +259,6 @@ fn code_ref(source: &CodeSource) -> Result<Option<CodeRef>, Error> {
 fn parent_ref(registry: &Registry, parent: &ModelRef) -> Result<ParentRef, Error> {
     let history = load_model(&registry.worktree(), &parent.name, Judge::all(registry.trust()))?;
     let state = ModelState::replay(history);
-    let version = match parent.selector {
-        Some(Selector::Exact(v)) => {
-            state.versions.get(&v).ok_or_else(|| Error::UnknownVersion { model: parent.name.clone(), version: v })?
-        }
-        _ => state.latest().ok_or_else(|| Error::NoVersions(parent.name.clone()))?,
-    };
+    let version = super::show::select(&state, parent)?;
     Ok(ParentRef { model: parent.name.clone(), version: version.version, record: version.record_digest })
 }

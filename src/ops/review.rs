@@ -11,8 +11,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::Error;
+use crate::ops::lifecycle::PromotionInfo;
 use crate::policy::{CheckReport, check_change, load_trust};
-use crate::record::{ModelName, RegisterRecord, Timestamp, Version};
+use crate::record::{ModelName, Record, RegisterRecord, Timestamp, Version};
 use crate::repo::layout::{CONFIG_FILE, MODELS_DIR};
 use crate::repo::snapshot::Snapshot;
 use crate::repo::{ChangeKind, GitRepo};
@@ -26,6 +27,10 @@ pub struct ReviewReport {
     pub check: CheckReport,
     pub versions: Vec<NewVersion>,
     pub trust_changes: Vec<TrustChange>,
+    /// Lifecycle records the change adds, and promotions whose approvals it changes.
+    pub lifecycle: Vec<LifecycleChange>,
+    /// Emergency promotions or rollbacks in the change (gates skipped by an admin): review these first.
+    pub emergencies: usize,
     /// Unified diff of modelreg.toml, when it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_diff: Option<String>,
@@ -47,6 +52,27 @@ pub struct NewVersion {
     pub artifacts_changed: Vec<String>,
     /// Unified diff of the previous version's manifest summary against this one's.
     pub manifest_diff: String,
+}
+
+/// A lifecycle record added by the change (or a promotion the change approves).
+#[derive(Debug, Serialize)]
+pub struct LifecycleChange {
+    pub model: ModelName,
+    pub seq: u64,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Version>,
+    pub author: String,
+    pub created_at: Timestamp,
+    /// What it does, in a few words.
+    pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// For a promotion: where it stands after the change, who approved, who still can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<PromotionInfo>,
+    /// Only new approvals, on a promotion proposed before the change.
+    pub approvals_only: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,10 +105,20 @@ pub fn review(start: &Path, base: &str, head: &str) -> Result<ReviewReport, Erro
         .filter(|c| c.kind == ChangeKind::Added)
         .filter_map(|c| c.path.strip_prefix(&format!("{MODELS_DIR}/"))?.split('/').next()?.parse().ok())
         .collect();
+    // Approvals are counted by the trust the change is judged by (the base's).
+    let trust = load_trust(&old).or_else(|_| load_trust(&new)).ok();
+    let judge = trust.as_ref().map_or(Judge::READ_ONLY, Judge::read);
     let mut versions = Vec::new();
+    let mut lifecycle = Vec::new();
     for name in &models {
-        let before = ModelState::replay(scan_model(&old, name, Judge::READ_ONLY, &mut Vec::new()));
-        let after = ModelState::replay(scan_model(&new, name, Judge::READ_ONLY, &mut Vec::new()));
+        let before_history = scan_model(&old, name, judge, &mut Vec::new());
+        let old_tip = before_history.tip().map_or(0, |(seq, _)| seq);
+        let before = ModelState::replay(before_history);
+        let after_history = scan_model(&new, name, judge, &mut Vec::new());
+        let after = ModelState::replay(after_history.clone());
+        if let Some(trust) = &trust {
+            lifecycle.extend(lifecycle_changes(&before, &after, &after_history, old_tip, trust));
+        }
         let mut previous = before.latest().map(|v| &v.register);
         for (version, state) in &after.versions {
             if before.versions.contains_key(version) {
@@ -98,7 +134,59 @@ pub fn review(start: &Path, base: &str, head: &str) -> Result<ReviewReport, Erro
         _ => Vec::new(),
     };
     let config_diff = text_diff(&old, &new, CONFIG_FILE);
-    Ok(ReviewReport { base, head, check, versions, trust_changes, config_diff })
+    let emergencies = lifecycle.iter().filter(|c| c.promotion.as_ref().is_some_and(|p| p.emergency)).count();
+    Ok(ReviewReport { base, head, check, versions, trust_changes, lifecycle, emergencies, config_diff })
+}
+
+/// The lifecycle records after `old_tip`, and earlier promotions that gained approvals.
+fn lifecycle_changes(
+    before: &ModelState,
+    after: &ModelState,
+    history: &crate::state::ModelHistory,
+    old_tip: u64,
+    trust: &Trust,
+) -> Vec<LifecycleChange> {
+    let promotion = |seq: u64| after.promotions.iter().find(|p| p.seq == seq);
+    let mut out = Vec::new();
+    for loaded in &history.records {
+        let record = &loaded.record;
+        let seq = loaded.file.seq;
+        let approvals_before = before.promotions.iter().find(|p| p.seq == seq).map(|p| p.approvers.len());
+        let approvals_after = promotion(seq).map(|p| p.approvers.len());
+        let new_record = seq > old_tip;
+        let new_approvals = !new_record && approvals_after > approvals_before;
+        if matches!(record, Record::Register(_) | Record::Drift(_)) || !(new_record || new_approvals) {
+            continue;
+        }
+        let what = match record {
+            Record::Promote(p) if p.rollback => format!("roll {} back to v{}", p.stage, p.version),
+            Record::Promote(p) => format!("promote v{} to {}", p.version, p.stage),
+            Record::Demote(d) => format!("demote v{} from {}", d.version, d.stage),
+            Record::Archive(a) => a.version.map_or_else(|| "archive the model".into(), |v| format!("archive v{v}")),
+            Record::Restore(a) => a.version.map_or_else(|| "restore the model".into(), |v| format!("restore v{v}")),
+            Record::Deploy(d) => format!("deploy v{} to {} ({})", d.version, d.env, d.target),
+            Record::Undeploy(d) => format!("end v{} in {} ({})", d.version, d.env, d.target),
+            Record::Tag(t) => {
+                let mut parts: Vec<String> = t.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                parts.extend(t.unset.iter().map(|k| format!("-{k}")));
+                format!("tag v{}: {}", t.version, parts.join(" "))
+            }
+            Record::Register(_) | Record::Drift(_) => unreachable!("skipped above"),
+        };
+        out.push(LifecycleChange {
+            model: after.name.clone(),
+            seq,
+            kind: record.kind().as_str(),
+            version: record.subject().map(|(v, _)| v),
+            author: record.author().to_owned(),
+            created_at: record.created_at(),
+            what,
+            message: record.message().map(str::to_owned),
+            promotion: promotion(seq).map(|p| PromotionInfo::of(p, trust)),
+            approvals_only: new_approvals,
+        });
+    }
+    out
 }
 
 fn describe(new: &RegisterRecord, previous: Option<&RegisterRecord>) -> NewVersion {

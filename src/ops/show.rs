@@ -4,10 +4,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Error, ModelRef, Selector};
+use crate::ops::lifecycle::PromotionInfo;
 use crate::policy::Problem;
 use crate::record::{Digest, ModelName, RegisterRecord, Timestamp, Version};
+use crate::record::{MetaKey, Stage};
 use crate::repo::Registry;
-use crate::state::{Judge, LoadError, ModelState, VersionState, load_model};
+use crate::state::{Archival, Deployment, Judge, LoadError, ModelState, VersionState, load_model};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Serialize)]
 pub struct ModelSummary {
@@ -20,6 +23,9 @@ pub struct ModelSummary {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
+    /// The version holding each stage.
+    pub stages: BTreeMap<Stage, Version>,
+    pub archived: bool,
 }
 
 impl ModelSummary {
@@ -33,6 +39,8 @@ impl ModelSummary {
             updated_at: state.updated_at,
             description: state.description().map(str::to_owned),
             framework: latest.and_then(|v| v.register.framework.clone()),
+            stages: state.stages.clone(),
+            archived: state.archived.is_some(),
         }
     }
 }
@@ -45,11 +53,13 @@ pub struct ListReport {
 }
 
 /// Every model, from its records. Signatures are not verified here (that is `check`'s job, and `show`
-/// and `get` verify the model they act on), so listing stays fast on large registries.
+/// and `get` verify the model they act on), so listing stays fast on large registries — except on
+/// promotions, whose approvals decide which version holds a stage.
 pub fn list(registry: &Registry) -> Result<ListReport, Error> {
     let worktree = registry.worktree();
     let (names, mut unreadable) = crate::policy::models_dir(&worktree);
-    let loaded: Vec<_> = names.par_iter().map(|name| load_model(&worktree, name, Judge::READ_ONLY)).collect();
+    let judge = Judge::read(registry.trust());
+    let loaded: Vec<_> = names.par_iter().map(|name| load_model(&worktree, name, judge)).collect();
     let mut models = Vec::with_capacity(loaded.len());
     for result in loaded {
         match result {
@@ -74,6 +84,14 @@ pub struct VersionSummary {
     pub metrics: Vec<(String, f64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    pub stages: Vec<Stage>,
+    pub archived: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageHolder {
+    pub stage: Stage,
+    pub version: Option<Version>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +101,13 @@ pub struct ModelDetail {
     pub description: Option<String>,
     pub latest_version: Option<Version>,
     pub records: usize,
+    /// Every configured stage in order, with the version holding it (stages no longer configured but
+    /// still held come last).
+    pub stages: Vec<StageHolder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Archival>,
+    /// Promotions waiting for approvals, with who can still approve.
+    pub pending: Vec<PromotionInfo>,
     pub versions: Vec<VersionSummary>,
 }
 
@@ -114,6 +139,16 @@ pub struct VersionDetail {
     pub code_executing_artifacts: Vec<String>,
     /// Drift reports about this version, oldest first.
     pub drift_reports: Vec<DriftInfo>,
+    /// Stages the version holds now.
+    pub stages: Vec<Stage>,
+    /// Tags now: the registered tags with every tag record since applied.
+    pub current_tags: BTreeMap<MetaKey, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Archival>,
+    /// Where it runs now.
+    pub deployments: Vec<Deployment>,
+    /// Its promotions, oldest first: status and the approval trail.
+    pub promotions: Vec<PromotionInfo>,
     #[serde(flatten)]
     pub register: RegisterRecord,
 }
@@ -136,24 +171,38 @@ pub fn model(registry: &Registry, name: &ModelName) -> Result<ModelDetail, Error
             bytes: v.register.artifacts.iter().map(|a| a.size).sum(),
             metrics: v.register.metrics.iter().map(|(k, m)| (k.to_string(), m.get())).collect(),
             message: v.register.message.clone(),
+            stages: v.stages().cloned().collect(),
+            archived: state.is_archived(v.version),
         })
         .collect();
+    let configured = &registry.config().lifecycle.stages;
+    let mut stages: Vec<StageHolder> =
+        configured.iter().map(|s| StageHolder { stage: s.clone(), version: state.stages.get(s).copied() }).collect();
+    for (stage, version) in state.stages.iter().filter(|(s, _)| !configured.contains(s)) {
+        stages.push(StageHolder { stage: stage.clone(), version: Some(*version) });
+    }
     Ok(ModelDetail {
         name: state.name.clone(),
         description: state.description().map(str::to_owned),
         latest_version: state.latest().map(|v| v.version),
         records: state.records,
+        stages,
+        archived: state.archived.clone(),
+        pending: state.pending().map(|p| PromotionInfo::of(p, registry.trust())).collect(),
         versions,
     })
 }
 
 /// Picks the version a reference means (the latest when it names only the model).
 pub fn select<'a>(state: &'a ModelState, reference: &ModelRef) -> Result<&'a VersionState, Error> {
-    match reference.selector {
+    match &reference.selector {
         Some(Selector::Exact(v)) => {
-            state.versions.get(&v).ok_or_else(|| Error::UnknownVersion { model: state.name.clone(), version: v })
+            state.versions.get(v).ok_or_else(|| Error::UnknownVersion { model: state.name.clone(), version: *v })
         }
         Some(Selector::Latest) | None => state.latest().ok_or_else(|| Error::NoVersions(state.name.clone())),
+        Some(Selector::Stage(stage)) => {
+            state.holder(stage).ok_or_else(|| Error::StageEmpty { model: state.name.clone(), stage: stage.clone() })
+        }
     }
 }
 
@@ -191,6 +240,16 @@ pub fn version(registry: &Registry, reference: &ModelRef) -> Result<VersionDetai
                 reason: d.record.report.summary.reason.clone(),
                 window_end: d.record.window_end,
             })
+            .collect(),
+        stages: v.stages().cloned().collect(),
+        current_tags: v.tags.clone(),
+        archived: v.archived.clone().or_else(|| state.archived.clone()),
+        deployments: v.active_deployments().cloned().collect(),
+        promotions: state
+            .promotions
+            .iter()
+            .filter(|p| p.record.version == v.version)
+            .map(|p| PromotionInfo::of(p, registry.trust()))
             .collect(),
         register: v.register.clone(),
     })

@@ -192,6 +192,7 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
             Err(e) => return Err(e.into()),
         };
         let tip = history.as_ref().and_then(|h| h.tip());
+        let state_before = history.clone();
         let latest = history.map(ModelState::replay).and_then(|s| s.latest().map(|v| v.version));
         let mut record = p.record.clone();
         let seq = tip.map_or(1, |(seq, _)| seq + 1);
@@ -203,13 +204,32 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
                 let message = format!("modelreg: register {} v{}", r.model, r.version);
                 (message, Some(Replayed { model: model.clone(), local_version, version: r.version, seq }))
             }
-            Record::Drift(d) => {
-                if let Some((version, digest)) = moved.get(&(model.clone(), d.version)) {
-                    (d.version, d.version_record) = (*version, *digest);
+            other => {
+                if let Some((local_version, _)) = other.subject()
+                    && let Some((version, digest)) = moved.get(&(model.clone(), local_version))
+                {
+                    other.retarget(*version, *digest);
                 }
-                (format!("modelreg: drift report for {} v{}", d.model, d.version), None)
+                let about = other.subject().map(|(v, _)| format!(" v{v}")).unwrap_or_default();
+                (format!("modelreg: {} {model}{about} (replayed)", other.kind()), None)
             }
         };
+        // A lifecycle record may no longer fit the remote's state (both sides promoted to the same
+        // stage, say): refuse rather than write a record the rule engine would reject.
+        if let Some(history) = &state_before {
+            let state = ModelState::replay(history.clone());
+            if let Some(violation) =
+                crate::policy::lifecycle::judge(&state, &record, Some(&registry.config().lifecycle)).into_iter().next()
+            {
+                return Err(Error::Refused {
+                    subject: format!("replaying a {} record of {model}", p.record.kind()),
+                    why: violation.message,
+                    hint: Some(
+                        "the remote changed the model's lifecycle meanwhile: pull, then run the command again".into(),
+                    ),
+                });
+            }
+        }
         let (digest, paths) = registry.append_record(&lock, &record, key)?;
         registry.commit(&paths, &message)?;
         if let (Some(replayed), Record::Register(original)) = (replayed, &p.record) {

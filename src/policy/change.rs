@@ -12,11 +12,12 @@ use rayon::prelude::*;
 use super::{CheckReport, Problem, RuleId, admin_file_problems, check_snapshot, load_trust, model_layout_problems};
 use crate::progress::NoProgress;
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp};
+use crate::repo::config::{Config, LifecycleConfig};
 use crate::repo::layout::{self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RecordFileName, TRUST_FILE};
 use crate::repo::snapshot::{EntryKind, Snapshot, split};
 use crate::repo::{Change, ChangeKind};
 use crate::sign::Trust;
-use crate::state::{self, Judge};
+use crate::state::{self, Judge, ModelState, PromotionStatus};
 
 /// Judges `changes` (from `old` to `new`). With no `old` (a new branch, a first push), the whole of
 /// `new` is checked against its own trust file.
@@ -33,6 +34,12 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         // The base is not a registry yet (modelreg init is part of this change): judge `new` whole.
         Err(_) => return check_change(None, new, changes, now),
     };
+    // New lifecycle records are held to the stages and gates configured before the change.
+    let base_config = match old.read(CONFIG_FILE, MAX_RECORD_BYTES) {
+        Ok(Some(bytes)) => Config::parse(&bytes).ok(),
+        _ => None,
+    };
+    let base_lifecycle = base_config.as_ref().map(|c| &c.lifecycle);
 
     // Added paths grouped by model directory: each model is judged on its own changes only.
     let mut touched_models: BTreeMap<String, Vec<&Change>> = BTreeMap::new();
@@ -87,7 +94,8 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         .par_iter()
         .map(|(model_dir, added)| {
             let mut model_report = CheckReport::default();
-            judge_model_change(old, new, model_dir, added, &base_trust, now, &mut model_report);
+            let base = Base { trust: &base_trust, lifecycle: base_lifecycle, now };
+            judge_model_change(old, new, model_dir, added, &base, &mut model_report);
             model_report
         })
         .collect();
@@ -116,15 +124,22 @@ fn is_card_file(inner: &str) -> bool {
 }
 
 /// Judges what a change adds (`added`: the paths added under this model's directory) to one model.
+/// What a change is judged by: the trust and configuration of its base, at the time it is received.
+struct Base<'a> {
+    trust: &'a Trust,
+    lifecycle: Option<&'a LifecycleConfig>,
+    now: Timestamp,
+}
+
 fn judge_model_change(
     old: &dyn Snapshot,
     new: &dyn Snapshot,
     model_dir: &str,
     added: &[&Change],
-    base_trust: &Trust,
-    now: Timestamp,
+    base: &Base<'_>,
     report: &mut CheckReport,
 ) {
+    let (base_trust, now) = (base.trust, base.now);
     let dir_path = format!("{MODELS_DIR}/{model_dir}");
     let name: ModelName = match model_dir.parse() {
         Ok(name) => name,
@@ -153,19 +168,22 @@ fn judge_model_change(
     }
 
     // Where the model stood before the change: its chain tip.
-    let before = state::scan_model(old, &name, Judge::READ_ONLY, &mut Vec::new());
+    let before = state::scan_model(old, &name, Judge::read(base_trust), &mut Vec::new());
     let old_tip = before.records.last().map_or(0, |r| r.file.seq);
 
     // New records: the same scan as a full check, judging signatures only from the first new seq on,
     // with the base commit's trust and the time the change is judged.
-    let judge = Judge { trust: Some(base_trust), from_seq: old_tip + 1, now: Some(now) };
+    let judge = Judge { trust: Some(base_trust), from_seq: old_tip + 1, now: Some(now), lifecycle: base.lifecycle };
     let mut problems = Vec::new();
     let after = state::scan_model(new, &name, judge, &mut problems);
     report.records += after.records.iter().filter(|r| r.file.seq > old_tip).count();
     report.signatures += after.records.iter().map(|r| r.signers.len()).sum::<usize>();
     report.problems.extend(problems.into_iter().filter(|p| p.severity == super::Severity::Error));
+    let (before, after) = (ModelState::replay(before), ModelState::replay(after));
 
-    // Signatures added to records that existed before (co-signers): each must verify.
+    // Signatures added to records that existed before (co-signers, approvers): each must verify, and an
+    // approval only counts while its promotion can still take effect: approving a promotion that a
+    // later record superseded would rewrite what happened after it.
     let records_dir = layout::records_rel(&name);
     for change in added.iter().filter(|c| c.path.starts_with(&records_dir)) {
         let (_, file_name) = split(&change.path);
@@ -181,9 +199,16 @@ fn judge_model_change(
             continue;
         };
         let Ok(record) = Record::parse(&bytes) else { continue };
-        let role = super::rules::required_role(record.kind());
-        for (_, message) in super::rules::judge_signatures(&bytes, &[sig], base_trust, &role).problems {
+        let roles = super::rules::accepted_roles(&record);
+        for (_, message) in super::rules::judge_signatures(&bytes, &[sig], base_trust, &roles).problems {
             report.problems.push(Problem::error(&change.path, RuleId::Signature, message));
+        }
+        let status = |state: &ModelState| state.promotions.iter().find(|p| p.seq == record_file.seq).map(|p| p.status);
+        if status(&after) == Some(PromotionStatus::Superseded) && status(&before) != Some(PromotionStatus::Effective) {
+            report.problems.push(
+                Problem::error(&change.path, RuleId::Gate, "approves a promotion that a later record superseded")
+                    .with_hint("propose the promotion again with `modelreg promote`, then approve that"),
+            );
         }
     }
     report.models += 1;

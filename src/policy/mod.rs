@@ -5,6 +5,7 @@
 //! the pure functions in [`rules`]; this module walks the registry and applies them.
 
 mod change;
+pub mod lifecycle;
 pub mod rules;
 
 pub use change::check_change;
@@ -44,6 +45,11 @@ pub enum RuleId {
     AppendOnly,
     /// Trust or configuration is not signed by enough admins (as they were before the change).
     Trust,
+    /// A promotion whose gates did not hold, or an approval that cannot count.
+    Gate,
+    /// A lifecycle record that does not fit the state before it (an archived version promoted, a
+    /// version demoted from a stage it does not hold…).
+    Lifecycle,
 }
 
 impl std::fmt::Display for RuleId {
@@ -57,6 +63,8 @@ impl std::fmt::Display for RuleId {
             RuleId::Layout => "layout",
             RuleId::AppendOnly => "append-only",
             RuleId::Trust => "trust",
+            RuleId::Gate => "gate",
+            RuleId::Lifecycle => "lifecycle",
         };
         f.write_str(name)
     }
@@ -291,7 +299,7 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
                 }
             }
         }
-        let mut judgement = judge_signatures(&bytes, &armored, trust, &Role::Admin);
+        let mut judgement = judge_signatures(&bytes, &armored, trust, &[Role::Admin]);
         for (i, message) in judgement.problems {
             problems.push(Problem::error(&sig_paths[i], RuleId::Signature, message));
         }

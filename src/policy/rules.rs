@@ -70,11 +70,36 @@ pub fn next_version(latest: Option<Version>, requested: Option<Version>) -> Resu
     }
 }
 
-/// The role a key must hold to sign a record of this kind.
+/// The role a key must hold to write a record of this kind (an emergency promotion needs `admin`).
 pub fn required_role(kind: RecordKind) -> Role {
     match kind {
-        RecordKind::Register | RecordKind::Drift => Role::Publisher,
+        RecordKind::Deploy | RecordKind::Undeploy => Role::Deployer,
+        RecordKind::Register
+        | RecordKind::Drift
+        | RecordKind::Promote
+        | RecordKind::Demote
+        | RecordKind::Archive
+        | RecordKind::Restore
+        | RecordKind::Tag => Role::Publisher,
     }
+}
+
+/// The role the key named in `signer` must hold for this record.
+pub fn publishing_role(record: &Record) -> Role {
+    match record {
+        Record::Promote(promote) if promote.emergency => Role::Admin,
+        _ => required_role(record.kind()),
+    }
+}
+
+/// Every role whose signatures a record may carry: its publisher's, and for a promotion the stage's
+/// approvers (co-signers).
+pub fn accepted_roles(record: &Record) -> Vec<Role> {
+    let mut roles = vec![publishing_role(record)];
+    if let Record::Promote(promote) = record {
+        roles.push(Role::Approver(promote.stage.clone()));
+    }
+    roles
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,11 +137,11 @@ pub struct SignatureJudgement {
     pub problems: Vec<(usize, String)>,
 }
 
-/// Verifies every signature over `bytes` and counts distinct trusted keys holding `role`.
+/// Verifies every signature over `bytes` and counts distinct trusted keys holding one of `roles`.
 ///
 /// Every signature file must verify (a forged or stale one is a finding even when others are fine);
 /// the key id in a file name is never trusted, only the key inside the verified signature.
-pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, role: &Role) -> SignatureJudgement {
+pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, roles: &[Role]) -> SignatureJudgement {
     let mut judgement = SignatureJudgement::default();
     let mut counted = BTreeSet::new();
     for (i, armored) in signatures.iter().enumerate() {
@@ -135,9 +160,18 @@ pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, rol
             None => {
                 judgement.problems.push((i, format!("signed by key {} which is not in the trust file", signer.id())))
             }
-            Some(key) if !key.has_role(role) => judgement
-                .problems
-                .push((i, format!("signed by {} ({}) which does not hold the `{role}` role", signer.id(), key.owner))),
+            Some(key) if !roles.iter().any(|role| key.has_role(role)) => {
+                let wanted: Vec<String> = roles.iter().map(|r| format!("`{r}`")).collect();
+                judgement.problems.push((
+                    i,
+                    format!(
+                        "signed by {} ({}) which does not hold the {} role",
+                        signer.id(),
+                        key.owner,
+                        wanted.join(" or ")
+                    ),
+                ))
+            }
             Some(_) => {
                 if counted.insert(*signer.raw()) {
                     judgement.valid.push(signer);

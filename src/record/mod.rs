@@ -11,6 +11,8 @@
 
 mod digest;
 mod drift;
+mod gates;
+mod lifecycle;
 mod name;
 mod register;
 
@@ -19,6 +21,8 @@ use std::str::FromStr;
 
 pub use digest::{Digest, DigestParseError};
 pub use drift::DriftRecord;
+pub use gates::{Comparison, Gates, Requirement, Span};
+pub use lifecycle::{ArchiveRecord, DemoteRecord, DeploymentRecord, PromoteRecord, TagRecord};
 pub use name::{ArtifactPath, KeyId, MetaKey, ModelName, NameError, Stage, Timestamp, Version};
 pub use register::{
     Artifact, CodeRef, DatasetRef, Lineage, Metric, ParentRef, RegisterRecord, format_of as artifact_format,
@@ -31,15 +35,39 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 pub enum RecordKind {
     Register,
     Drift,
+    Promote,
+    Demote,
+    Archive,
+    Restore,
+    Deploy,
+    Undeploy,
+    Tag,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 2] = [RecordKind::Register, RecordKind::Drift];
+    pub const ALL: [RecordKind; 9] = [
+        RecordKind::Register,
+        RecordKind::Drift,
+        RecordKind::Promote,
+        RecordKind::Demote,
+        RecordKind::Archive,
+        RecordKind::Restore,
+        RecordKind::Deploy,
+        RecordKind::Undeploy,
+        RecordKind::Tag,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Register => "register",
             RecordKind::Drift => "drift",
+            RecordKind::Promote => "promote",
+            RecordKind::Demote => "demote",
+            RecordKind::Archive => "archive",
+            RecordKind::Restore => "restore",
+            RecordKind::Deploy => "deploy",
+            RecordKind::Undeploy => "undeploy",
+            RecordKind::Tag => "tag",
         }
     }
 
@@ -47,6 +75,13 @@ impl RecordKind {
         match self {
             RecordKind::Register => "modelreg/register/v1",
             RecordKind::Drift => "modelreg/drift/v1",
+            RecordKind::Promote => "modelreg/promote/v1",
+            RecordKind::Demote => "modelreg/demote/v1",
+            RecordKind::Archive => "modelreg/archive/v1",
+            RecordKind::Restore => "modelreg/restore/v1",
+            RecordKind::Deploy => "modelreg/deploy/v1",
+            RecordKind::Undeploy => "modelreg/undeploy/v1",
+            RecordKind::Tag => "modelreg/tag/v1",
         }
     }
 
@@ -84,11 +119,34 @@ pub enum RecordError {
     Invalid(String),
 }
 
-/// A parsed, validated record of any kind.
+/// A parsed, validated record of any kind. Archive and restore share a shape, as do deploy and undeploy;
+/// the variant (and the schema line) says which it is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Register(Box<RegisterRecord>),
     Drift(Box<DriftRecord>),
+    Promote(Box<PromoteRecord>),
+    Demote(Box<DemoteRecord>),
+    Archive(Box<ArchiveRecord>),
+    Restore(Box<ArchiveRecord>),
+    Deploy(Box<DeploymentRecord>),
+    Undeploy(Box<DeploymentRecord>),
+    Tag(Box<TagRecord>),
+}
+
+/// Runs `$body` with `$r` bound to the record struct of whichever variant `$record` is.
+macro_rules! each_record {
+    ($record:expr, $r:ident => $body:expr) => {
+        match $record {
+            Record::Register($r) => $body,
+            Record::Drift($r) => $body,
+            Record::Promote($r) => $body,
+            Record::Demote($r) => $body,
+            Record::Archive($r) | Record::Restore($r) => $body,
+            Record::Deploy($r) | Record::Undeploy($r) => $body,
+            Record::Tag($r) => $body,
+        }
+    };
 }
 
 impl Record {
@@ -102,6 +160,13 @@ impl Record {
         let record = match kind {
             RecordKind::Register => Record::Register(Box::new(from_toml(text)?)),
             RecordKind::Drift => Record::Drift(Box::new(from_toml(text)?)),
+            RecordKind::Promote => Record::Promote(Box::new(from_toml(text)?)),
+            RecordKind::Demote => Record::Demote(Box::new(from_toml(text)?)),
+            RecordKind::Archive => Record::Archive(Box::new(from_toml(text)?)),
+            RecordKind::Restore => Record::Restore(Box::new(from_toml(text)?)),
+            RecordKind::Deploy => Record::Deploy(Box::new(from_toml(text)?)),
+            RecordKind::Undeploy => Record::Undeploy(Box::new(from_toml(text)?)),
+            RecordKind::Tag => Record::Tag(Box::new(from_toml(text)?)),
         };
         record.validate()?;
         Ok(record)
@@ -109,10 +174,7 @@ impl Record {
 
     /// Serialises a new record. Only used when writing; verification always works on stored bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let text = match self {
-            Record::Register(r) => toml::to_string(r.as_ref()),
-            Record::Drift(r) => toml::to_string(r.as_ref()),
-        };
+        let text = each_record!(self, r => toml::to_string(r.as_ref()));
         // Serialising our own plain structs cannot fail: no maps with non-string keys, no NaN (validated).
         text.expect("records serialise to TOML").into_bytes()
     }
@@ -121,59 +183,94 @@ impl Record {
         match self {
             Record::Register(_) => RecordKind::Register,
             Record::Drift(_) => RecordKind::Drift,
+            Record::Promote(_) => RecordKind::Promote,
+            Record::Demote(_) => RecordKind::Demote,
+            Record::Archive(_) => RecordKind::Archive,
+            Record::Restore(_) => RecordKind::Restore,
+            Record::Deploy(_) => RecordKind::Deploy,
+            Record::Undeploy(_) => RecordKind::Undeploy,
+            Record::Tag(_) => RecordKind::Tag,
         }
     }
 
     pub fn model(&self) -> &ModelName {
-        match self {
-            Record::Register(r) => &r.model,
-            Record::Drift(r) => &r.model,
-        }
+        each_record!(self, r => &r.model)
     }
 
     pub fn seq(&self) -> u64 {
-        match self {
-            Record::Register(r) => r.seq,
-            Record::Drift(r) => r.seq,
-        }
+        each_record!(self, r => r.seq)
     }
 
     pub fn previous(&self) -> Option<&Digest> {
-        match self {
-            Record::Register(r) => r.previous.as_ref(),
-            Record::Drift(r) => r.previous.as_ref(),
-        }
+        each_record!(self, r => r.previous.as_ref())
     }
 
     pub fn created_at(&self) -> Timestamp {
-        match self {
-            Record::Register(r) => r.created_at,
-            Record::Drift(r) => r.created_at,
-        }
+        each_record!(self, r => r.created_at)
+    }
+
+    pub fn author(&self) -> &str {
+        each_record!(self, r => &r.author)
     }
 
     /// The key the record names as its publisher (checked against the signatures).
     pub fn signer(&self) -> &KeyId {
+        each_record!(self, r => &r.signer)
+    }
+
+    /// The version a record is about, pinned by its register record's digest (`None` for a register
+    /// record, which *is* the version, and for an archive or restore of the whole model).
+    pub fn subject(&self) -> Option<(Version, Digest)> {
         match self {
-            Record::Register(r) => &r.signer,
-            Record::Drift(r) => &r.signer,
+            Record::Register(_) => None,
+            Record::Drift(r) => Some((r.version, r.version_record)),
+            Record::Promote(r) => Some((r.version, r.version_record)),
+            Record::Demote(r) => Some((r.version, r.version_record)),
+            Record::Archive(r) | Record::Restore(r) => r.version.zip(r.version_record),
+            Record::Deploy(r) | Record::Undeploy(r) => Some((r.version, r.version_record)),
+            Record::Tag(r) => Some((r.version, r.version_record)),
+        }
+    }
+
+    /// Why the record was written, when it says.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Record::Register(r) => r.message.as_deref(),
+            Record::Drift(_) => None,
+            Record::Promote(r) => r.message.as_deref(),
+            Record::Demote(r) => r.message.as_deref(),
+            Record::Archive(r) | Record::Restore(r) => Some(&r.message),
+            Record::Deploy(r) | Record::Undeploy(r) => r.message.as_deref(),
+            Record::Tag(r) => r.message.as_deref(),
+        }
+    }
+
+    /// Points a record about a version at that version under a new number and record digest (what
+    /// `sync` does when the version it is about was renumbered).
+    pub fn retarget(&mut self, version: Version, version_record: Digest) {
+        match self {
+            Record::Register(_) => {}
+            Record::Drift(r) => (r.version, r.version_record) = (version, version_record),
+            Record::Promote(r) => (r.version, r.version_record) = (version, version_record),
+            Record::Demote(r) => (r.version, r.version_record) = (version, version_record),
+            Record::Archive(r) | Record::Restore(r) => {
+                if r.version.is_some() {
+                    (r.version, r.version_record) = (Some(version), Some(version_record));
+                }
+            }
+            Record::Deploy(r) | Record::Undeploy(r) => (r.version, r.version_record) = (version, version_record),
+            Record::Tag(r) => (r.version, r.version_record) = (version, version_record),
         }
     }
 
     /// Moves the record to another place in its model's chain, published by another key (what `sync`
     /// does when it replays local records on top of the remote's).
     pub fn rechain(&mut self, seq: u64, previous: Option<Digest>, signer: KeyId) {
-        match self {
-            Record::Register(r) => (r.seq, r.previous, r.signer) = (seq, previous, signer),
-            Record::Drift(r) => (r.seq, r.previous, r.signer) = (seq, previous, signer),
-        }
+        each_record!(self, r => (r.seq, r.previous, r.signer) = (seq, previous, signer))
     }
 
     fn validate(&self) -> Result<(), RecordError> {
-        let schema = match self {
-            Record::Register(r) => &r.schema,
-            Record::Drift(r) => &r.schema,
-        };
+        let schema = each_record!(self, r => &r.schema);
         if schema != self.kind().schema() {
             return Err(RecordError::UnknownSchema(schema.clone()));
         }
@@ -187,10 +284,19 @@ impl Record {
             }
             _ => {}
         }
-        match self {
-            Record::Register(r) => r.validate().map_err(RecordError::Invalid),
-            Record::Drift(r) => r.validate().map_err(RecordError::Invalid),
+        if self.kind() != RecordKind::Register && self.seq() == 1 {
+            return Err(RecordError::Invalid("a model's first record registers its first version".into()));
         }
+        let checked = match self {
+            Record::Register(r) => r.validate(),
+            Record::Drift(r) => r.validate(),
+            Record::Promote(r) => r.validate(),
+            Record::Demote(_) => Ok(()),
+            Record::Archive(r) | Record::Restore(r) => r.validate(),
+            Record::Deploy(r) | Record::Undeploy(r) => r.validate(),
+            Record::Tag(r) => r.validate(),
+        };
+        checked.map_err(RecordError::Invalid)
     }
 }
 

@@ -1,10 +1,11 @@
 //! `modelreg.toml`: the registry's configuration, signed by admins like the trust file.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{RecordError, from_toml};
+use crate::record::{Gates, RecordError, Stage, from_toml};
 
 pub const CONFIG_SCHEMA: &str = "modelreg/config/v1";
 pub const DEFAULT_STORE_PATH: &str = ".modelreg/objects";
@@ -17,6 +18,86 @@ pub struct Config {
     /// Drift defaults: metrics, thresholds, per-feature overrides (see docs/FORMAT.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<crate::drift::DriftConfig>,
+    /// Stages and the gates a promotion into each must pass.
+    #[serde(default, skip_serializing_if = "LifecycleConfig::is_default")]
+    pub lifecycle: LifecycleConfig,
+}
+
+/// `[lifecycle]`: the stages a version can hold, in order, and per stage the gates of a promotion into it.
+///
+/// ```toml
+/// [lifecycle]
+/// stages = ["development", "staging", "production"]
+///
+/// [lifecycle.gates.production]
+/// from = "staging"
+/// soak = "24h"
+/// require = ["auc >= 0.90", "latency_p99_ms <= 50"]
+/// no_drift_within = "7d"
+/// approvals = 2
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    #[serde(default = "default_stages")]
+    pub stages: Vec<Stage>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gates: BTreeMap<Stage, Gates>,
+}
+
+fn default_stages() -> Vec<Stage> {
+    ["development", "staging", "production"].iter().map(|s| s.parse().expect("valid stage names")).collect()
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> LifecycleConfig {
+        LifecycleConfig { stages: default_stages(), gates: BTreeMap::new() }
+    }
+}
+
+impl LifecycleConfig {
+    fn is_default(&self) -> bool {
+        *self == LifecycleConfig::default()
+    }
+
+    pub fn has_stage(&self, stage: &Stage) -> bool {
+        self.stages.contains(stage)
+    }
+
+    /// The gates of a promotion into `stage` (none configured: no gates).
+    pub fn gates(&self, stage: &Stage) -> Gates {
+        self.gates.get(stage).cloned().unwrap_or_default()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.stages.is_empty() {
+            return Err("lifecycle.stages lists no stage".into());
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            if self.stages[..i].contains(stage) {
+                return Err(format!("lifecycle.stages lists `{stage}` twice"));
+            }
+            if stage.as_str() == "latest" {
+                return Err("`latest` cannot be a stage: NAME@latest means the newest version".into());
+            }
+        }
+        for (stage, gates) in &self.gates {
+            if !self.has_stage(stage) {
+                return Err(format!("lifecycle.gates.{stage}: `{stage}` is not in lifecycle.stages"));
+            }
+            if let Some(from) = &gates.from
+                && (!self.has_stage(from) || from == stage)
+            {
+                return Err(format!(
+                    "lifecycle.gates.{stage}.from: `{from}` must be another stage in lifecycle.stages"
+                ));
+            }
+            if gates.soak.is_some() && gates.from.is_none() {
+                return Err(format!("lifecycle.gates.{stage}.soak: a soak time needs `from` (the stage to soak in)"));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +109,12 @@ pub struct StoreConfig {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { schema: CONFIG_SCHEMA.into(), store: StoreConfig { path: DEFAULT_STORE_PATH.into() }, drift: None }
+        Config {
+            schema: CONFIG_SCHEMA.into(),
+            store: StoreConfig { path: DEFAULT_STORE_PATH.into() },
+            drift: None,
+            lifecycle: LifecycleConfig::default(),
+        }
     }
 }
 
@@ -45,6 +131,7 @@ impl Config {
         if config.store.path.trim().is_empty() {
             return Err(RecordError::Invalid("store.path is empty".into()));
         }
+        config.lifecycle.validate().map_err(RecordError::Invalid)?;
         Ok(config)
     }
 

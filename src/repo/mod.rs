@@ -186,6 +186,22 @@ impl Registry {
         Ok((Digest::of_bytes(&bytes), [rel(&sig_path), rel(&record_path)]))
     }
 
+    /// Adds `key`'s detached signature to an existing record (an approval): one new file beside it, the
+    /// record untouched. Returns the signature's root-relative path.
+    pub fn cosign_record(&self, _lock: &WriteLock, record_rel: &str, key: &SigningKey) -> Result<PathBuf, RepoError> {
+        let record_path = self.root().join(record_rel);
+        let bytes = std::fs::read(&record_path).map_err(io(&record_path))?;
+        let sig_rel = PathBuf::from(layout::signature_file_name(record_rel, key.id()));
+        let sig_path = self.root().join(&sig_rel);
+        write_atomic(&sig_path, key.sign(&bytes).as_bytes(), false).map_err(|e| match e {
+            RepoError::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                RepoError::RecordExists(relative(self.root(), &sig_path))
+            }
+            other => other,
+        })?;
+        Ok(sig_rel)
+    }
+
     /// Commits exactly these root-relative paths.
     pub fn commit(&self, paths: &[PathBuf], message: &str) -> Result<String, RepoError> {
         Ok(self.git.commit_paths(paths, message, Timestamp::now())?)

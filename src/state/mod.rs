@@ -1,18 +1,26 @@
 //! Current state, derived by replaying a model's records in order.
 //!
 //! [`scan_model`] reads one model's records directory from a [`Snapshot`] (working tree, commit or
-//! index), applying the chain, version and signature rules from `policy::rules` to every record and
+//! index), applying the chain, version, signature and lifecycle rules from `policy` to every record and
 //! reporting each finding; it keeps going so `check` can list them all. [`load_model`] is the same scan
-//! for commands that act on a model: the first finding is an error. Nothing here writes.
+//! for commands that act on a model: the first finding is an error. [`ModelState`] is what the records
+//! amount to. Nothing here writes.
 
-use std::collections::BTreeMap;
+mod model;
 
-use crate::policy::rules::{self, chain_link, judge_signatures, required_role};
-use crate::policy::{Problem, RuleId};
-use crate::record::{Digest, DriftRecord, MAX_RECORD_BYTES, ModelName, Record, RegisterRecord, Timestamp, Version};
+pub use model::{Archival, Deployment, DriftState, ModelState, PromotionState, PromotionStatus, Stint, VersionState};
+
+use crate::policy::rules::{self, accepted_roles, chain_link, judge_signatures, publishing_role};
+use crate::policy::{Problem, RuleId, lifecycle};
+use crate::record::{Digest, MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
+use crate::repo::config::LifecycleConfig;
 use crate::repo::layout::{self, RecordFileName, RecordsDir};
 use crate::repo::snapshot::Snapshot;
-use crate::sign::{PublicKey, Trust};
+use crate::sign::{PublicKey, Role, Trust};
+
+/// How far in the future a record's `created_at` may be when a change is judged (clock skew): a record
+/// dated later could claim a soak time that has not passed.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
 /// One record as read from a snapshot.
 #[derive(Debug, Clone)]
@@ -24,6 +32,9 @@ pub struct LoadedRecord {
     pub record: Record,
     /// Trusted keys whose signatures verified (empty when signatures were not judged).
     pub signers: Vec<PublicKey>,
+    /// For a promotion: the verified signers holding `approver:<stage>` (the proposer's key included
+    /// if it holds the role; whether it counts is the gate's business).
+    pub approvers: Vec<PublicKey>,
 }
 
 /// A model's records in chain order. Records that could not be read or parsed are left out (and
@@ -45,22 +56,32 @@ pub enum LoadError {
 /// How [`scan_model`] judges what it reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Judge<'a> {
-    /// Verify signatures against these keys and roles; `None` reads without judging signatures.
+    /// Verify signatures against these keys and roles; `None` reads without judging signatures (and
+    /// then no promotion that needs approvals takes effect).
     pub trust: Option<&'a Trust>,
-    /// Judge signatures only of records from this seq on: a change is judged by what it adds, by the
-    /// trust in force before it; earlier records were judged when they were added.
+    /// Report findings only about records from this seq on: a change is judged by what it adds, by the
+    /// trust in force before it; earlier records were judged when they were added. Promotions'
+    /// signatures are verified whatever the seq, since approvals decide the state.
     pub from_seq: u64,
-    /// Refuse signatures by keys expired at this instant (the time a change is received).
+    /// Refuse signatures by keys expired at this instant, and records dated after it (the time a
+    /// change is received).
     pub now: Option<Timestamp>,
+    /// Hold records from `from_seq` on to the registry's configured stages and gates.
+    pub lifecycle: Option<&'a LifecycleConfig>,
 }
 
 impl<'a> Judge<'a> {
-    /// Read without verifying signatures (listing many models).
-    pub const READ_ONLY: Judge<'static> = Judge { trust: None, from_seq: 1, now: None };
+    /// Read without verifying signatures.
+    pub const READ_ONLY: Judge<'static> = Judge { trust: None, from_seq: 1, now: None, lifecycle: None };
 
     /// Verify every record's signatures against `trust`.
     pub fn all(trust: &'a Trust) -> Judge<'a> {
-        Judge { trust: Some(trust), from_seq: 1, now: None }
+        Judge { trust: Some(trust), from_seq: 1, now: None, lifecycle: None }
+    }
+
+    /// Read fast, reporting nothing: only promotions' signatures are verified, to count approvals.
+    pub fn read(trust: &'a Trust) -> Judge<'a> {
+        Judge { trust: Some(trust), from_seq: u64::MAX, now: None, lifecycle: None }
     }
 }
 
@@ -123,7 +144,7 @@ pub fn scan_model(
 
     let mut before: Option<(u64, Digest)> = None;
     let mut latest_version: Option<Version> = None;
-    let mut registered: BTreeMap<Version, Digest> = BTreeMap::new();
+    let mut state = ModelState::new(name.clone());
     for (file, path) in &listing.records {
         let bytes = match snapshot.read(path, MAX_RECORD_BYTES) {
             Ok(Some(bytes)) => bytes,
@@ -152,40 +173,45 @@ pub fn scan_model(
             );
         }
         before = Some((file.seq, digest));
-
-        match &record {
-            Record::Register(register) => {
-                if let Err(e) = rules::next_version(latest_version, Some(register.version)) {
-                    problems.push(Problem::error(path, RuleId::Version, e.to_string()));
-                }
-                latest_version = latest_version.max(Some(register.version));
-                registered.insert(register.version, digest);
+        if let Record::Register(register) = &record {
+            if let Err(e) = rules::next_version(latest_version, Some(register.version)) {
+                problems.push(Problem::error(path, RuleId::Version, e.to_string()));
             }
-            // A record about a version must name one registered before it, by its record's digest.
-            Record::Drift(drift) => match registered.get(&drift.version) {
-                Some(expected) if *expected == drift.version_record => {}
-                Some(expected) => problems.push(Problem::error(
+            latest_version = latest_version.max(Some(register.version));
+        }
+        // Lifecycle and signature findings about records before `from_seq` were reported when they
+        // were added (and by the trust and configuration in force then).
+        let judged = file.seq >= judge.from_seq;
+        let mut found = Vec::new();
+        if judged {
+            for violation in lifecycle::judge(&state, &record, judge.lifecycle) {
+                let mut problem = Problem::error(path, violation.rule, violation.message);
+                problem.hint = violation.hint;
+                found.push(problem);
+            }
+            if let Some(now) = judge.now
+                && record.created_at().unix_seconds() > now.unix_seconds() + MAX_CLOCK_SKEW_SECS
+            {
+                found.push(Problem::error(
                     path,
                     RuleId::Chain,
-                    format!(
-                        "`version_record` is {}, but v{}'s record is {expected}",
-                        drift.version_record, drift.version
-                    ),
-                )),
-                None => problems.push(Problem::error(
-                    path,
-                    RuleId::Chain,
-                    format!("judges v{}, which is not registered before it", drift.version),
-                )),
-            },
+                    format!("dated {}, after the time it is judged ({now})", record.created_at()),
+                ));
+            }
         }
 
-        let mut signers = Vec::new();
-        if let Some(trust) = judge.trust.filter(|_| file.seq >= judge.from_seq) {
-            signers =
-                judge_record_signatures(snapshot, &listing, *file, path, &bytes, &record, trust, judge.now, problems);
+        let (mut signers, mut approvers) = (Vec::new(), Vec::new());
+        if let Some(trust) = judge.trust.filter(|_| judged || record.kind() == crate::record::RecordKind::Promote) {
+            let now = judge.now.filter(|_| judged);
+            (signers, approvers) =
+                judge_record_signatures(snapshot, &listing, *file, path, &bytes, &record, trust, now, &mut found);
         }
-        history.records.push(LoadedRecord { file: *file, relative_path: path.clone(), digest, record, signers });
+        if judged {
+            problems.append(&mut found);
+        }
+        let loaded = LoadedRecord { file: *file, relative_path: path.clone(), digest, record, signers, approvers };
+        state.apply(loaded.clone());
+        history.records.push(loaded);
     }
     history
 }
@@ -203,7 +229,7 @@ fn judge_record_signatures(
     trust: &Trust,
     now: Option<Timestamp>,
     problems: &mut Vec<Problem>,
-) -> Vec<PublicKey> {
+) -> (Vec<PublicKey>, Vec<PublicKey>) {
     let sig_paths = listing.signatures_of(&file.to_string());
     let mut armored = Vec::with_capacity(sig_paths.len());
     let mut read_paths = Vec::with_capacity(sig_paths.len());
@@ -217,8 +243,8 @@ fn judge_record_signatures(
             Err(e) => problems.push(Problem::error(sig_path, RuleId::Signature, e.to_string())),
         }
     }
-    let role = required_role(record.kind());
-    let judgement = judge_signatures(bytes, &armored, trust, &role);
+    let role = publishing_role(record);
+    let judgement = judge_signatures(bytes, &armored, trust, &accepted_roles(record));
     for (i, message) in judgement.problems {
         problems.push(Problem::error(read_paths[i], RuleId::Signature, message));
     }
@@ -236,98 +262,29 @@ fn judge_record_signatures(
             None => true,
         });
     }
-    if !valid.is_empty() && !valid.iter().any(|key| key.id() == record.signer()) {
+    let holds = |key: &PublicKey, role: &Role| trust.key(key.raw()).is_some_and(|k| k.has_role(role));
+    let publishers: Vec<&PublicKey> = valid.iter().filter(|key| holds(key, &role)).collect();
+    if !publishers.is_empty() && !publishers.iter().any(|key| key.id() == record.signer()) {
         problems.push(Problem::error(
             path,
             RuleId::Signature,
-            format!("`signer` names key {} but the record is signed by {}", record.signer(), valid[0].id()),
+            format!("`signer` names key {} but the record is signed by {}", record.signer(), publishers[0].id()),
         ));
     }
-    if valid.is_empty() {
+    if publishers.is_empty() {
         problems.push(
             Problem::error(path, RuleId::Signature, format!("no valid signature by a `{role}` key"))
                 .with_hint("records are signed when written; a record without one was not made by modelreg"),
         );
     }
-    valid
-}
-
-/// One registered version, as the records say it is now.
-#[derive(Debug, Clone)]
-pub struct VersionState {
-    pub version: Version,
-    pub seq: u64,
-    pub record_path: String,
-    pub record_digest: Digest,
-    pub register: RegisterRecord,
-    pub signers: Vec<PublicKey>,
-    /// Drift reports judging this version, oldest first.
-    pub drift_reports: Vec<DriftState>,
-}
-
-/// One drift report about a version.
-#[derive(Debug, Clone)]
-pub struct DriftState {
-    pub record_path: String,
-    pub record_digest: Digest,
-    pub record: DriftRecord,
-}
-
-/// A model's current state.
-#[derive(Debug, Clone)]
-pub struct ModelState {
-    pub name: ModelName,
-    pub versions: BTreeMap<Version, VersionState>,
-    pub records: usize,
-    pub updated_at: Option<Timestamp>,
-}
-
-impl ModelState {
-    pub fn replay(history: ModelHistory) -> ModelState {
-        let mut state = ModelState {
-            name: history.name,
-            versions: BTreeMap::new(),
-            records: history.records.len(),
-            updated_at: None,
-        };
-        for loaded in history.records {
-            state.updated_at = Some(loaded.record.created_at());
-            match loaded.record {
-                Record::Drift(drift) => {
-                    if let Some(version) = state.versions.get_mut(&drift.version) {
-                        version.drift_reports.push(DriftState {
-                            record_path: loaded.relative_path,
-                            record_digest: loaded.digest,
-                            record: *drift,
-                        });
-                    }
-                }
-                Record::Register(register) => {
-                    state.versions.insert(
-                        register.version,
-                        VersionState {
-                            version: register.version,
-                            seq: loaded.file.seq,
-                            record_path: loaded.relative_path,
-                            record_digest: loaded.digest,
-                            register: *register,
-                            signers: loaded.signers,
-                            drift_reports: Vec::new(),
-                        },
-                    );
-                }
-            }
+    let approvers = match record {
+        Record::Promote(promote) => {
+            let approver = Role::Approver(promote.stage.clone());
+            valid.iter().filter(|key| holds(key, &approver)).cloned().collect()
         }
-        state
-    }
-
-    pub fn latest(&self) -> Option<&VersionState> {
-        self.versions.values().next_back()
-    }
-
-    pub fn description(&self) -> Option<&str> {
-        self.versions.values().rev().find_map(|v| v.register.description.as_deref())
-    }
+        _ => Vec::new(),
+    };
+    (valid, approvers)
 }
 
 impl ModelHistory {

@@ -9,5 +9,6 @@ mod test_crash;
 mod test_drift;
 mod test_hooks;
 mod test_keys;
+mod test_lifecycle;
 mod test_review;
 mod test_sync;

@@ -42,9 +42,9 @@ fn a_registry_from_init_to_get() {
     fraud-detector
     latest v2, 2 version(s), 2 record(s)
 
-    VERSION  CREATED               AUTHOR                     FILES  SIZE  METRICS
-    v1       2026-11-22T10:00:00Z  Alice <alice@example.com>  2      23 B  auc=0.94  recall=0.91
-    v2       2026-11-22T10:00:00Z  Alice <alice@example.com>  2      23 B  auc=0.95
+    VERSION  CREATED               AUTHOR                     FILES  SIZE  STAGE  METRICS
+    v1       2026-11-22T10:00:00Z  Alice <alice@example.com>  2      23 B  -      auc=0.94  recall=0.91
+    v2       2026-11-22T10:00:00Z  Alice <alice@example.com>  2      23 B  -      auc=0.95
     [exit status: 0]
     ");
     insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector@2"]).success().snapshot(), @"

@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use crate::common::{Run, TestEnv};
 
 /// Key ids of the fixture keys (first 8 bytes of the SHA-256 fingerprint).
-const ALICE: &str = "f43fd158e0f275c5";
-const BOB: &str = "7912eaa3793eb920";
-const CAROL: &str = "f654eb71a62f45ef";
+pub(crate) const ALICE: &str = "f43fd158e0f275c5";
+pub(crate) const BOB: &str = "7912eaa3793eb920";
+pub(crate) const CAROL: &str = "f654eb71a62f45ef";
 
 /// A bare remote with the server hook, and alice's registry (client hooks installed) pushed to it
 /// with model `m` at v1 and v2. Returns (remote, clone).
@@ -92,7 +92,7 @@ fn refused_by_pre_push(env: &TestEnv, remote: &Path, clone: &Path, args: &[&str]
 /// Pushes with `--no-verify` (no client hook): the server must refuse it for `rule`, with the remote's
 /// `main` unchanged.
 #[track_caller]
-fn refused_by_server(env: &TestEnv, remote: &Path, clone: &Path, args: &[&str], rule: &str) -> Run {
+pub(crate) fn refused_by_server(env: &TestEnv, remote: &Path, clone: &Path, args: &[&str], rule: &str) -> Run {
     let before = env.rev(remote, "main");
     let mut full = vec!["--no-verify"];
     full.extend_from_slice(args);

@@ -1,0 +1,56 @@
+//! `modelreg config sign`
+
+use modelreg::ops::config::{AdminFile, sign};
+
+use super::Context;
+use super::error::CliError;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Sign modelreg.toml as an admin after editing it (or co-sign another admin's change)
+    Sign(SignArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// Sign .modelreg/trust.toml instead (co-signing a trust change when admin_threshold > 1)
+    #[arg(long)]
+    trust: bool,
+    /// Sign but do not commit
+    #[arg(long)]
+    no_commit: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, command: ConfigCommand) -> Result<u8, CliError> {
+    let ConfigCommand::Sign(args) = command;
+    let start = ctx.start_dir()?;
+    let git = modelreg::repo::GitRepo::discover(&start).ok();
+    let key = ctx.signing_key(git.as_ref())?;
+    let file = if args.trust { AdminFile::Trust } else { AdminFile::Config };
+    let report = sign(&start, &key, file, !args.no_commit)?;
+    if args.json {
+        ctx.ui.json(&report);
+        return Ok(0);
+    }
+    let ui = &ctx.ui;
+    ui.status(format!(
+        "signed {} with {} ({} of {} admin signatures)",
+        report.file, report.signed_by, report.signatures, report.threshold
+    ));
+    for stale in &report.removed {
+        ui.status(format!("  removed stale signature {stale}"));
+    }
+    match &report.commit {
+        Some(commit) => ui.status(format!("  committed  {}", &commit[..12])),
+        None if report.signatures < report.threshold as usize => ui.status(format!(
+            "  not committed: {} more admin signature(s) needed; other admins run `modelreg config sign{}`",
+            report.threshold as usize - report.signatures,
+            if args.trust { " --trust" } else { "" }
+        )),
+        None => ui.status("  not committed (--no-commit)"),
+    }
+    Ok(0)
+}

@@ -1,0 +1,114 @@
+//! `modelreg config sign`: an admin signs `modelreg.toml` after editing it (stages, gates, drift
+//! defaults, the store), or co-signs a trust or configuration change another admin made.
+//!
+//! The edit is validated first (a configuration the registry could not open is never signed), and the
+//! signer must be an admin of the trust *committed* at HEAD: nobody signs their way in with a trust
+//! file they just edited. Signatures that no longer match the file are removed; valid ones by other
+//! admins stay, so with `admin_threshold` above one each admin adds theirs.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Error;
+use crate::policy::rules::{judge_signatures, may_sign};
+use crate::record::{MAX_RECORD_BYTES, RecordError, Timestamp};
+use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
+use crate::repo::{Config, Registry, RepoError, admin_signature_files, write_atomic};
+use crate::sign::{Role, SigningKey, Trust};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminFile {
+    Config,
+    Trust,
+}
+
+impl AdminFile {
+    pub fn path(self) -> &'static str {
+        match self {
+            AdminFile::Config => CONFIG_FILE,
+            AdminFile::Trust => TRUST_FILE,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignReport {
+    pub file: &'static str,
+    pub signed_by: String,
+    /// Distinct admin keys whose signatures now verify over the file.
+    pub signatures: usize,
+    pub threshold: u32,
+    /// Stale signatures removed (they covered the file's earlier bytes).
+    pub removed: Vec<String>,
+    pub commit: Option<String>,
+}
+
+pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Result<SignReport, Error> {
+    let registry = Registry::open_unverified(start)?;
+    let root = registry.root().to_owned();
+    // Judged by the admins committed at HEAD (the rule the hooks apply when the change is pushed).
+    let trust = match registry.git().head()? {
+        Some(head) => crate::policy::load_trust(&registry.git().tree_snapshot(&head)?)
+            .map_err(|p| RepoError::AdminSignatures { path: p.path, message: p.message })?,
+        None => registry.trust().clone(),
+    };
+    let now = Timestamp::now();
+    may_sign(&trust, key.public(), &Role::Admin, now)?;
+    let path = root.join(file.path());
+    let bytes = std::fs::read(&path).map_err(super::io(&path))?;
+    let invalid = |source: RecordError| match file {
+        AdminFile::Config => RepoError::Config { path: CONFIG_FILE.into(), source },
+        AdminFile::Trust => {
+            RepoError::Trust { path: TRUST_FILE.into(), source: crate::sign::TrustError::Parse(source) }
+        }
+    };
+    if bytes.len() > MAX_RECORD_BYTES {
+        return Err(invalid(RecordError::TooLarge { size: bytes.len() }).into());
+    }
+    let new_trust = match file {
+        AdminFile::Config => {
+            Config::parse(&bytes).map_err(invalid)?;
+            None
+        }
+        AdminFile::Trust => {
+            Some(Trust::parse(&bytes).map_err(|source| RepoError::Trust { path: TRUST_FILE.into(), source })?)
+        }
+    };
+
+    let _lock = registry.lock()?;
+    let mut changed: Vec<PathBuf> = Vec::new();
+    let mut removed = Vec::new();
+    for sig in admin_signature_files(&path)? {
+        let armored = std::fs::read(&sig).map_err(super::io(&sig))?;
+        let verifies = crate::sign::verify(&armored, &bytes).is_ok();
+        if !verifies {
+            std::fs::remove_file(&sig).map_err(super::io(&sig))?;
+            let rel = sig.strip_prefix(&root).unwrap_or(&sig).to_owned();
+            if rel != Path::new(&signature_file_name(file.path(), key.id())) {
+                removed.push(rel.display().to_string());
+            }
+            changed.push(rel);
+        }
+    }
+    let ours = PathBuf::from(signature_file_name(file.path(), key.id()));
+    write_atomic(&root.join(&ours), key.sign(&bytes).as_bytes(), true)?;
+    changed.retain(|p| p != &ours);
+    changed.push(ours);
+    changed.push(file.path().into());
+
+    let armored: Vec<Vec<u8>> = admin_signature_files(&path)?
+        .iter()
+        .map(|sig| std::fs::read(sig).map_err(super::io(sig)))
+        .collect::<Result<_, _>>()?;
+    let signatures = judge_signatures(&bytes, &armored, &trust, &[Role::Admin]).valid.len();
+    // A change must satisfy both the admins before it and the trust it installs.
+    let threshold = trust.admin_threshold.max(new_trust.as_ref().map_or(0, |t| t.admin_threshold));
+    let mut report =
+        SignReport { file: file.path(), signed_by: key.id().to_string(), signatures, threshold, removed, commit: None };
+    if commit && signatures >= threshold as usize {
+        let message = format!("modelreg: sign {} ({signatures} of {threshold} admin signatures)", file.path());
+        report.commit = Some(registry.commit(&changed, &message)?);
+    }
+    Ok(report)
+}

@@ -1,0 +1,212 @@
+//! Stages: `promote`, `approve`, `demote`, `rollback`.
+
+use super::{Header, LifecycleReport, PromotionInfo, WriteOptions, append, load, report};
+use crate::ops::show::select;
+use crate::ops::{Error, ModelRef};
+use crate::policy::rules::may_sign;
+use crate::record::{DemoteRecord, ModelName, PromoteRecord, Record, RecordKind, Stage, Timestamp, Version};
+use crate::repo::Registry;
+use crate::sign::{Role, SigningKey};
+use crate::state::{ModelState, PromotionStatus};
+
+/// What a promotion record proposes (the rest comes from the chain and the configuration).
+struct Proposal<'a> {
+    version: Version,
+    stage: &'a Stage,
+    message: Option<String>,
+    rollback: bool,
+    emergency: bool,
+}
+
+fn promote_record(header: Header, state: &ModelState, registry: &Registry, p: Proposal<'_>) -> Result<Record, Error> {
+    let Proposal { version, stage, message, rollback, emergency } = p;
+    let target = state.versions.get(&version).ok_or(Error::UnknownVersion { model: state.name.clone(), version })?;
+    Ok(Record::Promote(Box::new(PromoteRecord {
+        schema: RecordKind::Promote.schema().into(),
+        model: header.model,
+        seq: header.seq,
+        previous: header.previous,
+        created_at: header.created_at,
+        author: header.author,
+        signer: header.signer,
+        version,
+        version_record: target.record_digest,
+        stage: stage.clone(),
+        message,
+        replaces: state.stages.get(stage).copied(),
+        rollback,
+        emergency,
+        gates: registry.config().lifecycle.gates(stage),
+    })))
+}
+
+/// Proposes that `reference`'s version hold `stage`. Gates are checked first (nothing is written when
+/// one fails); without the approvals the stage requires, the promotion is recorded as pending.
+pub fn promote(
+    registry: &Registry,
+    key: &SigningKey,
+    reference: &ModelRef,
+    stage: &Stage,
+    message: Option<String>,
+    options: WriteOptions,
+) -> Result<LifecycleReport, Error> {
+    let (state, _) = load(registry, &reference.name)?;
+    let version = select(&state, reference)?.version;
+    let appended = append(
+        registry,
+        key,
+        &reference.name,
+        options,
+        |header, state| {
+            let proposal = Proposal { version, stage, message, rollback: false, emergency: false };
+            promote_record(header, state, registry, proposal)
+        },
+        |_| format!("modelreg: promote {} v{version} to {stage}", reference.name),
+    )?;
+    Ok(with_promotion(registry, &appended, version, stage))
+}
+
+/// Takes `stage` back for the version that held it before its current holder. Gated like a promotion,
+/// unless `emergency` (which needs an admin key and is flagged in review).
+pub fn rollback(
+    registry: &Registry,
+    key: &SigningKey,
+    name: &ModelName,
+    stage: &Stage,
+    message: Option<String>,
+    emergency: bool,
+    options: WriteOptions,
+) -> Result<LifecycleReport, Error> {
+    let (state, _) = load(registry, name)?;
+    if state.holder(stage).is_none() && state.stage_history.iter().all(|(s, _)| s != stage) {
+        return Err(Error::StageEmpty { model: name.clone(), stage: stage.clone() });
+    }
+    let previous = state
+        .previous_holder(stage)
+        .ok_or_else(|| Error::NothingToRollBack { model: name.clone(), stage: stage.clone() })?
+        .version;
+    let appended = append(
+        registry,
+        key,
+        name,
+        options,
+        |header, state| {
+            let proposal = Proposal { version: previous, stage, message, rollback: true, emergency };
+            promote_record(header, state, registry, proposal)
+        },
+        |_| {
+            let kind = if emergency { "emergency rollback" } else { "rollback" };
+            format!("modelreg: {kind} of {name} {stage} to v{previous}")
+        },
+    )?;
+    Ok(with_promotion(registry, &appended, previous, stage))
+}
+
+fn with_promotion(registry: &Registry, appended: &super::Appended, version: Version, stage: &Stage) -> LifecycleReport {
+    let mut out = report(RecordKind::Promote, appended, Some(version), Some(stage.clone()));
+    out.promotion = appended.state.promotions.last().map(|p| PromotionInfo::of(p, registry.trust()));
+    out
+}
+
+/// Adds the signing key's approval to the pending promotion of `reference` to `stage`: one signature
+/// file beside the promotion record, which is never touched.
+pub fn approve(
+    registry: &Registry,
+    key: &SigningKey,
+    reference: &ModelRef,
+    stage: &Stage,
+    options: WriteOptions,
+) -> Result<LifecycleReport, Error> {
+    let now = Timestamp::now();
+    may_sign(registry.trust(), key.public(), &Role::Approver(stage.clone()), now)?;
+    let lock = registry.lock()?;
+    let (state, _) = load(registry, &reference.name)?;
+    let version = select(&state, reference)?.version;
+    let name = &state.name;
+    let promotion = state
+        .pending()
+        .find(|p| p.record.version == version && &p.record.stage == stage)
+        .ok_or_else(|| Error::NoPendingPromotion { model: name.clone(), version, stage: stage.clone() })?;
+    if promotion.approvers.iter().any(|k| k.raw() == key.public().raw()) {
+        return Err(Error::AlreadyApproved {
+            model: name.clone(),
+            version,
+            stage: stage.clone(),
+            key: key.id().clone(),
+        });
+    }
+    if key.id() == &promotion.record.signer && !promotion.record.gates.allow_self_approval {
+        return Err(Error::SelfApproval { model: name.clone(), version });
+    }
+    let mut after = promotion.clone();
+    after.approvers.push(key.public().clone());
+    if after.approvals_missing() == 0 {
+        after.status = PromotionStatus::Effective;
+    }
+    let mut out = LifecycleReport {
+        model: name.clone(),
+        action: "approve",
+        version: Some(version),
+        stage: Some(stage.clone()),
+        promotion: Some(PromotionInfo::of(&after, registry.trust())),
+        record: Some(promotion.record_path.clone()),
+        record_digest: Some(promotion.record_digest),
+        commit: None,
+        dry_run: options.dry_run,
+    };
+    if options.dry_run {
+        return Ok(out);
+    }
+    let sig = registry.cosign_record(&lock, &promotion.record_path, key)?;
+    if options.commit {
+        let info = out.promotion.as_ref().expect("set above");
+        let have = info.approvals.len();
+        let effect = if info.status == PromotionStatus::Effective { ": now in effect" } else { "" };
+        let message =
+            format!("modelreg: approve {name} v{version} to {stage} ({have} of {}){effect}", info.approvals_required);
+        out.commit = Some(registry.commit(std::slice::from_ref(&sig), &message).inspect_err(|_| {
+            let _ = std::fs::remove_file(registry.root().join(&sig));
+        })?);
+    }
+    Ok(out)
+}
+
+/// Takes the version holding `stage` out of it; the stage is then empty. With `expected`, refuses
+/// unless that version is the holder (so a script never demotes a version it did not mean).
+pub fn demote(
+    registry: &Registry,
+    key: &SigningKey,
+    name: &ModelName,
+    expected: Option<Version>,
+    stage: &Stage,
+    message: Option<String>,
+    options: WriteOptions,
+) -> Result<LifecycleReport, Error> {
+    let (state, _) = load(registry, name)?;
+    let holder = state.holder(stage).ok_or_else(|| Error::StageEmpty { model: name.clone(), stage: stage.clone() })?;
+    let version = expected.unwrap_or(holder.version);
+    let appended = append(
+        registry,
+        key,
+        name,
+        options,
+        |header, state| {
+            let target = state.versions.get(&version).ok_or(Error::UnknownVersion { model: name.clone(), version })?;
+            Ok(Record::Demote(Box::new(DemoteRecord {
+                schema: RecordKind::Demote.schema().into(),
+                model: header.model,
+                seq: header.seq,
+                previous: header.previous,
+                created_at: header.created_at,
+                author: header.author,
+                signer: header.signer,
+                version,
+                version_record: target.record_digest,
+                stage: stage.clone(),
+                message,
+            })))
+        },
+        |_| format!("modelreg: demote {name} v{version} from {stage}"),
+    )?;
+    Ok(report(RecordKind::Demote, &appended, Some(version), Some(stage.clone())))
+}

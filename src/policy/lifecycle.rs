@@ -1,0 +1,212 @@
+//! The lifecycle rules: whether a record may follow the state before it. One function, [`judge`], used
+//! by every command before it writes (so a refused promotion writes nothing) and by the rule engine on
+//! every record it reads (so a record forged by hand is refused by the hooks, the server and CI).
+//!
+//! Gates are judged by the gates the promotion record carries, at the record's `created_at`; whether
+//! those are the gates `modelreg.toml` sets is judged only when the record is new (a command, or a
+//! change being pushed), so tightening a gate later does not condemn past promotions.
+
+use super::RuleId;
+use crate::record::{Gates, Record, Stage, Timestamp};
+use crate::repo::config::LifecycleConfig;
+use crate::state::{ModelState, VersionState};
+
+/// A rule a record breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: RuleId,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Violation {
+    fn new(rule: RuleId, message: impl Into<String>) -> Violation {
+        Violation { rule, message: message.into(), hint: None }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Violation {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Judges `record` as the next record of the model whose state is `state`. With `config`, a new record
+/// is also held to the registry's configured stages and gates.
+pub fn judge(state: &ModelState, record: &Record, config: Option<&LifecycleConfig>) -> Vec<Violation> {
+    let Some((number, digest)) = record.subject() else {
+        return match record {
+            Record::Archive(_) if state.archived.is_some() => {
+                vec![Violation::new(RuleId::Lifecycle, format!("{} is already archived", state.name))]
+            }
+            Record::Archive(_) => archive_model(state),
+            Record::Restore(_) if state.archived.is_none() => {
+                vec![Violation::new(RuleId::Lifecycle, format!("{} is not archived", state.name))]
+            }
+            _ => Vec::new(),
+        };
+    };
+    let Some(version) = state.versions.get(&number) else {
+        return vec![Violation::new(RuleId::Chain, format!("is about v{number}, which is not registered before it"))];
+    };
+    if version.record_digest != digest {
+        return vec![Violation::new(
+            RuleId::Chain,
+            format!("`version_record` is {digest}, but v{number}'s record is {}", version.record_digest),
+        )];
+    }
+    let name = &state.name;
+    let archived = || {
+        state.is_archived(number).then(|| {
+            Violation::new(RuleId::Lifecycle, format!("{name} v{number} is archived"))
+                .hint(format!("restore it first: `modelreg restore {name}@{number} -m WHY`"))
+        })
+    };
+    match record {
+        Record::Register(_) | Record::Drift(_) => Vec::new(),
+        Record::Promote(promote) => {
+            let mut found: Vec<Violation> = archived().into_iter().collect();
+            let stage = &promote.stage;
+            if let Some(config) = config {
+                if !config.has_stage(stage) {
+                    found.push(unknown_stage(stage, config));
+                    return found;
+                }
+                if promote.gates != config.gates(stage) {
+                    found.push(
+                        Violation::new(
+                            RuleId::Gate,
+                            format!("carries gates for `{stage}` that differ from modelreg.toml's"),
+                        )
+                        .hint("promotions are proposed with `modelreg promote`, which copies the configured gates"),
+                    );
+                }
+            }
+            if state.stages.get(stage) == Some(&number) {
+                found.push(Violation::new(RuleId::Lifecycle, format!("{name} v{number} already holds `{stage}`")));
+            }
+            let holder = state.stages.get(stage).copied();
+            if promote.replaces != holder {
+                let says = promote.replaces.map_or_else(|| "nothing".into(), |v| format!("v{v}"));
+                let holds = holder.map_or_else(|| "nothing holds it".into(), |v| format!("v{v} holds it"));
+                found.push(Violation::new(
+                    RuleId::Lifecycle,
+                    format!("says it replaces {says} in `{stage}`, but {holds}"),
+                ));
+            }
+            if !promote.emergency {
+                for failure in gate_failures(version, &promote.gates, promote.created_at) {
+                    found.push(Violation::new(RuleId::Gate, format!("gate for `{stage}` not met: {failure}")));
+                }
+            }
+            found
+        }
+        Record::Demote(demote) if state.stages.get(&demote.stage) != Some(&number) => {
+            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} does not hold `{}`", demote.stage))]
+        }
+        Record::Demote(demote) => match config {
+            Some(config) if !config.has_stage(&demote.stage) => vec![unknown_stage(&demote.stage, config)],
+            _ => Vec::new(),
+        },
+        Record::Archive(_) if version.archived.is_some() => {
+            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} is already archived"))]
+        }
+        Record::Archive(_) => in_service(name.as_str(), version).into_iter().collect(),
+        Record::Restore(_) if version.archived.is_none() => {
+            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} is not archived"))]
+        }
+        Record::Restore(_) => Vec::new(),
+        Record::Deploy(deploy) => {
+            let mut found: Vec<Violation> = archived().into_iter().collect();
+            if version.active_deployments().any(|d| d.env == deploy.env && d.target == deploy.target) {
+                found.push(Violation::new(
+                    RuleId::Lifecycle,
+                    format!("{name} v{number} is already deployed to {} at {}", deploy.env, deploy.target),
+                ));
+            }
+            found
+        }
+        Record::Undeploy(end) if !version.active_deployments().any(|d| d.env == end.env && d.target == end.target) => {
+            vec![Violation::new(
+                RuleId::Lifecycle,
+                format!("{name} v{number} has no active deployment in {} at {}", end.env, end.target),
+            )]
+        }
+        Record::Undeploy(_) => Vec::new(),
+        Record::Tag(tag) => tag
+            .unset
+            .iter()
+            .filter(|key| !version.tags.contains_key(*key))
+            .map(|key| {
+                Violation::new(RuleId::Lifecycle, format!("unsets tag `{key}`, which {name} v{number} does not have"))
+            })
+            .collect(),
+    }
+}
+
+fn unknown_stage(stage: &Stage, config: &LifecycleConfig) -> Violation {
+    let stages: Vec<&str> = config.stages.iter().map(Stage::as_str).collect();
+    Violation::new(RuleId::Lifecycle, format!("`{stage}` is not a stage of this registry"))
+        .hint(format!("the stages are {} (lifecycle.stages in modelreg.toml)", stages.join(", ")))
+}
+
+/// A version that holds a stage or runs somewhere cannot be archived.
+fn in_service(name: &str, version: &VersionState) -> Option<Violation> {
+    let number = version.version;
+    if let Some(stage) = version.stages().next() {
+        return Some(
+            Violation::new(RuleId::Lifecycle, format!("{name} v{number} holds `{stage}`")).hint(format!(
+                "demote it first: `modelreg demote {name} --stage {stage}` (or promote another version)"
+            )),
+        );
+    }
+    version.active_deployments().next().map(|d| {
+        Violation::new(RuleId::Lifecycle, format!("{name} v{number} is deployed to {} at {}", d.env, d.target))
+            .hint(format!("end the deployment first: `modelreg deploy end {name}@{number} --env {}`", d.env))
+    })
+}
+
+fn archive_model(state: &ModelState) -> Vec<Violation> {
+    state.versions.values().filter_map(|v| in_service(state.name.as_str(), v)).collect()
+}
+
+/// The gates `gates` that `version` fails for a promotion at `at` (approvals aside: a promotion without
+/// them is pending, not refused).
+pub fn gate_failures(version: &VersionState, gates: &Gates, at: Timestamp) -> Vec<String> {
+    let mut failures = Vec::new();
+    let number = version.version;
+    if let Some(from) = &gates.from {
+        let held = version.stints.iter().any(|s| &s.stage == from && s.since <= at);
+        if !held {
+            failures.push(format!("v{number} has never been in `{from}`"));
+        } else if let Some(soak) = &gates.soak {
+            let spent = version.seconds_in(from, at);
+            if spent < soak.seconds() {
+                failures.push(format!(
+                    "v{number} has been in `{from}` for {}, needs {soak}",
+                    humantime::format_duration(std::time::Duration::from_secs(spent))
+                ));
+            }
+        }
+    }
+    for requirement in &gates.require {
+        if let Err(why) = requirement.check(&version.register.metrics) {
+            failures.push(why);
+        }
+    }
+    if let Some(window) = &gates.no_drift_within {
+        let since = at.unix_seconds().saturating_sub(window.seconds());
+        for report in &version.drift_reports {
+            let when = report.record.created_at;
+            if report.record.report.summary.drift && when.unix_seconds() >= since && when <= at {
+                failures.push(format!("drift found at {when} ({}), within {window}", report.record_path));
+            }
+        }
+    }
+    failures
+}

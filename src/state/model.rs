@@ -1,0 +1,359 @@
+//! A model's current state: what replaying its records in order says is true now — versions with their
+//! effective tags, which version holds each stage, pending promotions, archived versions, deployments.
+//!
+//! Replay assumes nothing about validity: the rule engine (`policy::lifecycle`) judges each record
+//! against the state before it, and replay applies what a record says as best it can, so `check` can
+//! list every problem and still describe the model.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{LoadedRecord, ModelHistory};
+use crate::record::{
+    ArchiveRecord, Digest, DriftRecord, MetaKey, ModelName, PromoteRecord, Record, RegisterRecord, Stage, Timestamp,
+    Version,
+};
+use crate::sign::PublicKey;
+
+/// One registered version, as the records say it is now.
+#[derive(Debug, Clone)]
+pub struct VersionState {
+    pub version: Version,
+    pub seq: u64,
+    pub record_path: String,
+    pub record_digest: Digest,
+    pub register: RegisterRecord,
+    pub signers: Vec<PublicKey>,
+    /// The register record's tags with every tag record since applied.
+    pub tags: BTreeMap<MetaKey, String>,
+    /// Set while the version is archived.
+    pub archived: Option<Archival>,
+    /// Every time the version held a stage, oldest first; the open ones are the stages it holds now.
+    pub stints: Vec<Stint>,
+    /// Every deployment of the version, oldest first; the open ones are where it runs now.
+    pub deployments: Vec<Deployment>,
+    /// Drift reports judging this version, oldest first.
+    pub drift_reports: Vec<DriftState>,
+}
+
+impl VersionState {
+    /// The stages this version holds now.
+    pub fn stages(&self) -> impl Iterator<Item = &Stage> {
+        self.stints.iter().filter(|s| s.until.is_none()).map(|s| &s.stage)
+    }
+
+    pub fn active_deployments(&self) -> impl Iterator<Item = &Deployment> {
+        self.deployments.iter().filter(|d| d.until.is_none())
+    }
+
+    /// Seconds spent in `stage` up to `at`, over every stint.
+    pub fn seconds_in(&self, stage: &Stage, at: Timestamp) -> u64 {
+        self.stints
+            .iter()
+            .filter(|s| &s.stage == stage && s.since <= at)
+            .map(|s| s.until.unwrap_or(at).min(at).unix_seconds().saturating_sub(s.since.unix_seconds()))
+            .sum()
+    }
+}
+
+/// An archive record in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct Archival {
+    pub at: Timestamp,
+    pub author: String,
+    pub message: String,
+    pub record_path: String,
+}
+
+/// A period during which a version held a stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stint {
+    pub stage: Stage,
+    pub since: Timestamp,
+    /// When another version took the stage or this one was demoted; `None` while it holds it.
+    pub until: Option<Timestamp>,
+    /// The promotion record that started it.
+    pub record_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployment {
+    pub env: MetaKey,
+    pub target: String,
+    pub since: Timestamp,
+    pub until: Option<Timestamp>,
+    pub author: String,
+    pub record_path: String,
+}
+
+/// One drift report about a version.
+#[derive(Debug, Clone)]
+pub struct DriftState {
+    pub record_path: String,
+    pub record_digest: Digest,
+    pub record: DriftRecord,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromotionStatus {
+    /// Approved (or needing no approvals): the version took the stage.
+    Effective,
+    /// Waiting for approvals; takes effect when enough approvers co-sign.
+    Pending,
+    /// Never took effect, and never will: a later promotion or demotion for the stage, or an archive of
+    /// the version, came first.
+    Superseded,
+}
+
+/// A promotion record and what came of it.
+#[derive(Debug, Clone)]
+pub struct PromotionState {
+    pub seq: u64,
+    pub record_path: String,
+    pub record_digest: Digest,
+    pub record: PromoteRecord,
+    /// Distinct `approver:<stage>` keys whose signatures verify, the proposer's own included.
+    pub approvers: Vec<PublicKey>,
+    pub status: PromotionStatus,
+}
+
+impl PromotionState {
+    /// Approvals that count towards the gate: the proposer's own only when self-approval is allowed.
+    pub fn counted_approvals(&self) -> impl Iterator<Item = &PublicKey> {
+        self.approvers.iter().filter(|k| self.record.gates.allow_self_approval || k.id() != &self.record.signer)
+    }
+
+    pub fn approvals_missing(&self) -> u32 {
+        if self.record.emergency {
+            return 0;
+        }
+        self.record.gates.approvals.saturating_sub(self.counted_approvals().count() as u32)
+    }
+}
+
+/// A model's current state.
+#[derive(Debug, Clone)]
+pub struct ModelState {
+    pub name: ModelName,
+    pub versions: BTreeMap<Version, VersionState>,
+    pub records: usize,
+    pub updated_at: Option<Timestamp>,
+    /// Set while the whole model is archived.
+    pub archived: Option<Archival>,
+    /// The version holding each stage now.
+    pub stages: BTreeMap<Stage, Version>,
+    /// Every promotion record, in chain order.
+    pub promotions: Vec<PromotionState>,
+    /// Each stage's holders in the order they took it (a version may appear more than once).
+    pub stage_history: Vec<(Stage, Version)>,
+}
+
+impl ModelState {
+    pub fn new(name: ModelName) -> ModelState {
+        ModelState {
+            name,
+            versions: BTreeMap::new(),
+            records: 0,
+            updated_at: None,
+            archived: None,
+            stages: BTreeMap::new(),
+            promotions: Vec::new(),
+            stage_history: Vec::new(),
+        }
+    }
+
+    pub fn replay(history: ModelHistory) -> ModelState {
+        let mut state = ModelState::new(history.name);
+        for loaded in history.records {
+            state.apply(loaded);
+        }
+        state
+    }
+
+    /// Applies the next record of the chain.
+    pub fn apply(&mut self, loaded: LoadedRecord) {
+        self.records += 1;
+        let at = loaded.record.created_at();
+        self.updated_at = Some(at);
+        let path = loaded.relative_path;
+        match loaded.record {
+            Record::Register(register) => {
+                let version = VersionState {
+                    version: register.version,
+                    seq: loaded.file.seq,
+                    record_path: path,
+                    record_digest: loaded.digest,
+                    tags: register.tags.clone(),
+                    register: *register,
+                    signers: loaded.signers,
+                    archived: None,
+                    stints: Vec::new(),
+                    deployments: Vec::new(),
+                    drift_reports: Vec::new(),
+                };
+                self.versions.insert(version.version, version);
+            }
+            Record::Drift(drift) => {
+                if let Some(version) = self.versions.get_mut(&drift.version) {
+                    version.drift_reports.push(DriftState {
+                        record_path: path,
+                        record_digest: loaded.digest,
+                        record: *drift,
+                    });
+                }
+            }
+            Record::Promote(promote) => {
+                self.supersede_pending(|p| p.stage == promote.stage);
+                let mut promotion = PromotionState {
+                    seq: loaded.file.seq,
+                    record_path: path,
+                    record_digest: loaded.digest,
+                    record: *promote,
+                    approvers: loaded.approvers,
+                    status: PromotionStatus::Pending,
+                };
+                if promotion.approvals_missing() == 0 {
+                    promotion.status = PromotionStatus::Effective;
+                    let record = &promotion.record;
+                    self.leave_stage(&record.stage, at);
+                    if let Some(version) = self.versions.get_mut(&record.version) {
+                        version.stints.push(Stint {
+                            stage: record.stage.clone(),
+                            since: at,
+                            until: None,
+                            record_path: promotion.record_path.clone(),
+                        });
+                        self.stages.insert(record.stage.clone(), record.version);
+                        self.stage_history.push((record.stage.clone(), record.version));
+                    }
+                }
+                self.promotions.push(promotion);
+            }
+            Record::Demote(demote) => {
+                self.supersede_pending(|p| p.stage == demote.stage);
+                if self.stages.get(&demote.stage) == Some(&demote.version) {
+                    self.leave_stage(&demote.stage, at);
+                }
+            }
+            Record::Archive(archive) => {
+                let archival = archival(&archive, at, path);
+                match archive.version {
+                    Some(v) => {
+                        self.supersede_pending(|p| p.version == v);
+                        if let Some(version) = self.versions.get_mut(&v) {
+                            version.archived = Some(archival);
+                        }
+                    }
+                    None => {
+                        self.supersede_pending(|_| true);
+                        self.archived = Some(archival);
+                    }
+                }
+            }
+            Record::Restore(restore) => match restore.version {
+                Some(v) => {
+                    if let Some(version) = self.versions.get_mut(&v) {
+                        version.archived = None;
+                    }
+                }
+                None => self.archived = None,
+            },
+            Record::Deploy(deploy) => {
+                // One version serves an environment's target at a time: a new deployment replaces it.
+                for version in self.versions.values_mut() {
+                    for d in version.deployments.iter_mut().filter(|d| d.until.is_none()) {
+                        if d.env == deploy.env && d.target == deploy.target {
+                            d.until = Some(at);
+                        }
+                    }
+                }
+                if let Some(version) = self.versions.get_mut(&deploy.version) {
+                    version.deployments.push(Deployment {
+                        env: deploy.env.clone(),
+                        target: deploy.target.clone(),
+                        since: at,
+                        until: None,
+                        author: deploy.author.clone(),
+                        record_path: path,
+                    });
+                }
+            }
+            Record::Undeploy(undeploy) => {
+                if let Some(version) = self.versions.get_mut(&undeploy.version) {
+                    for d in version.deployments.iter_mut().filter(|d| d.until.is_none()) {
+                        if d.env == undeploy.env && d.target == undeploy.target {
+                            d.until = Some(at);
+                        }
+                    }
+                }
+            }
+            Record::Tag(tag) => {
+                if let Some(version) = self.versions.get_mut(&tag.version) {
+                    for key in &tag.unset {
+                        version.tags.remove(key);
+                    }
+                    version.tags.extend(tag.set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+        }
+    }
+
+    /// The holder of `stage`, if any, leaves it at `at`.
+    fn leave_stage(&mut self, stage: &Stage, at: Timestamp) {
+        if let Some(holder) = self.stages.remove(stage)
+            && let Some(version) = self.versions.get_mut(&holder)
+        {
+            for stint in version.stints.iter_mut().filter(|s| &s.stage == stage && s.until.is_none()) {
+                stint.until = Some(at);
+            }
+        }
+    }
+
+    fn supersede_pending(&mut self, affected: impl Fn(&PromoteRecord) -> bool) {
+        for p in self.promotions.iter_mut().filter(|p| p.status == PromotionStatus::Pending && affected(&p.record)) {
+            p.status = PromotionStatus::Superseded;
+        }
+    }
+
+    pub fn latest(&self) -> Option<&VersionState> {
+        self.versions.values().next_back()
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.versions.values().rev().find_map(|v| v.register.description.as_deref())
+    }
+
+    /// The version holding `stage`.
+    pub fn holder(&self, stage: &Stage) -> Option<&VersionState> {
+        self.stages.get(stage).and_then(|v| self.versions.get(v))
+    }
+
+    /// Promotions waiting for approvals.
+    pub fn pending(&self) -> impl Iterator<Item = &PromotionState> {
+        self.promotions.iter().filter(|p| p.status == PromotionStatus::Pending)
+    }
+
+    /// Whether `version` (or the whole model) is archived.
+    pub fn is_archived(&self, version: Version) -> bool {
+        self.archived.is_some() || self.versions.get(&version).is_some_and(|v| v.archived.is_some())
+    }
+
+    /// The version that held `stage` before its current holder (skipping archived ones): what a
+    /// rollback restores.
+    pub fn previous_holder(&self, stage: &Stage) -> Option<&VersionState> {
+        let current = self.stages.get(stage);
+        self.stage_history
+            .iter()
+            .rev()
+            .filter(|(s, _)| s == stage)
+            .map(|(_, v)| v)
+            .find(|v| Some(*v) != current && self.versions.get(*v).is_some_and(|v| v.archived.is_none()))
+            .and_then(|v| self.versions.get(v))
+    }
+}
+
+fn archival(record: &ArchiveRecord, at: Timestamp, record_path: String) -> Archival {
+    Archival { at, author: record.author.clone(), message: record.message.clone(), record_path }
+}
