@@ -352,3 +352,139 @@ fn metrics_keep_their_exact_value() {
         assert_eq!(back.metrics[&key].get().to_bits(), value.get().to_bits(), "{key}");
     }
 }
+
+fn stage() -> impl Strategy<Value = Stage> {
+    "[a-z][a-z0-9_-]{0,31}".prop_map(|s| s.parse().unwrap())
+}
+
+fn gates() -> impl Strategy<Value = Gates> {
+    let requirement = (meta_key(), 0usize..5, -1e6f64..1e6).prop_map(|(metric, op, threshold)| {
+        let symbol = [">", ">=", "<", "<=", "=="][op];
+        format!("{metric} {symbol} {threshold}").parse::<Requirement>().unwrap()
+    });
+    let span =
+        prop_oneof![Just("24h"), Just("7d"), Just("90m"), Just("1w 2d")].prop_map(|s| s.parse::<Span>().unwrap());
+    (
+        prop::option::of(stage()),
+        prop::option::of(span.clone()),
+        prop::collection::vec(requirement, 0..3),
+        prop::option::of(span),
+        0u32..5,
+        any::<bool>(),
+    )
+        .prop_map(|(from, soak, require, no_drift_within, approvals, allow_self_approval)| Gates {
+            from,
+            soak,
+            require,
+            no_drift_within,
+            approvals,
+            allow_self_approval,
+        })
+}
+
+prop_compose! {
+    /// Any lifecycle record (seq ≥ 2: a model's first record is a registration).
+    fn lifecycle_record()(
+        model in model_name(),
+        seq in 2u64..1_000_000,
+        previous in digest(),
+        created_at in 0u64..253_402_300_799,
+        author in text(),
+        version in version(),
+        version_record in digest(),
+        stage in stage(),
+        message in prop::option::of(text().prop_filter("non-blank", |t| !t.trim().is_empty())),
+        gates in gates(),
+        flags in (any::<bool>(), any::<bool>()),
+        kind in 0u8..7,
+        target in "[a-z]{1,8}://[a-z0-9/._-]{1,40}",
+        env in meta_key(),
+        set in prop::collection::btree_map(meta_key(), text(), 1..3),
+        whole_model in any::<bool>(),
+    ) -> Record {
+        let signer: KeyId = "f43fd158e0f275c5".parse().unwrap();
+        let created_at = Timestamp::from_unix_seconds(created_at);
+        let previous = Some(previous);
+        let why = message.clone().unwrap_or_else(|| "retired".into());
+        let archive = |kind: RecordKind| Box::new(ArchiveRecord {
+            schema: kind.schema().into(), model: model.clone(), seq, previous, created_at,
+            author: author.clone(), signer: signer.clone(),
+            version: (!whole_model).then_some(version), version_record: (!whole_model).then_some(version_record),
+            message: why.clone(),
+        });
+        let deployment = |kind: RecordKind| Box::new(DeploymentRecord {
+            schema: kind.schema().into(), model: model.clone(), seq, previous, created_at,
+            author: author.clone(), signer: signer.clone(), version, version_record,
+            env: env.clone(), target: target.clone(), message: message.clone(),
+        });
+        match kind {
+            0 => Record::Promote(Box::new(PromoteRecord {
+                schema: RecordKind::Promote.schema().into(), model, seq, previous, created_at, author, signer,
+                version, version_record, stage, message, replaces: None, rollback: flags.0, emergency: flags.1, gates,
+            })),
+            1 => Record::Demote(Box::new(DemoteRecord {
+                schema: RecordKind::Demote.schema().into(), model, seq, previous, created_at, author, signer,
+                version, version_record, stage, message,
+            })),
+            2 => Record::Archive(archive(RecordKind::Archive)),
+            3 => Record::Restore(archive(RecordKind::Restore)),
+            4 => Record::Deploy(deployment(RecordKind::Deploy)),
+            5 => Record::Undeploy(deployment(RecordKind::Undeploy)),
+            _ => Record::Tag(Box::new(TagRecord {
+                schema: RecordKind::Tag.schema().into(), model, seq, previous, created_at, author, signer,
+                version, version_record, set, unset: Default::default(), message,
+            })),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lifecycle_records_round_trip_through_their_bytes(record in lifecycle_record()) {
+        prop_assert_eq!(record.validate(), Ok(()));
+        let bytes = record.to_bytes();
+        let text = std::str::from_utf8(&bytes).unwrap();
+        prop_assert!(text.starts_with(&format!("schema = \"{}\"\n", record.kind().schema())), "{}", text);
+        prop_assert_eq!(Record::parse(&bytes), Ok(record.clone()), "{}", text);
+    }
+}
+
+#[test]
+fn lifecycle_records_keep_their_shape() {
+    let header = "model = \"m\"\nseq = 3\nprevious = \"blake3:0000000000000000000000000000000000000000000000000000000000000000\"\ncreated_at = \"2026-11-22T10:00:00Z\"\nauthor = \"A\"\nsigner = \"f43fd158e0f275c5\"\n";
+    let digest = "blake3:1111111111111111111111111111111111111111111111111111111111111111";
+    let bad = [
+        // A version without its record digest (and the reverse) cannot be judged against the chain.
+        format!("schema = \"modelreg/archive/v1\"\n{header}version = 1\nmessage = \"x\"\n"),
+        // Archiving says why.
+        format!("schema = \"modelreg/archive/v1\"\n{header}message = \"  \"\n"),
+        // A tag record changes something, and never sets and unsets one key.
+        format!("schema = \"modelreg/tag/v1\"\n{header}version = 1\nversion_record = \"{digest}\"\n"),
+        format!(
+            "schema = \"modelreg/tag/v1\"\n{header}version = 1\nversion_record = \"{digest}\"\nunset = [\"a\"]\n[set]\na = \"b\"\n"
+        ),
+        // A deployment target is a printable URI.
+        format!(
+            "schema = \"modelreg/deploy/v1\"\n{header}version = 1\nversion_record = \"{digest}\"\nenv = \"prod\"\ntarget = \"\"\n"
+        ),
+        // Gates parse strictly: a requirement is `metric OP number`, a soak a duration.
+        format!(
+            "schema = \"modelreg/promote/v1\"\n{header}version = 1\nversion_record = \"{digest}\"\nstage = \"prod\"\n[gates]\nrequire = [\"auc high\"]\n"
+        ),
+        format!(
+            "schema = \"modelreg/promote/v1\"\n{header}version = 1\nversion_record = \"{digest}\"\nstage = \"prod\"\n[gates]\nsoak = \"soon\"\n"
+        ),
+        // A model's first record registers a version.
+        format!(
+            "schema = \"modelreg/demote/v1\"\nmodel = \"m\"\nseq = 1\ncreated_at = \"2026-11-22T10:00:00Z\"\nauthor = \"A\"\nsigner = \"f43fd158e0f275c5\"\nversion = 1\nversion_record = \"{digest}\"\nstage = \"prod\"\n"
+        ),
+    ];
+    for text in &bad {
+        assert!(parse(text).is_err(), "accepted:\n{text}");
+    }
+    let good = format!("schema = \"modelreg/archive/v1\"\n{header}message = \"whole model\"\n");
+    let Record::Archive(archive) = parse(&good).unwrap() else { panic!("an archive record") };
+    assert_eq!(archive.version, None);
+}

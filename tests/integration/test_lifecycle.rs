@@ -359,3 +359,45 @@ fn tags_deployments_and_history() {
     ");
     env.modelreg(&clone, &["check"]).success();
 }
+
+#[test]
+fn bad_lifecycle_input_gets_one_line_and_a_hint_and_writes_nothing() {
+    let env = TestEnv::new();
+    let clone = env.registry();
+    let alice = key(&env, "alice");
+    let v1 = env.files("v1", &[("model.onnx", b"weights one")]);
+    env.register(&clone, "m", &v1, &[]).success();
+    let config = clone.join("modelreg.toml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    let before = tree_state(&clone);
+    for (extra, expected) in [
+        ("\n[lifecycle.gates.prod]\napprovals = 1\n", "lifecycle.gates.prod: `prod` is not in lifecycle.stages"),
+        ("\n[lifecycle.gates.production]\nrequire = [\"auc high\"]\n", "invalid requirement `auc high`"),
+        ("\n[lifecycle.gates.production]\nsoak = \"1d\"\n", "a soak time needs `from`"),
+        ("\n[lifecycle]\nstages = [\"a\", \"a\"]\n", "lists `a` twice"),
+    ] {
+        std::fs::write(&config, format!("{original}{extra}")).unwrap();
+        let run = env.modelreg(&clone, &["config", "sign", "--key", &alice]).failure(2);
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.snapshot());
+        assert!(run.stderr.contains("\nhint: "), "{}", run.snapshot());
+        std::fs::write(&config, &original).unwrap();
+        assert_eq!(tree_state(&clone), before, "{expected}: nothing written");
+    }
+    for (args, expected) in [
+        (vec!["promote", "m@1", "--to", "../prod"], "invalid stage name `../prod`"),
+        (vec!["deploy", "record", "m@1", "--env", "../x", "--target", "t"], "invalid key `../x`"),
+        (vec!["archive", "m@1", "-m", " "], "`message` says why; it cannot be empty"),
+        (vec!["approve", "m@1", "--to", "production"], "does not hold the `approver:production` role"),
+        (vec!["demote", "m", "--stage", "production"], "m has no version in `production`"),
+        (vec!["deploy", "end", "m@1", "--env", "prod"], "it has no active deployment in prod"),
+        (vec!["promote", "m@7", "--to", "staging"], "m has no version 7"),
+        (vec!["show", "m@staging"], "m has no version in `staging`"),
+    ] {
+        let mut full = args.clone();
+        full.extend(["--key", alice.as_str()]);
+        let full: Vec<&str> = if args[0] == "show" { args.clone() } else { full };
+        let run = env.modelreg(&clone, &full).failure(2);
+        assert!(run.stderr.contains(expected), "{args:?}: {expected}:\n{}", run.snapshot());
+        assert_eq!(tree_state(&clone), before, "{args:?}: nothing written");
+    }
+}
