@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The modelreg quickstart: a throwaway registry, a signing key, two versions of the example model,
-# then list, show, get and check. Nothing outside a temp directory is touched.
+# then list, show, promote through staging to production, get, roll back and check. Nothing outside a
+# temp directory is touched.
 #
 #   cargo build --release && examples/quickstart.sh
 #
@@ -44,8 +45,14 @@ run modelreg register fraud-detector "$here/fraud-detector/v2" \
 run modelreg list
 run modelreg show fraud-detector
 run modelreg show fraud-detector@2
-run modelreg get fraud-detector@2 -o "$work/fetched"
+run modelreg promote fraud-detector@1 --to production -m "first production model"
+run modelreg promote fraud-detector@2 --to staging
+run modelreg promote fraud-detector@staging --to production -m "better recall"
+run modelreg get fraud-detector@production -o "$work/fetched"
 run ls -l "$work/fetched"
+run modelreg rollback fraud-detector --stage production -m "v2 flags too much in the EU"
+run modelreg show fraud-detector
+run modelreg history fraud-detector
 run modelreg check
 run git log --oneline
 step "done: the registry above was a throwaway in $work"

@@ -56,8 +56,11 @@ pub fn history(registry: &Registry, name: &ModelName) -> Result<HistoryReport, E
                 }
                 Record::Promote(p) => {
                     let status = state.promotions.iter().find(|s| s.seq == loaded.file.seq).map(|s| s.status);
-                    let verb = if p.rollback { "rolled back" } else { "promoted" };
-                    let mut text = format!("{verb} v{} to {}", p.version, p.stage);
+                    let mut text = if p.rollback {
+                        format!("rolled {} back to v{}", p.stage, p.version)
+                    } else {
+                        format!("promoted v{} to {}", p.version, p.stage)
+                    };
                     match status {
                         Some(PromotionStatus::Pending) => text.push_str(" (pending approval)"),
                         Some(PromotionStatus::Superseded) => text.push_str(" (superseded, never took effect)"),
