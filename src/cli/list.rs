@@ -34,10 +34,20 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8, CliError> {
                 m.latest_version.map_or_else(|| "-".into(), |v| format!("v{v}")),
                 m.versions.to_string(),
                 m.updated_at.map_or_else(|| "-".into(), |t| t.to_string()),
+                stages(m),
                 m.description.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    ctx.ui.data(table(&["NAME", "LATEST", "VERSIONS", "UPDATED", "DESCRIPTION"], &rows));
+    ctx.ui.data(table(&["NAME", "LATEST", "VERSIONS", "UPDATED", "STAGES", "DESCRIPTION"], &rows));
     Ok(0)
+}
+
+/// `production=v3 staging=v4`, `archived`, or `-`.
+fn stages(m: &modelreg::ops::show::ModelSummary) -> String {
+    if m.archived {
+        return "archived".into();
+    }
+    let held: Vec<String> = m.stages.iter().rev().map(|(stage, v)| format!("{stage}=v{v}")).collect();
+    if held.is_empty() { "-".into() } else { held.join(" ") }
 }

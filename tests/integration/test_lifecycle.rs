@@ -401,3 +401,31 @@ fn bad_lifecycle_input_gets_one_line_and_a_hint_and_writes_nothing() {
         assert_eq!(tree_state(&clone), before, "{args:?}: nothing written");
     }
 }
+
+#[test]
+fn a_recent_failing_drift_report_blocks_promotion_until_the_window_passes() {
+    let env = TestEnv::new();
+    let clone = env.registry();
+    let alice = key(&env, "alice");
+    let config = clone.join("modelreg.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[lifecycle.gates.production]\nno_drift_within = \"7d\"\n");
+    std::fs::write(&config, text).unwrap();
+    env.modelreg(&clone, &["config", "sign", "--key", &alice]).success();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift");
+    let profile = env.path().join("baseline.profile.toml");
+    let baseline = fixtures.join("baseline.csv");
+    env.modelreg(&clone, &["profile", baseline.to_str().unwrap(), "-o", profile.to_str().unwrap()]).success();
+    let model = env.files("model", &[("model.onnx", b"weights")]);
+    env.register(&clone, "churn", &model, &["--baseline-profile", profile.to_str().unwrap()]).success();
+    let target = fixtures.join("target.csv");
+    as_user(&env, &clone, "alice", DAY0, &["drift", "churn@1", "--target", target.to_str().unwrap()]).success();
+
+    let run = as_user(&env, &clone, "alice", DAY2, &["promote", "churn@1", "--to", "production"]).failure(2);
+    assert!(
+        run.stderr.contains("drift found at 2026-11-22T10:00:00Z (models/churn/records/000002-drift.toml), within 7d"),
+        "{}",
+        run.snapshot()
+    );
+    as_user(&env, &clone, "alice", "2026-11-30T10:00:01Z", &["promote", "churn@1", "--to", "production"]).success();
+}

@@ -90,3 +90,34 @@ fn sync_keeps_an_explicit_version_that_is_still_free_and_refuses_foreign_changes
     assert!(run.stderr.contains("notes.txt besides adding records"), "{}", run.stderr);
     assert_eq!(env.git(&b, &["rev-parse", "HEAD"]), head_before);
 }
+
+#[test]
+fn sync_replays_lifecycle_records_onto_the_renumbered_version() {
+    let env = TestEnv::new();
+    let remote = seeded_remote(&env);
+    let (a, b) = (env.clone_of(&remote, "a"), env.clone_of(&remote, "b"));
+    let key = env.key("alice");
+    let key = key.to_str().unwrap();
+    let v1 = env.files("one", &[("w.bin", b"one")]);
+    env.modelreg(&a, &["register", "m", v1.to_str().unwrap(), "--key", key]).success();
+    env.git(&a, &["push", "-q", "origin", "main"]);
+    env.git(&b, &["pull", "-q", "origin", "main"]);
+    // Both register a v2 at once; b also tags and stages its v2 before pushing.
+    let from_a = env.files("from-a", &[("w.bin", b"from a")]);
+    env.modelreg(&a, &["register", "m", from_a.to_str().unwrap(), "--key", key]).success();
+    env.git(&a, &["push", "-q", "origin", "main"]);
+    let from_b = env.files("from-b", &[("w.bin", b"from b")]);
+    env.modelreg(&b, &["register", "m", from_b.to_str().unwrap(), "--key", key]).success();
+    env.modelreg(&b, &["tag", "m@2", "origin=b", "--key", key]).success();
+    env.modelreg(&b, &["promote", "m@2", "--to", "staging", "--key", key]).success();
+    assert_ne!(env.git_run(&b, &["push", "-q", "origin", "main"]).code, 0, "b lost the race");
+    env.modelreg(&b, &["sync", "--key", key]).success();
+    // b's v2 became v3, and its tag and promotion followed it.
+    let fresh = env.clone_of(&remote, "fresh");
+    let run = env.modelreg(&fresh, &["show", "m@staging", "--json"]).success();
+    let detail: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(detail["version"], 3);
+    assert_eq!(detail["current_tags"]["origin"], "b");
+    assert!(fresh.join("models/m/records/000005-promote.toml").exists());
+    env.modelreg(&fresh, &["check"]).success();
+}
