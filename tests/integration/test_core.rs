@@ -33,9 +33,9 @@ fn a_registry_from_init_to_get() {
     env.register(&registry, "churn", &other, &["--description", "Churn risk", "--framework", "xgboost"]).success();
 
     insta::assert_snapshot!(env.modelreg(&registry, &["list"]).success().snapshot(), @"
-    NAME            LATEST  VERSIONS  UPDATED               DESCRIPTION
-    churn           v1      1         2026-11-22T10:00:00Z  Churn risk
-    fraud-detector  v2      2         2026-11-22T10:00:00Z
+    NAME            LATEST  VERSIONS  UPDATED               STAGES  DESCRIPTION
+    churn           v1      1         2026-11-22T10:00:00Z  -       Churn risk
+    fraud-detector  v2      2         2026-11-22T10:00:00Z  -
     [exit status: 0]
     ");
     insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector"]).success().snapshot(), @"
