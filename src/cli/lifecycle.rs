@@ -33,6 +33,10 @@ pub fn show(ctx: &Context, args: &WriteArgs, headline: String, report: &Lifecycl
     let ui = &ctx.ui;
     let prefix = if report.dry_run { "dry run: " } else { "" };
     ui.status(format!("{prefix}{headline}"));
+    for gate in &report.gates {
+        let mark = if gate.passed { "ok" } else { "FAILED" };
+        ui.status(format!("  gate       {}: {mark} ({})", gate.gate, gate.detail));
+    }
     if let Some(promotion) = &report.promotion {
         for line in promotion_lines(promotion, report.model.as_str()) {
             ui.status(format!("  {line}"));

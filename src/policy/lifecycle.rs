@@ -175,38 +175,70 @@ fn archive_model(state: &ModelState) -> Vec<Violation> {
     state.versions.values().filter_map(|v| in_service(state.name.as_str(), v)).collect()
 }
 
-/// The gates `gates` that `version` fails for a promotion at `at` (approvals aside: a promotion without
-/// them is pending, not refused).
-pub fn gate_failures(version: &VersionState, gates: &Gates, at: Timestamp) -> Vec<String> {
-    let mut failures = Vec::new();
+/// One gate, judged: what it asks and what was found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GateCheck {
+    /// The gate as configured, e.g. `auc >= 0.9` or `soak 24h in staging`.
+    pub gate: String,
+    pub passed: bool,
+    /// What was found, e.g. `auc is 0.93` (for a failure, the whole reason).
+    pub detail: String,
+}
+
+/// Judges every gate of `gates` for `version` at `at` (approvals aside: a promotion without them is
+/// pending, not refused). `promote` reports these; the rule engine keeps the failures.
+pub fn evaluate_gates(version: &VersionState, gates: &Gates, at: Timestamp) -> Vec<GateCheck> {
+    let mut checks = Vec::new();
+    let mut check = |gate: String, passed: bool, detail: String| checks.push(GateCheck { gate, passed, detail });
     let number = version.version;
+    let duration = |secs: u64| humantime::format_duration(std::time::Duration::from_secs(secs)).to_string();
     if let Some(from) = &gates.from {
         let held = version.stints.iter().any(|s| &s.stage == from && s.since <= at);
-        if !held {
-            failures.push(format!("v{number} has never been in `{from}`"));
-        } else if let Some(soak) = &gates.soak {
-            let spent = version.seconds_in(from, at);
-            if spent < soak.seconds() {
-                failures.push(format!(
-                    "v{number} has been in `{from}` for {}, needs {soak}",
-                    humantime::format_duration(std::time::Duration::from_secs(spent))
-                ));
+        match &gates.soak {
+            _ if !held => check(format!("from {from}"), false, format!("v{number} has never been in `{from}`")),
+            None => check(format!("from {from}"), true, format!("v{number} has been in `{from}`")),
+            Some(soak) => {
+                let spent = version.seconds_in(from, at);
+                let passed = spent >= soak.seconds();
+                let detail = if passed {
+                    format!("v{number} spent {} in `{from}`", duration(spent))
+                } else {
+                    format!("v{number} has been in `{from}` for {}, needs {soak}", duration(spent))
+                };
+                check(format!("soak {soak} in {from}"), passed, detail);
             }
         }
     }
     for requirement in &gates.require {
-        if let Err(why) = requirement.check(&version.register.metrics) {
-            failures.push(why);
+        match requirement.check(&version.register.metrics) {
+            Ok(()) => {
+                let value = version.register.metrics.get(&requirement.metric).map(|m| m.get()).unwrap_or_default();
+                check(requirement.to_string(), true, format!("{} is {value}", requirement.metric));
+            }
+            Err(why) => check(requirement.to_string(), false, why),
         }
     }
     if let Some(window) = &gates.no_drift_within {
         let since = at.unix_seconds().saturating_sub(window.seconds());
-        for report in &version.drift_reports {
-            let when = report.record.created_at;
-            if report.record.report.summary.drift && when.unix_seconds() >= since && when <= at {
-                failures.push(format!("drift found at {when} ({}), within {window}", report.record_path));
-            }
+        let recent: Vec<_> = version
+            .drift_reports
+            .iter()
+            .filter(|r| r.record.created_at.unix_seconds() >= since && r.record.created_at <= at)
+            .collect();
+        let gate = format!("no drift within {window}");
+        match recent.iter().find(|r| r.record.report.summary.drift) {
+            Some(report) => check(
+                gate,
+                false,
+                format!("drift found at {} ({}), within {window}", report.record.created_at, report.record_path),
+            ),
+            None => check(gate, true, format!("{} report(s) in the window, none found drift", recent.len())),
         }
     }
-    failures
+    checks
+}
+
+/// The reasons `version` fails `gates` at `at` (see [`evaluate_gates`]).
+pub fn gate_failures(version: &VersionState, gates: &Gates, at: Timestamp) -> Vec<String> {
+    evaluate_gates(version, gates, at).into_iter().filter(|c| !c.passed).map(|c| c.detail).collect()
 }

@@ -58,6 +58,9 @@ pub struct LifecycleReport {
     /// For promotions and approvals: where the promotion stands after this command.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion: Option<PromotionInfo>,
+    /// For promotions: every gate of the stage, judged (all passed, or nothing was written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<crate::policy::lifecycle::GateCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,6 +244,7 @@ fn report(action: RecordKind, appended: &Appended, version: Option<Version>, sta
         version,
         stage,
         promotion: None,
+        gates: Vec::new(),
         record: appended.written.as_ref().map(|w| w[1].display().to_string()).or(Some(appended.record_path.clone())),
         record_digest: Some(appended.digest),
         commit: appended.commit.clone(),

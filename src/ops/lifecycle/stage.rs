@@ -3,6 +3,7 @@
 use super::{Header, LifecycleReport, PromotionInfo, WriteOptions, append, load, report};
 use crate::ops::show::select;
 use crate::ops::{Error, ModelRef};
+use crate::policy::lifecycle::evaluate_gates;
 use crate::policy::rules::may_sign;
 use crate::record::{DemoteRecord, ModelName, PromoteRecord, Record, RecordKind, Stage, Timestamp, Version};
 use crate::repo::Registry;
@@ -104,7 +105,18 @@ pub fn rollback(
 
 fn with_promotion(registry: &Registry, appended: &super::Appended, version: Version, stage: &Stage) -> LifecycleReport {
     let mut out = report(RecordKind::Promote, appended, Some(version), Some(stage.clone()));
-    out.promotion = appended.state.promotions.last().map(|p| PromotionInfo::of(p, registry.trust()));
+    if let Some(promotion) = appended.state.promotions.last() {
+        let record = &promotion.record;
+        if !record.emergency
+            && let Some(state) = appended.state.versions.get(&version)
+        {
+            // Judged on the state before the promotion took effect (its own stint starts at `created_at`).
+            let mut before = state.clone();
+            before.stints.retain(|s| s.record_path != promotion.record_path);
+            out.gates = evaluate_gates(&before, &record.gates, record.created_at);
+        }
+        out.promotion = Some(PromotionInfo::of(promotion, registry.trust()));
+    }
     out
 }
 
@@ -149,6 +161,7 @@ pub fn approve(
         version: Some(version),
         stage: Some(stage.clone()),
         promotion: Some(PromotionInfo::of(&after, registry.trust())),
+        gates: Vec::new(),
         record: Some(promotion.record_path.clone()),
         record_digest: Some(promotion.record_digest),
         commit: None,
