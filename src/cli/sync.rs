@@ -33,6 +33,15 @@ pub fn run(ctx: &Context, args: SyncArgs) -> Result<u8, CliError> {
             if r.version == r.local_version { String::new() } else { format!(" (was v{})", r.local_version) };
         ctx.ui.status(format!("{verb} {} v{}{renumbered} as seq {}", r.model, r.version, r.seq));
     }
+    if report.approvals_carried > 0 {
+        ctx.ui.status(format!("carried {} approval(s) over unchanged", report.approvals_carried));
+    }
+    if report.approvals_dropped > 0 {
+        ctx.ui.status(format!(
+            "warning: {} approval(s) of replayed promotions were dropped (the records moved and were re-signed); ask the approvers to run `modelreg approve` again",
+            report.approvals_dropped
+        ));
+    }
     match &report.pushed {
         Some(commit) => ctx.ui.status(format!(
             "pushed {} to {}/{} after {} round(s)",

@@ -94,6 +94,7 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
         window_end: request.window_end,
         report: outcome.report.clone(),
     }));
+    super::lifecycle::refuse_violations(&crate::state::ModelState::replay(history), &record, registry)?;
     let (digest, written) = registry.append_record(&lock, &record, key)?;
     outcome.record = Some(written[1].display().to_string());
     outcome.record_digest = Some(digest);

@@ -85,8 +85,8 @@ pub enum Error {
     NoPendingPromotion { model: ModelName, version: Version, stage: crate::record::Stage },
     #[error("{key} has already signed the promotion of {model} v{version} to `{stage}`")]
     AlreadyApproved { model: ModelName, version: Version, stage: crate::record::Stage, key: crate::record::KeyId },
-    #[error("{model} v{version} proposed this promotion; its proposer's approval does not count")]
-    SelfApproval { model: ModelName, version: Version },
+    #[error("you proposed the promotion of {model} v{version} to `{stage}`; the proposer's approval does not count")]
+    SelfApproval { model: ModelName, version: Version, stage: crate::record::Stage },
     #[error("{model} has no earlier version in `{stage}` to roll back to")]
     NothingToRollBack { model: ModelName, stage: crate::record::Stage },
 }

@@ -187,6 +187,8 @@ pub fn register(
     register.previous = tip.map(|(_, digest)| digest);
     register.version = version;
     let record = Record::Register(Box::new(register));
+    let state = state.unwrap_or_else(|| ModelState::new(request.name.clone()));
+    super::lifecycle::refuse_violations(&state, &record, registry)?;
     let mut report = RegisterReport {
         model: request.name.clone(),
         version,

@@ -13,7 +13,7 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::Error;
-use crate::policy::rules::{VersionNotIncreasing, may_sign, next_version, required_role};
+use crate::policy::rules::{VersionNotIncreasing, may_sign, next_version, publishing_role};
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
 use crate::repo::layout::{self, MODELS_DIR, RecordFileName};
 use crate::repo::snapshot::Snapshot;
@@ -39,6 +39,10 @@ pub struct SyncReport {
     pub replayed: Vec<Replayed>,
     pub rounds: usize,
     pub pushed: Option<String>,
+    /// Approvals (signatures on records the remote already had) carried over unchanged.
+    pub approvals_carried: usize,
+    /// Approvals of local promotions that had to be re-signed in their new place: ask for them again.
+    pub approvals_dropped: usize,
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
@@ -63,10 +67,18 @@ struct Pending {
     record: Record,
 }
 
+/// What local commits add: new records to replay, and signatures added to records the remote has too
+/// (approvals), carried over byte for byte since the records they sign never change.
+struct Local {
+    records: Vec<Pending>,
+    cosignatures: Vec<(String, Vec<u8>)>,
+    /// Co-signatures on local new records, lost when those are re-signed in their new place.
+    dropped_approvals: usize,
+}
+
 pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Result<SyncReport, Error> {
     let registry = Registry::open(start)?;
     let root = registry.root().to_owned();
-    may_sign(registry.trust(), key.public(), &required_role(crate::record::RecordKind::Register), Timestamp::now())?;
     let branch = git_ok(&root, &["symbolic-ref", "--short", "HEAD"])?;
     if !git_ok(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
         return Err(
@@ -74,8 +86,15 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Resu
         );
     }
     let upstream = format!("refs/remotes/{remote}/{branch}");
-    let mut report =
-        SyncReport { remote: remote.into(), branch: branch.clone(), replayed: Vec::new(), rounds: 0, pushed: None };
+    let mut report = SyncReport {
+        remote: remote.into(),
+        branch: branch.clone(),
+        replayed: Vec::new(),
+        rounds: 0,
+        pushed: None,
+        approvals_carried: 0,
+        approvals_dropped: 0,
+    };
 
     for round in 1..=MAX_ROUNDS {
         report.rounds = round;
@@ -87,16 +106,36 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Resu
             git_ok(&root, &["merge", "--ff-only", "--quiet", &upstream])?;
             return Ok(report);
         }
-        let pending = local_records(&registry, &base, &head)?;
+        let local = local_records(&registry, &base, &head)?;
+        (report.approvals_carried, report.approvals_dropped) = (local.cosignatures.len(), local.dropped_approvals);
         if dry_run {
-            report.replayed = plan(&registry, &base, &pending)?;
+            report.replayed = plan(&registry, &base, &local.records)?;
             return Ok(report);
         }
         if !registry.git().is_ancestor(&base, &head)? {
-            // Diverged: put the local records on top of the remote.
+            // Diverged: put the local records on top of the remote. Should the result break a rule
+            // (an approval of a promotion the remote superseded, say), the local commits come back.
             git_ok(&root, &["reset", "--quiet", "--hard", &base])?;
-            let reopened = Registry::open(&root)?;
-            report.replayed = replay(&reopened, key, &pending)?;
+            let replayed = Registry::open(&root).map_err(Error::from).and_then(|reopened| {
+                let replayed = replay(&reopened, key, &local.records)?;
+                carry_cosignatures(&reopened, &local.cosignatures)?;
+                let check = super::check::range(&root, &base, "HEAD")?;
+                match check.problems.iter().find(|p| p.severity == crate::policy::Severity::Error) {
+                    Some(problem) => Err(Error::Refused {
+                        subject: "cannot publish the local records on the remote's".into(),
+                        why: format!("{}: {}", problem.path, problem.message),
+                        hint: Some("your commits are back as they were; pull and redo that step by hand".into()),
+                    }),
+                    None => Ok(replayed),
+                }
+            });
+            match replayed {
+                Ok(replayed) => report.replayed = replayed,
+                Err(e) => {
+                    git_ok(&root, &["reset", "--quiet", "--hard", &head])?;
+                    return Err(e);
+                }
+            }
         }
         let out = git(&root, &["push", "--quiet", remote, &format!("HEAD:refs/heads/{branch}")])?;
         if out.status.success() {
@@ -105,11 +144,12 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Resu
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         // Lost the race again (or the remote moved): go round. Anything else is a real refusal.
-        if !(stderr.contains("fetch first")
-            || stderr.contains("non-fast-forward")
-            || stderr.contains("failed to lock")
-            || stderr.contains("cannot lock ref")
-            || stderr.contains("rejected"))
+        if stderr.contains("hook declined")
+            || !(stderr.contains("fetch first")
+                || stderr.contains("non-fast-forward")
+                || stderr.contains("failed to lock")
+                || stderr.contains("cannot lock ref")
+                || stderr.contains("rejected"))
         {
             return Err(GitError::Other(format!("push refused: {}", stderr.trim())).into());
         }
@@ -118,20 +158,32 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Resu
 }
 
 /// The records that `head` adds over `base`, in commit order per model; refuses any other change.
-fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Vec<Pending>, Error> {
+fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Local, Error> {
     let git = registry.git();
     let merge_base = git_ok(registry.root(), &["merge-base", base, head])?;
     let changes = git.diff_commits(Some(&merge_base), head)?;
     let tree = git.tree_snapshot(head)?;
+    let shared = git.tree_snapshot(&merge_base)?;
     let mut records: Vec<(ModelName, RecordFileName, Record)> = Vec::new();
+    let mut cosignatures = Vec::new();
+    let mut signatures_on_new: Vec<(String, crate::record::KeyId)> = Vec::new();
     for change in &changes {
         let (dir, file_name) = crate::repo::snapshot::split(&change.path);
         let in_records = change.kind == ChangeKind::Added
             && dir.starts_with(&format!("{MODELS_DIR}/"))
             && dir.ends_with(&format!("/{}", layout::RECORDS_DIR));
         let Some(file) = in_records.then(|| RecordFileName::parse(file_name)).flatten() else {
-            if in_records && layout::parse_signature_file_name(file_name).is_some() {
-                continue; // signatures are re-made
+            if let Some((signed, key)) = layout::parse_signature_file_name(file_name).filter(|_| in_records) {
+                let signed_path = format!("{dir}/{signed}");
+                if matches!(shared.read(&signed_path, MAX_RECORD_BYTES), Ok(Some(_))) {
+                    // An approval of a record both sides have: carried over unchanged.
+                    let bytes = tree.read(&change.path, MAX_RECORD_BYTES).ok().flatten().unwrap_or_default();
+                    cosignatures.push((change.path.clone(), bytes));
+                } else {
+                    // A signature on a local record: re-made when the record is replayed.
+                    signatures_on_new.push((signed_path, key));
+                }
+                continue;
             }
             return Err(GitError::Other(format!(
                 "local commits change {} besides adding records; rebase them with git instead",
@@ -147,7 +199,37 @@ fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Vec<Pend
         records.push((record.model().clone(), file, record));
     }
     records.sort_by(|a, b| (&a.0, a.1.seq).cmp(&(&b.0, b.1.seq)));
-    Ok(records.into_iter().map(|(_, _, record)| Pending { record }).collect())
+    let dropped_approvals = signatures_on_new
+        .iter()
+        .filter(|(path, key)| {
+            records.iter().any(|(model, file, record)| {
+                *path == format!("{}/{file}", layout::records_rel(model)) && record.signer() != key
+            })
+        })
+        .count();
+    Ok(Local {
+        records: records.into_iter().map(|(_, _, record)| Pending { record }).collect(),
+        cosignatures,
+        dropped_approvals,
+    })
+}
+
+/// Writes the carried approvals beside their records (which the remote has, byte for byte) and commits.
+fn carry_cosignatures(registry: &Registry, cosignatures: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    if cosignatures.is_empty() {
+        return Ok(());
+    }
+    let _lock = registry.lock()?;
+    let mut paths = Vec::new();
+    for (path, bytes) in cosignatures {
+        let full = registry.root().join(path);
+        if std::fs::read(&full).ok().as_deref() != Some(bytes.as_slice()) {
+            crate::repo::write_atomic(&full, bytes, false)?;
+        }
+        paths.push(std::path::PathBuf::from(path));
+    }
+    registry.commit(&paths, &format!("modelreg: {} approval(s) carried over by sync", paths.len()))?;
+    Ok(())
 }
 
 /// What replaying would do, without writing (for --dry-run): the registrations, renumbered.
@@ -196,7 +278,8 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
         let latest = history.map(ModelState::replay).and_then(|s| s.latest().map(|v| v.version));
         let mut record = p.record.clone();
         let seq = tip.map_or(1, |(seq, _)| seq + 1);
-        record.rechain(seq, tip.map(|(_, digest)| digest), key.id().clone());
+        let created_at = Timestamp::now().max(p.record.created_at());
+        record.rechain(seq, tip.map(|(_, digest)| digest), key.id().clone(), created_at);
         let (message, replayed) = match &mut record {
             Record::Register(r) => {
                 let local_version = r.version;
@@ -230,6 +313,8 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
                 });
             }
         }
+        // Re-signed by whoever syncs: they need the role each record needs.
+        may_sign(registry.trust(), key.public(), &publishing_role(&record), Timestamp::now())?;
         let (digest, paths) = registry.append_record(&lock, &record, key)?;
         registry.commit(&paths, &message)?;
         if let (Some(replayed), Record::Register(original)) = (replayed, &p.record) {

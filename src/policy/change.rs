@@ -34,12 +34,10 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         // The base is not a registry yet (modelreg init is part of this change): judge `new` whole.
         Err(_) => return check_change(None, new, changes, now),
     };
-    // New lifecycle records are held to the stages and gates configured before the change.
-    let base_config = match old.read(CONFIG_FILE, MAX_RECORD_BYTES) {
+    let config_of = |snapshot: &dyn Snapshot| match snapshot.read(CONFIG_FILE, MAX_RECORD_BYTES) {
         Ok(Some(bytes)) => Config::parse(&bytes).ok(),
         _ => None,
     };
-    let base_lifecycle = base_config.as_ref().map(|c| &c.lifecycle);
 
     // Added paths grouped by model directory: each model is judged on its own changes only.
     let mut touched_models: BTreeMap<String, Vec<&Change>> = BTreeMap::new();
@@ -78,6 +76,11 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         }
     }
 
+    // New lifecycle records are held to the configured stages and gates: the base's, or those the
+    // change installs (a configuration change is itself judged by the base's admins just below, so
+    // gates changed and used in one push were signed off by them).
+    let config = if admin_files_changed { config_of(new) } else { config_of(old) };
+    let base_lifecycle = config.as_ref().map(|c| &c.lifecycle);
     if admin_files_changed {
         // As with TUF's root rotation, a change must satisfy both the admins before it (nobody grants
         // themselves rights) and the trust file it installs (the result passes a full check, e.g. a
@@ -200,11 +203,25 @@ fn judge_model_change(
         };
         let Ok(record) = Record::parse(&bytes) else { continue };
         let roles = super::rules::accepted_roles(&record);
-        for (_, message) in super::rules::judge_signatures(&bytes, &[sig], base_trust, &roles).problems {
+        let judgement = super::rules::judge_signatures(&bytes, &[sig], base_trust, &roles);
+        for (_, message) in judgement.problems {
             report.problems.push(Problem::error(&change.path, RuleId::Signature, message));
         }
-        let status = |state: &ModelState| state.promotions.iter().find(|p| p.seq == record_file.seq).map(|p| p.status);
-        if status(&after) == Some(PromotionStatus::Superseded) && status(&before) != Some(PromotionStatus::Effective) {
+        // Judged when it arrives, like any signature: a key expired (or revoked) by now cannot sign.
+        for key in &judgement.valid {
+            if let Some(expired) = base_trust.key(key.raw()).and_then(|k| k.expires.filter(|_| k.expired_at(now))) {
+                report.problems.push(Problem::error(
+                    &change.path,
+                    RuleId::Signature,
+                    format!("signed by {} which expired at {expired}", key.id()),
+                ));
+            }
+        }
+        let find = |state: &ModelState| state.promotions.iter().find(|p| p.seq == record_file.seq).cloned();
+        if let (Some(was), Some(now_is)) = (find(&before), find(&after))
+            && was.status != PromotionStatus::Effective
+            && (was.closed || now_is.closed)
+        {
             report.problems.push(
                 Problem::error(&change.path, RuleId::Gate, "approves a promotion that a later record superseded")
                     .with_hint("propose the promotion again with `modelreg promote`, then approve that"),

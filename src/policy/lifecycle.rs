@@ -39,6 +39,25 @@ impl std::fmt::Display for Violation {
 /// Judges `record` as the next record of the model whose state is `state`. With `config`, a new record
 /// is also held to the registry's configured stages and gates.
 pub fn judge(state: &ModelState, record: &Record, config: Option<&LifecycleConfig>) -> Vec<Violation> {
+    let mut found = Vec::new();
+    // Records are dated in chain order (up to clock skew between machines): none can be backdated
+    // before the record it follows to fake a soak time or slip out of a drift window.
+    if let Some(last) = state.updated_at
+        && record.created_at().unix_seconds() + crate::state::MAX_CLOCK_SKEW_SECS < last.unix_seconds()
+    {
+        found.push(
+            Violation::new(
+                RuleId::Chain,
+                format!("dated {}, before the record it follows ({last})", record.created_at()),
+            )
+            .hint("records are dated when written; check this machine's clock"),
+        );
+    }
+    found.extend(judge_transition(state, record, config));
+    found
+}
+
+fn judge_transition(state: &ModelState, record: &Record, config: Option<&LifecycleConfig>) -> Vec<Violation> {
     let Some((number, digest)) = record.subject() else {
         return match record {
             Record::Archive(_) if state.archived.is_some() => {
@@ -98,6 +117,22 @@ pub fn judge(state: &ModelState, record: &Record, config: Option<&LifecycleConfi
                     RuleId::Lifecycle,
                     format!("says it replaces {says} in `{stage}`, but {holds}"),
                 ));
+            }
+            if promote.emergency && !promote.rollback {
+                found.push(
+                    Violation::new(RuleId::Gate, "an emergency skips the gates only to roll a stage back")
+                        .hint(format!("`modelreg rollback {name} --stage {stage} --emergency`")),
+                );
+            }
+            if promote.rollback {
+                let previous = state.previous_holder(stage).map(|v| v.version);
+                if previous != Some(number) {
+                    let held = previous.map_or_else(|| "no earlier version".into(), |v| format!("v{v}"));
+                    found.push(Violation::new(
+                        RuleId::Lifecycle,
+                        format!("rolls `{stage}` back to v{number}, but the version before its holder is {held}"),
+                    ));
+                }
             }
             if !promote.emergency {
                 for failure in gate_failures(version, &promote.gates, promote.created_at) {

@@ -263,10 +263,11 @@ impl Record {
         }
     }
 
-    /// Moves the record to another place in its model's chain, published by another key (what `sync`
-    /// does when it replays local records on top of the remote's).
-    pub fn rechain(&mut self, seq: u64, previous: Option<Digest>, signer: KeyId) {
-        each_record!(self, r => (r.seq, r.previous, r.signer) = (seq, previous, signer))
+    /// Moves the record to another place in its model's chain, written now and published by another
+    /// key (what `sync` does when it replays local records on top of the remote's: records are dated in
+    /// chain order).
+    pub fn rechain(&mut self, seq: u64, previous: Option<Digest>, signer: KeyId, created_at: Timestamp) {
+        each_record!(self, r => (r.seq, r.previous, r.signer, r.created_at) = (seq, previous, signer, created_at))
     }
 
     fn validate(&self) -> Result<(), RecordError> {

@@ -28,7 +28,9 @@ pub enum NameError {
     Timestamp(String),
     #[error("invalid key id `{0}`: expected 16 lowercase hex characters")]
     KeyId(String),
-    #[error("invalid stage name `{0}`: use 1-32 characters from a-z, 0-9, `_`, `-`, starting with a letter")]
+    #[error(
+        "invalid stage name `{0}`: use 1-32 characters from a-z, 0-9, `_`, `-`, starting with a letter (not `latest` or `v<number>`)"
+    )]
     Stage(String),
 }
 
@@ -96,10 +98,14 @@ fn is_meta_key(text: &str) -> bool {
 
 fn is_stage(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // `NAME@latest` and `NAME@v3` name versions, so no stage may be spelled like one.
+    let names_a_version =
+        text == "latest" || text.strip_prefix('v').is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
     !bytes.is_empty()
         && bytes.len() <= 32
         && bytes[0].is_ascii_lowercase()
         && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'))
+        && !names_a_version
 }
 
 fn is_artifact_path(text: &str) -> bool {

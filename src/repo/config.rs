@@ -77,9 +77,6 @@ impl LifecycleConfig {
             if self.stages[..i].contains(stage) {
                 return Err(format!("lifecycle.stages lists `{stage}` twice"));
             }
-            if stage.as_str() == "latest" {
-                return Err("`latest` cannot be a stage: NAME@latest means the newest version".into());
-            }
         }
         for (stage, gates) in &self.gates {
             if !self.has_stage(stage) {

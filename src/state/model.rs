@@ -117,6 +117,9 @@ pub struct PromotionState {
     /// Distinct `approver:<stage>` keys whose signatures verify, the proposer's own included.
     pub approvers: Vec<PublicKey>,
     pub status: PromotionStatus,
+    /// A later record closed the promotion (a promotion or demotion for its stage, an archive of its
+    /// version or model), whether or not it had taken effect: approvals added after that cannot count.
+    pub closed: bool,
 }
 
 impl PromotionState {
@@ -146,8 +149,9 @@ pub struct ModelState {
     pub stages: BTreeMap<Stage, Version>,
     /// Every promotion record, in chain order.
     pub promotions: Vec<PromotionState>,
-    /// Each stage's holders in the order they took it (a version may appear more than once).
-    pub stage_history: Vec<(Stage, Version)>,
+    /// Per stage, the versions that held it, most recent last: a promotion pushes, a rollback or a
+    /// demotion pops. What a rollback restores is the entry below the holder.
+    pub stage_stack: BTreeMap<Stage, Vec<Version>>,
 }
 
 impl ModelState {
@@ -160,7 +164,7 @@ impl ModelState {
             archived: None,
             stages: BTreeMap::new(),
             promotions: Vec::new(),
-            stage_history: Vec::new(),
+            stage_stack: BTreeMap::new(),
         }
     }
 
@@ -205,7 +209,7 @@ impl ModelState {
                 }
             }
             Record::Promote(promote) => {
-                self.supersede_pending(|p| p.stage == promote.stage);
+                self.close_promotions(|p| p.stage == promote.stage);
                 let mut promotion = PromotionState {
                     seq: loaded.file.seq,
                     record_path: path,
@@ -213,6 +217,7 @@ impl ModelState {
                     record: *promote,
                     approvers: loaded.approvers,
                     status: PromotionStatus::Pending,
+                    closed: false,
                 };
                 if promotion.approvals_missing() == 0 {
                     promotion.status = PromotionStatus::Effective;
@@ -226,28 +231,41 @@ impl ModelState {
                             record_path: promotion.record_path.clone(),
                         });
                         self.stages.insert(record.stage.clone(), record.version);
-                        self.stage_history.push((record.stage.clone(), record.version));
+                        let stack = self.stage_stack.entry(record.stage.clone()).or_default();
+                        if record.rollback {
+                            // Back to an earlier holder: what was above it is undone.
+                            match stack.iter().rposition(|v| *v == record.version) {
+                                Some(at) => stack.truncate(at + 1),
+                                None => stack.push(record.version),
+                            }
+                        } else {
+                            stack.push(record.version);
+                        }
                     }
                 }
                 self.promotions.push(promotion);
             }
             Record::Demote(demote) => {
-                self.supersede_pending(|p| p.stage == demote.stage);
+                self.close_promotions(|p| p.stage == demote.stage);
                 if self.stages.get(&demote.stage) == Some(&demote.version) {
                     self.leave_stage(&demote.stage, at);
+                    let stack = self.stage_stack.entry(demote.stage.clone()).or_default();
+                    if stack.last() == Some(&demote.version) {
+                        stack.pop();
+                    }
                 }
             }
             Record::Archive(archive) => {
                 let archival = archival(&archive, at, path);
                 match archive.version {
                     Some(v) => {
-                        self.supersede_pending(|p| p.version == v);
+                        self.close_promotions(|p| p.version == v);
                         if let Some(version) = self.versions.get_mut(&v) {
                             version.archived = Some(archival);
                         }
                     }
                     None => {
-                        self.supersede_pending(|_| true);
+                        self.close_promotions(|_| true);
                         self.archived = Some(archival);
                     }
                 }
@@ -311,9 +329,13 @@ impl ModelState {
         }
     }
 
-    fn supersede_pending(&mut self, affected: impl Fn(&PromoteRecord) -> bool) {
-        for p in self.promotions.iter_mut().filter(|p| p.status == PromotionStatus::Pending && affected(&p.record)) {
-            p.status = PromotionStatus::Superseded;
+    /// Closes the promotions `affected` selects; the pending ones among them are superseded.
+    fn close_promotions(&mut self, affected: impl Fn(&PromoteRecord) -> bool) {
+        for p in self.promotions.iter_mut().filter(|p| !p.closed && affected(&p.record)) {
+            p.closed = true;
+            if p.status == PromotionStatus::Pending {
+                p.status = PromotionStatus::Superseded;
+            }
         }
     }
 
@@ -340,17 +362,20 @@ impl ModelState {
         self.archived.is_some() || self.versions.get(&version).is_some_and(|v| v.archived.is_some())
     }
 
-    /// The version that held `stage` before its current holder (skipping archived ones): what a
-    /// rollback restores.
+    /// The version a rollback of `stage` restores: the one below the holder on the stage's stack (the
+    /// top one when the stage was emptied by a demotion), skipping archived versions.
     pub fn previous_holder(&self, stage: &Stage) -> Option<&VersionState> {
-        let current = self.stages.get(stage);
-        self.stage_history
+        let stack = self.stage_stack.get(stage)?;
+        let below = match self.stages.get(stage) {
+            Some(holder) if stack.last() == Some(holder) => &stack[..stack.len() - 1],
+            _ => &stack[..],
+        };
+        below
             .iter()
             .rev()
-            .filter(|(s, _)| s == stage)
-            .map(|(_, v)| v)
-            .find(|v| Some(*v) != current && self.versions.get(*v).is_some_and(|v| v.archived.is_none()))
-            .and_then(|v| self.versions.get(v))
+            .filter(|v| Some(*v) != self.stages.get(stage))
+            .filter_map(|v| self.versions.get(v))
+            .find(|v| v.archived.is_none() && self.archived.is_none())
     }
 }
 

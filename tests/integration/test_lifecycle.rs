@@ -282,11 +282,26 @@ fn rollback_gives_the_stage_back_and_get_follows_it() {
     ");
     env.modelreg(&clone, &["get", "m@production", "-o", "one"]).success();
     assert_eq!(std::fs::read(clone.join("one/model.onnx")).unwrap(), b"weights one");
-    // Rolling back again swaps back to v2; an empty stage has nothing to roll back.
+    // Rollbacks walk back through the stage's holders, never forward to the version rolled back from.
+    let holder = |env: &TestEnv| env.modelreg(&clone, &["show", "m@production"]).success().stdout;
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&clone, "m", &v3, &[]).success();
+    env.modelreg(&clone, &["promote", "m@3", "--to", "production", "--key", &alice]).success();
+    env.modelreg(&clone, &["promote", "m@2", "--to", "production", "--key", &alice]).success();
     env.modelreg(&clone, &["rollback", "m", "--stage", "production", "--key", &alice]).success();
-    assert!(env.modelreg(&clone, &["show", "m@production"]).success().stdout.starts_with("m v2\n"));
+    assert!(holder(&env).starts_with("m v3\n"), "{}", holder(&env));
+    env.modelreg(&clone, &["rollback", "m", "--stage", "production", "--key", &alice]).success();
+    assert!(holder(&env).starts_with("m v1\n"), "{}", holder(&env));
+    let run = env.modelreg(&clone, &["rollback", "m", "--stage", "production", "--key", &alice]).failure(2);
+    assert!(run.stderr.contains("m has no earlier version in `production` to roll back to"), "{}", run.snapshot());
+    // After a demotion, a rollback brings back the version below the demoted one.
+    env.modelreg(&clone, &["promote", "m@3", "--to", "production", "--key", &alice]).success();
+    env.modelreg(&clone, &["demote", "m", "--stage", "production", "--key", &alice]).success();
+    env.modelreg(&clone, &["rollback", "m", "--stage", "production", "--key", &alice]).success();
+    assert!(holder(&env).starts_with("m v1\n"), "{}", holder(&env));
     let run = env.modelreg(&clone, &["rollback", "m", "--stage", "staging", "--key", &alice]).failure(2);
-    assert!(run.stderr.contains("m has no version in `staging`"), "{}", run.snapshot());
+    assert!(run.stderr.contains("m has no earlier version in `staging`"), "{}", run.snapshot());
+    env.modelreg(&clone, &["check"]).success();
 }
 
 #[test]
@@ -428,4 +443,112 @@ fn a_recent_failing_drift_report_blocks_promotion_until_the_window_passes() {
         run.snapshot()
     );
     as_user(&env, &clone, "alice", "2026-11-30T10:00:01Z", &["promote", "churn@1", "--to", "production"]).success();
+}
+
+/// Writes `text` as record `seq` of model `m` in `clone`, signed by `signers` with stock ssh-keygen.
+fn forge(env: &TestEnv, clone: &Path, seq: u32, kind: &str, text: &str, signers: &[(&str, &str)]) -> PathBuf {
+    let path = clone.join(format!("models/m/records/{seq:06}-{kind}.toml"));
+    std::fs::write(&path, text).unwrap();
+    for (name, id) in signers {
+        let sig = env.ssh_sign(name, &path);
+        std::fs::write(clone.join(format!("models/m/records/{seq:06}-{kind}.toml.{id}.sig")), sig).unwrap();
+    }
+    path
+}
+
+fn digest_of(path: &Path) -> String {
+    format!("blake3:{}", blake3::hash(&std::fs::read(path).unwrap()).to_hex())
+}
+
+#[test]
+fn approvals_by_hand_cannot_revive_a_superseded_promotion_or_come_from_a_revoked_key() {
+    let env = TestEnv::new();
+    let (remote, clone) = gated_registry(&env);
+    as_user(&env, &clone, "alice", DAY0, &["promote", "m@1", "--to", "staging"]).success();
+    as_user(&env, &clone, "alice", DAY2, &["promote", "m@1", "--to", "production"]).success();
+    // v2 takes staging, and v1 is archived: its pending promotion is superseded.
+    as_user(&env, &clone, "alice", DAY2, &["promote", "m@2", "--to", "staging"]).success();
+    as_user(&env, &clone, "alice", DAY2, &["archive", "m@1", "-m", "replaced"]).success();
+    env.push_with(&clone, &["-q", "origin", "main"], &[("MODELREG_TIMESTAMP", DAY2)]).success();
+    let run = as_user(&env, &clone, "bob", DAY2, &["approve", "m@1", "--to", "production"]).failure(2);
+    assert!(run.stderr.contains("has no promotion to `production` waiting for approval"), "{}", run.snapshot());
+    // Both approvers sign it by hand in one push: enough to make it take effect, and refused.
+    let promote = clone.join("models/m/records/000004-promote.toml");
+    for (name, id) in [("bob", BOB), ("carol", "f654eb71a62f45ef")] {
+        let sig = env.ssh_sign(name, &promote);
+        std::fs::write(clone.join(format!("models/m/records/000004-promote.toml.{id}.sig")), sig).unwrap();
+    }
+    env.commit_no_verify(&clone, "late approvals");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[gate]");
+    assert!(run.stderr.contains("approves a promotion that a later record superseded"), "{}", run.snapshot());
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+
+    // A pending promotion of v2; bob's key is revoked; his signature by hand is refused at push.
+    as_user(&env, &clone, "alice", DAY4, &["promote", "m@2", "--to", "production"]).failure(2); // latency gate
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    as_user(
+        &env,
+        &clone,
+        "alice",
+        DAY2,
+        &["register", "m", v3.to_str().unwrap(), "--metric", "auc=0.97", "--metric", "latency_ms=9"],
+    )
+    .success();
+    as_user(&env, &clone, "alice", DAY2, &["promote", "m@3", "--to", "staging"]).success();
+    as_user(&env, &clone, "alice", DAY4, &["promote", "m@3", "--to", "production"]).success();
+    as_user(&env, &clone, "alice", DAY4, &["key", "revoke", BOB]).success();
+    env.push_with(&clone, &["-q", "origin", "main"], &[("MODELREG_TIMESTAMP", DAY4)]).success();
+    let run = as_user(&env, &clone, "bob", DAY4, &["approve", "m@3", "--to", "production"]).failure(2);
+    assert!(run.stderr.contains("expired"), "{}", run.snapshot());
+    let promote = clone.join("models/m/records/000009-promote.toml");
+    let sig = env.ssh_sign("bob", &promote);
+    std::fs::write(clone.join(format!("models/m/records/000009-promote.toml.{BOB}.sig")), sig).unwrap();
+    env.commit_no_verify(&clone, "approval by a revoked key");
+    let before = env.rev(&remote, "main");
+    let run = env.push_with(&clone, &["--no-verify", "origin", "main"], &[("MODELREG_TIMESTAMP", DAY4)]).failure(1);
+    assert!(run.stderr.contains("error[signature]") && run.stderr.contains("expired"), "{}", run.snapshot());
+    assert_eq!(env.rev(&remote, "main"), before);
+}
+
+#[test]
+fn records_cannot_be_backdated_and_emergencies_are_only_for_rollbacks() {
+    let env = TestEnv::new();
+    let (remote, clone) = gated_registry(&env);
+    // The command refuses to write a record dated before the one it follows (a wrong clock, or an
+    // attempt to fake a soak time).
+    let run = as_user(&env, &clone, "alice", "2026-11-01T00:00:00Z", &["promote", "m@1", "--to", "staging"]);
+    let run = run.failure(2);
+    assert!(run.stderr.contains("dated 2026-11-01T00:00:00Z, before the record it follows"), "{}", run.snapshot());
+
+    // An admin's "emergency" promotion that is not a rollback, written by hand, is refused at push.
+    let register = clone.join("models/m/records/000001-register.toml");
+    let previous = digest_of(&clone.join("models/m/records/000002-register.toml"));
+    let text = format!(
+        "schema = \"modelreg/promote/v1\"\nmodel = \"m\"\nseq = 3\nprevious = \"{previous}\"\n\
+         created_at = \"{DAY0}\"\nauthor = \"Alice <alice@example.com>\"\nsigner = \"{ALICE}\"\nversion = 1\n\
+         version_record = \"{}\"\nstage = \"production\"\nemergency = true\n\n[gates]\nfrom = \"staging\"\n\
+         soak = \"24h\"\nrequire = [\"auc >= 0.9\", \"latency_ms <= 50\"]\nno_drift_within = \"7d\"\napprovals = 2\n",
+        digest_of(&register)
+    );
+    forge(&env, &clone, 3, "promote", &text, &[("alice", ALICE)]);
+    env.commit_no_verify(&clone, "emergency by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[gate]");
+    assert!(run.stderr.contains("an emergency skips the gates only to roll a stage back"), "{}", run.snapshot());
+    // Calling it a rollback does not help: nothing held production before.
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    forge(
+        &env,
+        &clone,
+        3,
+        "promote",
+        &text.replace("emergency = true\n", "rollback = true\nemergency = true\n"),
+        &[("alice", ALICE)],
+    );
+    env.commit_no_verify(&clone, "rollback by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[lifecycle]");
+    assert!(
+        run.stderr.contains("rolls `production` back to v1, but the version before its holder is no earlier version"),
+        "{}",
+        run.snapshot()
+    );
 }

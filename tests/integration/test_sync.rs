@@ -121,3 +121,42 @@ fn sync_replays_lifecycle_records_onto_the_renumbered_version() {
     assert!(fresh.join("models/m/records/000005-promote.toml").exists());
     env.modelreg(&fresh, &["check"]).success();
 }
+
+#[test]
+fn sync_carries_approvals_over_when_someone_pushed_first() {
+    let env = TestEnv::new();
+    let remote = seeded_remote(&env);
+    let admin = env.clone_of(&remote, "admin");
+    let alice = env.key("alice");
+    let alice = alice.to_str().unwrap();
+    // Production needs one approval; carol may give it.
+    let config = admin.join("modelreg.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[lifecycle.gates.production]\napprovals = 1\n");
+    std::fs::write(&config, text).unwrap();
+    env.modelreg(&admin, &["config", "sign", "--key", alice]).success();
+    let carol_pub = env.key("carol").with_extension("pub");
+    let args =
+        ["key", "add", carol_pub.to_str().unwrap(), "--owner", "carol@example.com", "--role", "approver:production"];
+    env.modelreg(&admin, &[&args[..], &["--key", alice]].concat()).success();
+    let v1 = env.files("one", &[("w.bin", b"one")]);
+    env.modelreg(&admin, &["register", "m", v1.to_str().unwrap(), "--key", alice]).success();
+    env.modelreg(&admin, &["promote", "m@1", "--to", "production", "--key", alice]).success();
+    env.git(&admin, &["push", "-q", "origin", "main"]);
+
+    let carol = env.clone_of(&remote, "carol");
+    let carol_key = env.key("carol");
+    env.modelreg(&carol, &["approve", "m@1", "--to", "production", "--key", carol_key.to_str().unwrap()]).success();
+    // Meanwhile the admin tags the model and pushes first.
+    env.modelreg(&admin, &["tag", "m@1", "team=risk", "--key", alice]).success();
+    env.git(&admin, &["push", "-q", "origin", "main"]);
+    assert_ne!(env.git_run(&carol, &["push", "-q", "origin", "main"]).code, 0, "carol lost the race");
+    let run = env.modelreg(&carol, &["sync", "--key", carol_key.to_str().unwrap()]).success();
+    assert!(run.stderr.contains("carried 1 approval(s) over unchanged"), "{}", run.snapshot());
+    let fresh = env.clone_of(&remote, "fresh");
+    let show = env.modelreg(&fresh, &["show", "m@production", "--json"]).success();
+    let detail: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(detail["version"], 1);
+    assert_eq!(detail["current_tags"]["team"], "risk");
+    env.modelreg(&fresh, &["check"]).success();
+}

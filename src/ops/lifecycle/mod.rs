@@ -208,7 +208,7 @@ fn approver_keys(registry: &Registry, key: &SigningKey, stage: &Stage) -> Vec<cr
 }
 
 /// Turns the rule engine's verdict on a record about to be written into the command's error.
-fn refuse_violations(state: &ModelState, record: &Record, registry: &Registry) -> Result<(), Error> {
+pub(crate) fn refuse_violations(state: &ModelState, record: &Record, registry: &Registry) -> Result<(), Error> {
     let violations = judge(state, record, Some(&registry.config().lifecycle));
     let (gates, others): (Vec<_>, Vec<_>) = violations.into_iter().partition(|v| v.rule == RuleId::Gate);
     let subject = match record.subject() {

@@ -79,9 +79,6 @@ pub fn rollback(
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
     let (state, _) = load(registry, name)?;
-    if state.holder(stage).is_none() && state.stage_history.iter().all(|(s, _)| s != stage) {
-        return Err(Error::StageEmpty { model: name.clone(), stage: stage.clone() });
-    }
     let previous = state
         .previous_holder(stage)
         .ok_or_else(|| Error::NothingToRollBack { model: name.clone(), stage: stage.clone() })?
@@ -139,6 +136,9 @@ pub fn approve(
         .pending()
         .find(|p| p.record.version == version && &p.record.stage == stage)
         .ok_or_else(|| Error::NoPendingPromotion { model: name.clone(), version, stage: stage.clone() })?;
+    if key.id() == &promotion.record.signer && !promotion.record.gates.allow_self_approval {
+        return Err(Error::SelfApproval { model: name.clone(), version, stage: stage.clone() });
+    }
     if promotion.approvers.iter().any(|k| k.raw() == key.public().raw()) {
         return Err(Error::AlreadyApproved {
             model: name.clone(),
@@ -146,9 +146,6 @@ pub fn approve(
             stage: stage.clone(),
             key: key.id().clone(),
         });
-    }
-    if key.id() == &promotion.record.signer && !promotion.record.gates.allow_self_approval {
-        return Err(Error::SelfApproval { model: name.clone(), version });
     }
     let mut after = promotion.clone();
     after.approvers.push(key.public().clone());
