@@ -42,6 +42,10 @@ pub struct DriftArgs {
     /// Prediction column in the target, for model performance and prediction drift
     #[arg(long, requires = "label", value_name = "COLUMN")]
     prediction: Option<String>,
+    /// Exact mode keeps up to this many MiB of numbers per input in memory, then spills each numerical
+    /// column to a temporary file and compares one column at a time
+    #[arg(long, value_name = "MIB", env = "MODELREG_DRIFT_MEMORY_MB", default_value_t = 256)]
+    memory_mb: u64,
     /// Exit 1 when drift is found (for scheduled CI jobs)
     #[arg(long)]
     fail_on_drift: bool,
@@ -70,7 +74,13 @@ pub fn run(ctx: &Context, args: DriftArgs) -> Result<u8, CliError> {
     if let (Some(label), Some(prediction)) = (args.label, args.prediction) {
         config.performance = Some(PerformanceSpec { label, prediction, positive: None });
     }
-    let read = ReadOptions { delimiter, categorical: args.categorical, ignore: args.ignore, ..ReadOptions::default() };
+    let read = ReadOptions {
+        delimiter,
+        categorical: args.categorical,
+        ignore: args.ignore,
+        exact_memory: args.memory_mb.saturating_mul(1 << 20),
+        ..ReadOptions::default()
+    };
     let request = DriftRequest {
         reference: args.reference,
         baseline: args.baseline,

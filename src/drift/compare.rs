@@ -63,7 +63,7 @@ fn compare_features(
                 open(b, &base_read)?.schema().iter().map(|c| (c.name.clone(), c.kind)).collect();
             let target_read = ReadOptions { strict: false, expected, ..read.clone() };
             let (bd, td) = rayon::join(|| load_exact(b, &base_read), || load_exact(t, &target_read));
-            Ok(compare_exact(&bd?, &td?, config))
+            compare_exact(&bd?, &td?, config)
         }
         _ => {
             let options = ProfileOptions { read: base_read, ..ProfileOptions::default() };
@@ -130,30 +130,35 @@ fn pair<'a>(
     out
 }
 
-fn compare_exact(b: &ExactDataset, t: &ExactDataset, config: &DriftConfig) -> DriftReport {
+fn compare_exact(b: &ExactDataset, t: &ExactDataset, config: &DriftConfig) -> Result<DriftReport, DriftError> {
     let bcols: Vec<_> = b.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
     let tcols: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+    // One feature per rayon task: a spilled column is read back and sorted inside its task and freed
+    // at its end, so at most one baseline + target pair per thread is in memory.
     let features: Vec<FeatureReport> = pair(&bcols, &tcols)
         .into_par_iter()
         .map(|(name, kind, status)| {
             let (Some(bc), Some(tc), None) = (b.column(name), t.column(name), &status) else {
-                return unmatched(name, kind, status.unwrap_or(FeatureStatus::MissingInTarget));
+                return Ok(unmatched(name, kind, status.unwrap_or(FeatureStatus::MissingInTarget)));
             };
             let counts = (&bc.counts, &tc.counts);
-            match (&bc.values, &tc.values) {
-                (ExactValues::Numbers(bv), ExactValues::Numbers(tv)) => {
-                    compare_numeric(name, kind, counts, NumericSide::Exact(bv), NumericSide::Exact(tv), config)
-                        .unwrap_or_else(|_| unmatched(name, kind, FeatureStatus::TypeMismatch { target_kind: tc.kind }))
-                }
+            let mismatch = || unmatched(name, kind, FeatureStatus::TypeMismatch { target_kind: tc.kind });
+            Ok(match (&bc.values, &tc.values) {
                 (ExactValues::Labels(bl), ExactValues::Labels(tl)) => {
                     compare_categorical(name, kind, counts, (bl, 0), (tl, 0), true, config)
                 }
-                _ => unmatched(name, kind, FeatureStatus::TypeMismatch { target_kind: tc.kind }),
-            }
+                _ => match (bc.sorted()?, tc.sorted()?) {
+                    (Some(bv), Some(tv)) => {
+                        compare_numeric(name, kind, counts, NumericSide::Exact(&bv), NumericSide::Exact(&tv), config)
+                            .unwrap_or_else(|_| mismatch())
+                    }
+                    _ => mismatch(),
+                },
+            })
         })
-        .collect();
+        .collect::<Result<_, DriftError>>()?;
     let input = |d: &ExactDataset| InputRef { kind: "data".into(), sources: vec![d.source.clone()], rows: d.rows };
-    finish(Mode::Exact, input(b), input(t), features, config)
+    Ok(finish(Mode::Exact, input(b), input(t), features, config))
 }
 
 fn compare_profiles(
