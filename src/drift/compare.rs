@@ -19,6 +19,7 @@ use super::report::{
     Summary, finite,
 };
 use super::schema::ColumnKind;
+use super::sketch::{DEFAULT_SKETCH_K, KllSketch};
 use super::stats::PSI_EPSILON;
 use super::stats::numeric::MIN_STD_FOR_NORMALISATION;
 
@@ -105,6 +106,8 @@ fn unmatched(name: &str, kind: ColumnKind, status: FeatureStatus) -> FeatureRepo
         bins: None,
         new_categories: Vec::new(),
         vanished_categories: Vec::new(),
+        baseline_quantiles: None,
+        target_quantiles: None,
     }
 }
 
@@ -199,7 +202,7 @@ fn compare_profiles(
 }
 
 fn profile_side(n: &NumericSummary) -> NumericSide<'_> {
-    NumericSide::Profile { histogram: &n.histogram, min: n.min, max: n.max, std: n.std() }
+    NumericSide::Profile { histogram: &n.histogram, min: n.min, max: n.max, std: n.std(), quantiles: n.quantiles }
 }
 
 fn settings(mode: Mode, config: &DriftConfig) -> Settings {
@@ -225,6 +228,13 @@ fn settings(mode: Mode, config: &DriftConfig) -> Settings {
         histograms: match mode {
             Mode::Exact => "exact".into(),
             Mode::Profile => "KS and W1 from fixed-edge histograms (error <= one fine bin)".into(),
+        },
+        quantiles: match mode {
+            Mode::Exact => "exact, numpy linear interpolation".into(),
+            Mode::Profile => format!(
+                "KLL sketch (k = {DEFAULT_SKETCH_K}): rank error <= {:.2}% of n per quantile with 99% confidence; summary only, never used for drift decisions",
+                KllSketch::rank_error_for(DEFAULT_SKETCH_K) * 100.0
+            ),
         },
         drift_rule: format!(
             "drift if any drifted feature has weight > 0, or at least {:.0}% of compared features drifted",

@@ -195,4 +195,33 @@ fn shard_profiles_merge_and_judge_like_the_whole() {
     );
     assert_eq!(whole["report"]["summary"], from_shards["report"]["summary"]);
     assert_eq!(whole["report"]["target"]["rows"], from_shards["report"]["target"]["rows"]);
+    // Quantiles come from the (merged) KLL sketches: within the stated rank error of the exact ones.
+    assert!(whole["report"]["settings"]["quantiles"].as_str().unwrap().contains("rank error <= 1.33%"));
+    let mut exact: Vec<f64> = rows.iter().map(|r| r.split(',').next().unwrap().parse().unwrap()).collect();
+    exact.sort_by(f64::total_cmp);
+    assert_eq!(whole["report"]["features"][0]["name"], header.split(',').next().unwrap());
+    for report in [&whole, &from_shards] {
+        let quantiles = &report["report"]["features"][0]["target_quantiles"];
+        for (name, q) in
+            [("p1", 0.01), ("p5", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95), ("p99", 0.99)]
+        {
+            let x = quantiles[name].as_f64().unwrap_or_else(|| panic!("{name} in {quantiles}"));
+            let n = exact.len() as f64;
+            let (below, upto) =
+                (exact.partition_point(|&v| v < x) as f64 / n, exact.partition_point(|&v| v <= x) as f64 / n);
+            assert!(below - 0.0133 <= q && q <= upto + 0.0133, "{name} = {x}: ranks {below}..{upto}");
+        }
+    }
+    // Merging is deterministic: the same shards give the same bytes.
+    let again = shards.join("again.profile.toml");
+    let merge_again = [
+        "profile",
+        "merge",
+        profiles[0].to_str().unwrap(),
+        profiles[1].to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+    ];
+    env.modelreg(&registry, &merge_again).success();
+    assert_eq!(std::fs::read(&merged).unwrap(), std::fs::read(&again).unwrap());
 }
