@@ -11,7 +11,7 @@ use super::dataset::{ExactDataset, ExactValues, load_exact};
 use super::error::DriftError;
 use super::feature::{NumericSide, compare_categorical, compare_numeric};
 use super::histogram::DEFAULT_FINE_BINS;
-use super::performance::performance;
+use super::performance::{PredictionDrift, performance};
 use super::profile::{NumericSummary, Profile, ProfileOptions, profile_file};
 use super::read::{ReadOptions, open};
 use super::report::{
@@ -46,9 +46,29 @@ pub fn compare(
         let Input::Data(path) = target else {
             return Err(DriftError::Config("performance metrics need the target as data, not a profile".into()));
         };
-        report.performance = Some(performance(path, read, spec)?);
+        let mut measured = performance(path, read, spec)?;
+        measured.prediction_drift = report.features.iter().find(|f| f.name == spec.prediction).map(prediction_drift);
+        report.performance = Some(measured);
     }
     Ok(report)
+}
+
+fn prediction_drift(f: &FeatureReport) -> PredictionDrift {
+    let decided = f.decision_metric.and_then(|m| f.metrics.iter().find(|v| v.metric == m));
+    let status = match f.status {
+        FeatureStatus::Compared => "compared",
+        FeatureStatus::MissingInTarget => "missing-in-target",
+        FeatureStatus::TypeMismatch { .. } => "type-mismatch",
+        FeatureStatus::NewInTarget => "new-in-target",
+    };
+    PredictionDrift {
+        column: f.name.clone(),
+        status: status.into(),
+        metric: f.decision_metric,
+        value: decided.and_then(|m| m.value),
+        threshold: decided.and_then(|m| m.threshold),
+        drifted: f.drifted,
+    }
 }
 
 fn compare_features(

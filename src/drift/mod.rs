@@ -34,7 +34,7 @@ pub use dataset::{Counts, ExactColumn, ExactDataset, ExactValues, SourceRef, loa
 pub use error::DriftError;
 pub use feature::OTHER_CATEGORY;
 pub use histogram::{DEFAULT_FINE_BINS, Histogram};
-pub use performance::{Performance, PerformanceSpec, performance};
+pub use performance::{Performance, PerformanceSpec, PredictionDrift, Task, performance};
 pub use profile::{
     CategoryCounts, ColumnProfile, DEFAULT_TOP_K, MAX_PROFILE_BYTES, NumericSummary, PROFILE_SCHEMA, Profile,
     ProfileOptions, profile_file,

@@ -225,3 +225,50 @@ fn shard_profiles_merge_and_judge_like_the_whole() {
     env.modelreg(&registry, &merge_again).success();
     assert_eq!(std::fs::read(&merged).unwrap(), std::fs::read(&again).unwrap());
 }
+
+#[test]
+fn drift_reports_model_performance_and_prediction_drift() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let data = env.files(
+        "perf",
+        &[
+            ("base.csv", b"x,y,pred\n1,cat,cat\n2,dog,dog\n3,bird,bird\n4,cat,cat\n5,dog,dog\n6,bird,bird\n"),
+            ("target.csv", b"x,y,pred\n1,cat,cat\n2,cat,dog\n3,cat,cat\n4,dog,dog\n5,dog,bird\n6,bird,bird\n"),
+            ("reg.csv", b"x,y,pred\n1,1.5,1\n2,2.5,3\n3,10,7\n"),
+        ],
+    );
+    let (base, target) = (data.join("base.csv"), data.join("target.csv"));
+    let mut args = vec!["drift", "churn@1", "--baseline", base.to_str().unwrap(), "--target", target.to_str().unwrap()];
+    args.extend(["--label", "y", "--prediction", "pred", "--no-record"]);
+    let run = env.modelreg(&registry, &args).success();
+    insta::assert_snapshot!(run.stdout, @r#"
+    churn v1: baseline 6 rows, target 6 rows (exact mode)
+
+    FEATURE  TYPE         METRIC                  VALUE     THRESHOLD  DRIFT
+    x        numerical    normalised_wasserstein  0         0.1        ok
+    y        categorical  js_distance             0.180361  0.1        DRIFT
+    pred     categorical  js_distance             0         0.1        ok
+
+    performance (classification on "pred" vs "y", macro average over 3 classes; 6 rows used, 0 skipped)
+      accuracy 0.666667  precision 0.666667  recall 0.722222  f1 0.655556
+      prediction drift ("pred"): js_distance 0: ok
+
+    no drift: 1 of 3 features drifted
+    "#);
+
+    // A numerical label with many values is regression; --task overrides the inference.
+    let reg = data.join("reg.csv");
+    let mut args = vec!["drift", "churn@1", "--baseline", reg.to_str().unwrap(), "--target", reg.to_str().unwrap()];
+    args.extend(["--label", "y", "--prediction", "pred", "--no-record", "--json"]);
+    let run = env.modelreg(&registry, &args).success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let performance = &json["report"]["performance"];
+    assert_eq!(performance["task"], "regression");
+    assert!((performance["r2"].as_f64().unwrap() - (1.0 - 342.0 / 1554.0)).abs() < 1e-12, "{performance}");
+    assert_eq!(performance["prediction_drift"]["drifted"], false);
+    args.extend(["--task", "classification"]);
+    let run = env.modelreg(&registry, &args).success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["report"]["performance"]["average"], "macro");
+}
