@@ -90,8 +90,8 @@ impl KllSketch {
         ((f64::from(self.k) * SHRINK.powi(depth)).ceil() as usize).max(MIN_CAPACITY)
     }
 
-    fn max_size(&self) -> usize {
-        (0..self.levels.len()).map(|h| self.capacity(h)).sum()
+    fn capacities(&self) -> Vec<usize> {
+        (0..self.levels.len()).map(|h| self.capacity(h)).collect()
     }
 
     fn size(&self) -> usize {
@@ -100,41 +100,47 @@ impl KllSketch {
 
     /// Adds finite values (the caller filters NaN and ±inf, as profiles do).
     pub fn update(&mut self, values: &[f64]) {
-        let mut max_size = self.max_size();
+        // Capacities and size are tracked here rather than recomputed: the bottom levels compact
+        // every few items, so this loop is the profile's hot path.
+        let mut caps = self.capacities();
+        let mut max_size: usize = caps.iter().sum();
         let mut size = self.size();
         for &x in values {
             self.levels[0].push(x);
             self.n += 1;
             size += 1;
             if size >= max_size {
-                self.compress();
-                (size, max_size) = (self.size(), self.max_size());
+                self.compress(&mut caps, &mut size);
+                max_size = caps.iter().sum();
             }
         }
     }
 
     /// Compacts full levels, bottom up, until the sketch fits its capacity again. Each pass compacts
     /// at least one level (some level is at capacity while the total is), so this terminates.
-    fn compress(&mut self) {
+    fn compress(&mut self, caps: &mut Vec<usize>, size: &mut usize) {
         let mut step = 0u64;
-        while self.size() >= self.max_size() {
+        while *size >= caps.iter().sum::<usize>() {
             for h in 0..self.levels.len() {
-                if self.levels[h].len() < self.capacity(h) {
+                if self.levels[h].len() < caps[h] {
                     continue;
                 }
                 if h + 1 == self.levels.len() {
                     self.levels.push(Vec::new());
+                    *caps = self.capacities();
                 }
-                let mut level = std::mem::take(&mut self.levels[h]);
-                level.sort_unstable_by(f64::total_cmp);
-                // An odd item stays behind so the total weight stays exact.
-                let keep = (level.len() % 2 == 1).then(|| level.remove(0));
                 let offset = (mix(self.n ^ (step << 40) ^ h as u64) & 1) as usize;
                 step += 1;
-                let promoted: Vec<f64> = level.iter().skip(offset).step_by(2).copied().collect();
-                self.levels[h + 1].extend(promoted);
-                self.levels[h].extend(keep);
-                if self.size() < self.max_size() {
+                let (below, above) = self.levels.split_at_mut(h + 1);
+                let (level, next) = (&mut below[h], &mut above[0]);
+                level.sort_unstable_by(f64::total_cmp);
+                // An odd item (the smallest) stays behind so the total weight stays exact.
+                let odd = level.len() % 2;
+                let before = level.len();
+                next.extend(level[odd..].iter().skip(offset).step_by(2));
+                level.truncate(odd);
+                *size = *size - before + odd + (before - odd) / 2;
+                if *size < caps.iter().sum::<usize>() {
                     return;
                 }
             }
@@ -153,9 +159,8 @@ impl KllSketch {
             mine.extend_from_slice(theirs);
         }
         self.n += other.n;
-        if self.size() >= self.max_size() {
-            self.compress();
-        }
+        let (mut caps, mut size) = (self.capacities(), self.size());
+        self.compress(&mut caps, &mut size);
         true
     }
 
