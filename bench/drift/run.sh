@@ -6,6 +6,7 @@
 # installed the script says so and continues.
 #
 # Usage: bench/drift/run.sh [ROWS] (default 1000000). Work files go to $BENCH_DIR (default /tmp/modelreg-drift-bench).
+# PEERS=no skips the Python peers (for large ROWS, e.g. 10000000, where exact mode spills to disk).
 set -eu -o pipefail
 
 ROWS=${1:-1000000}
@@ -13,6 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=${BENCH_DIR:-/tmp/modelreg-drift-bench}
 VENV=$WORK/venv
+PEERS=${PEERS:-yes}
 mkdir -p "$WORK"
 
 cd "$ROOT"
@@ -26,13 +28,15 @@ fi
 B=$WORK/data-$ROWS/baseline.csv
 T=$WORK/data-$ROWS/target.csv
 
-if [ ! -x "$VENV/bin/python" ]; then
+if [ "$PEERS" = yes ] && [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
     # Evidently 0.7 imports pandas internals that pandas 3 removed.
     "$VENV/bin/pip" install -q scipy numpy "pandas<3" >&2
 fi
 EVIDENTLY=yes
-if ! "$VENV/bin/python" -c "import evidently" 2>/dev/null; then
+if [ "$PEERS" != yes ]; then
+    EVIDENTLY=skipped
+elif ! "$VENV/bin/python" -c "import evidently" 2>/dev/null; then
     "$VENV/bin/pip" install -q evidently >&2 || EVIDENTLY=no
 fi
 
@@ -52,6 +56,10 @@ measure read-only-pass "$BIN" read "$T"
 measure modelreg-exact "$BIN" exact "$B" "$T"
 measure modelreg-profile-baseline "$BIN" profile "$B" "$WORK/baseline.profile.toml"
 measure modelreg-profile-drift "$BIN" profile-drift "$WORK/baseline.profile.toml" "$T"
+if [ "$PEERS" != yes ]; then
+    echo "python peers: skipped (PEERS=$PEERS)"
+    exit 0
+fi
 measure scipy-loop "$VENV/bin/python" "$HERE/scipy_loop.py" "$B" "$T"
 if [ "$EVIDENTLY" = yes ]; then
     measure evidently-preset "$VENV/bin/python" "$HERE/evidently_preset.py" "$B" "$T" \

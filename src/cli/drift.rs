@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use modelreg::drift::{FeatureStatus, PerformanceSpec, ReadOptions};
+use modelreg::drift::{FeatureStatus, Performance, PerformanceSpec, ReadOptions, Task};
 use modelreg::ops::ModelRef;
 use modelreg::ops::drift::{DriftOutcome, DriftRequest, run as run_drift};
 use modelreg::record::Timestamp;
@@ -42,6 +42,16 @@ pub struct DriftArgs {
     /// Prediction column in the target, for model performance and prediction drift
     #[arg(long, requires = "label", value_name = "COLUMN")]
     prediction: Option<String>,
+    /// What the model predicts [default: classification for a categorical, boolean or two-valued label, else regression]
+    #[arg(long, requires = "label", value_enum)]
+    task: Option<TaskArg>,
+    /// The positive class for binary precision, recall, F1 and AUC [default: 1 or true, else the largest label]
+    #[arg(long, requires = "label", value_name = "CLASS")]
+    positive: Option<String>,
+    /// Exact mode keeps up to this many MiB of numbers per input in memory, then spills each numerical
+    /// column to a temporary file and compares one column at a time
+    #[arg(long, value_name = "MIB", env = "MODELREG_DRIFT_MEMORY_MB", default_value_t = 256)]
+    memory_mb: u64,
     /// Exit 1 when drift is found (for scheduled CI jobs)
     #[arg(long)]
     fail_on_drift: bool,
@@ -56,6 +66,12 @@ pub struct DriftArgs {
     json: bool,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TaskArg {
+    Classification,
+    Regression,
+}
+
 pub fn run(ctx: &Context, args: DriftArgs) -> Result<u8, CliError> {
     let registry = ctx.open_registry()?;
     let key = if args.no_record { None } else { Some(ctx.signing_key(Some(registry.git()))?) };
@@ -68,9 +84,19 @@ pub fn run(ctx: &Context, args: DriftArgs) -> Result<u8, CliError> {
     };
     let mut config = registry.config().drift.clone().unwrap_or_default();
     if let (Some(label), Some(prediction)) = (args.label, args.prediction) {
-        config.performance = Some(PerformanceSpec { label, prediction, positive: None });
+        let task = args.task.map(|t| match t {
+            TaskArg::Classification => Task::Classification,
+            TaskArg::Regression => Task::Regression,
+        });
+        config.performance = Some(PerformanceSpec { label, prediction, positive: args.positive, task });
     }
-    let read = ReadOptions { delimiter, categorical: args.categorical, ignore: args.ignore, ..ReadOptions::default() };
+    let read = ReadOptions {
+        delimiter,
+        categorical: args.categorical,
+        ignore: args.ignore,
+        exact_memory: args.memory_mb.saturating_mul(1 << 20),
+        ..ReadOptions::default()
+    };
     let request = DriftRequest {
         reference: args.reference,
         baseline: args.baseline,
@@ -130,8 +156,51 @@ fn render(outcome: &DriftOutcome) -> String {
         serde_name(&report.mode)
     );
     out.push_str(&table(&["FEATURE", "TYPE", "METRIC", "VALUE", "THRESHOLD", "DRIFT"], &rows));
+    if let Some(p) = &report.performance {
+        out.push_str(&render_performance(p));
+    }
     let s = &report.summary;
     out.push_str(&format!("\n{}: {}\n", if s.drift { "DRIFT" } else { "no drift" }, s.reason));
+    out
+}
+
+fn render_performance(p: &Performance) -> String {
+    let metrics = [
+        ("accuracy", p.accuracy),
+        ("precision", p.precision),
+        ("recall", p.recall),
+        ("f1", p.f1),
+        ("auc", p.auc),
+        ("mae", p.mae),
+        ("mse", p.mse),
+        ("rmse", p.rmse),
+        ("r2", p.r2),
+    ];
+    let shown: Vec<String> = metrics.iter().filter_map(|(n, v)| Some(format!("{n} {}", number((*v)?)))).collect();
+    let averaging = match (p.average.as_deref(), &p.positive) {
+        (Some("binary"), Some(positive)) => format!(", positive class {positive}"),
+        (Some(average), _) => format!(", {average} average over {} classes", p.classes.unwrap_or(0)),
+        (None, _) => String::new(),
+    };
+    let mut out = format!(
+        "\nperformance ({} on {:?} vs {:?}{averaging}; {} rows used, {} skipped)\n  {}\n",
+        p.task,
+        p.prediction,
+        p.label,
+        p.rows_used,
+        p.rows_skipped,
+        if shown.is_empty() { "-".to_owned() } else { shown.join("  ") }
+    );
+    if let Some(d) = &p.prediction_drift {
+        let verdict = if d.status != "compared" {
+            format!("not compared ({})", d.status)
+        } else {
+            let value = d.value.map_or_else(|| "-".to_owned(), number);
+            let metric = d.metric.map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
+            format!("{metric} {value}: {}", if d.drifted { "DRIFT" } else { "ok" })
+        };
+        out.push_str(&format!("  prediction drift ({:?}): {verdict}\n", d.column));
+    }
     out
 }
 

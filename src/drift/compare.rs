@@ -11,7 +11,7 @@ use super::dataset::{ExactDataset, ExactValues, load_exact};
 use super::error::DriftError;
 use super::feature::{NumericSide, compare_categorical, compare_numeric};
 use super::histogram::DEFAULT_FINE_BINS;
-use super::performance::performance;
+use super::performance::{PredictionDrift, performance};
 use super::profile::{NumericSummary, Profile, ProfileOptions, profile_file};
 use super::read::{ReadOptions, open};
 use super::report::{
@@ -19,6 +19,7 @@ use super::report::{
     Summary, finite,
 };
 use super::schema::ColumnKind;
+use super::sketch::{DEFAULT_SKETCH_K, KllSketch};
 use super::stats::PSI_EPSILON;
 use super::stats::numeric::MIN_STD_FOR_NORMALISATION;
 
@@ -45,9 +46,29 @@ pub fn compare(
         let Input::Data(path) = target else {
             return Err(DriftError::Config("performance metrics need the target as data, not a profile".into()));
         };
-        report.performance = Some(performance(path, read, spec)?);
+        let mut measured = performance(path, read, spec)?;
+        measured.prediction_drift = report.features.iter().find(|f| f.name == spec.prediction).map(prediction_drift);
+        report.performance = Some(measured);
     }
     Ok(report)
+}
+
+fn prediction_drift(f: &FeatureReport) -> PredictionDrift {
+    let decided = f.decision_metric.and_then(|m| f.metrics.iter().find(|v| v.metric == m));
+    let status = match f.status {
+        FeatureStatus::Compared => "compared",
+        FeatureStatus::MissingInTarget => "missing-in-target",
+        FeatureStatus::TypeMismatch { .. } => "type-mismatch",
+        FeatureStatus::NewInTarget => "new-in-target",
+    };
+    PredictionDrift {
+        column: f.name.clone(),
+        status: status.into(),
+        metric: f.decision_metric,
+        value: decided.and_then(|m| m.value),
+        threshold: decided.and_then(|m| m.threshold),
+        drifted: f.drifted,
+    }
 }
 
 fn compare_features(
@@ -63,7 +84,7 @@ fn compare_features(
                 open(b, &base_read)?.schema().iter().map(|c| (c.name.clone(), c.kind)).collect();
             let target_read = ReadOptions { strict: false, expected, ..read.clone() };
             let (bd, td) = rayon::join(|| load_exact(b, &base_read), || load_exact(t, &target_read));
-            Ok(compare_exact(&bd?, &td?, config))
+            compare_exact(&bd?, &td?, config)
         }
         _ => {
             let options = ProfileOptions { read: base_read, ..ProfileOptions::default() };
@@ -105,6 +126,8 @@ fn unmatched(name: &str, kind: ColumnKind, status: FeatureStatus) -> FeatureRepo
         bins: None,
         new_categories: Vec::new(),
         vanished_categories: Vec::new(),
+        baseline_quantiles: None,
+        target_quantiles: None,
     }
 }
 
@@ -130,30 +153,35 @@ fn pair<'a>(
     out
 }
 
-fn compare_exact(b: &ExactDataset, t: &ExactDataset, config: &DriftConfig) -> DriftReport {
+fn compare_exact(b: &ExactDataset, t: &ExactDataset, config: &DriftConfig) -> Result<DriftReport, DriftError> {
     let bcols: Vec<_> = b.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
     let tcols: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+    // One feature per rayon task: a spilled column is read back and sorted inside its task and freed
+    // at its end, so at most one baseline + target pair per thread is in memory.
     let features: Vec<FeatureReport> = pair(&bcols, &tcols)
         .into_par_iter()
         .map(|(name, kind, status)| {
             let (Some(bc), Some(tc), None) = (b.column(name), t.column(name), &status) else {
-                return unmatched(name, kind, status.unwrap_or(FeatureStatus::MissingInTarget));
+                return Ok(unmatched(name, kind, status.unwrap_or(FeatureStatus::MissingInTarget)));
             };
             let counts = (&bc.counts, &tc.counts);
-            match (&bc.values, &tc.values) {
-                (ExactValues::Numbers(bv), ExactValues::Numbers(tv)) => {
-                    compare_numeric(name, kind, counts, NumericSide::Exact(bv), NumericSide::Exact(tv), config)
-                        .unwrap_or_else(|_| unmatched(name, kind, FeatureStatus::TypeMismatch { target_kind: tc.kind }))
-                }
+            let mismatch = || unmatched(name, kind, FeatureStatus::TypeMismatch { target_kind: tc.kind });
+            Ok(match (&bc.values, &tc.values) {
                 (ExactValues::Labels(bl), ExactValues::Labels(tl)) => {
                     compare_categorical(name, kind, counts, (bl, 0), (tl, 0), true, config)
                 }
-                _ => unmatched(name, kind, FeatureStatus::TypeMismatch { target_kind: tc.kind }),
-            }
+                _ => match (bc.sorted()?, tc.sorted()?) {
+                    (Some(bv), Some(tv)) => {
+                        compare_numeric(name, kind, counts, NumericSide::Exact(&bv), NumericSide::Exact(&tv), config)
+                            .unwrap_or_else(|_| mismatch())
+                    }
+                    _ => mismatch(),
+                },
+            })
         })
-        .collect();
+        .collect::<Result<_, DriftError>>()?;
     let input = |d: &ExactDataset| InputRef { kind: "data".into(), sources: vec![d.source.clone()], rows: d.rows };
-    finish(Mode::Exact, input(b), input(t), features, config)
+    Ok(finish(Mode::Exact, input(b), input(t), features, config))
 }
 
 fn compare_profiles(
@@ -194,7 +222,7 @@ fn compare_profiles(
 }
 
 fn profile_side(n: &NumericSummary) -> NumericSide<'_> {
-    NumericSide::Profile { histogram: &n.histogram, min: n.min, max: n.max, std: n.std() }
+    NumericSide::Profile { histogram: &n.histogram, min: n.min, max: n.max, std: n.std(), quantiles: n.quantiles }
 }
 
 fn settings(mode: Mode, config: &DriftConfig) -> Settings {
@@ -220,6 +248,13 @@ fn settings(mode: Mode, config: &DriftConfig) -> Settings {
         histograms: match mode {
             Mode::Exact => "exact".into(),
             Mode::Profile => "KS and W1 from fixed-edge histograms (error <= one fine bin)".into(),
+        },
+        quantiles: match mode {
+            Mode::Exact => "exact, numpy linear interpolation".into(),
+            Mode::Profile => format!(
+                "KLL sketch (k = {DEFAULT_SKETCH_K}): rank error <= {:.2}% of n per quantile with 99% confidence; summary only, never used for drift decisions",
+                KllSketch::rank_error_for(DEFAULT_SKETCH_K) * 100.0
+            ),
         },
         drift_rule: format!(
             "drift if any drifted feature has weight > 0, or at least {:.0}% of compared features drifted",

@@ -1,9 +1,21 @@
-//! Exact mode's view of a dataset: every finite number of each numerical column, sorted, and the exact
-//! category counts. Memory is 8 bytes per numeric cell, which is the price of exact KS and W1; profile
-//! mode ([`crate::drift::profile`]) is the bounded-memory alternative.
+//! Exact mode's view of a dataset: every finite number of each numerical column, and the exact
+//! category counts.
+//!
+//! Memory is bounded by [`ReadOptions::exact_memory`]: below it the numbers stay in memory, sorted at
+//! load (the fast path). Once a file's buffered numbers exceed it, every numerical column is spilled
+//! to its own temporary file (f64 little-endian, in a private [`tempfile::TempDir`]) and the rest of the
+//! file streams there; a spilled column is read back and sorted only when it is compared
+//! ([`ExactColumn::sorted`]), so peak memory is the budget plus the columns being compared at once
+//! (one baseline + target pair per rayon thread), not the whole file. Results are identical either
+//! way: sorting the same multiset gives the same slice. Profile mode ([`crate::drift::profile`]) needs
+//! no spill at all.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -76,7 +88,63 @@ impl Counts {
 pub enum ExactValues {
     /// Finite values, sorted ascending.
     Numbers(Vec<f64>),
+    /// Finite values in file order, on disk (see the module docs).
+    Spilled(Spill),
     Labels(BTreeMap<String, u64>),
+}
+
+/// A numerical column spilled to a temporary file. The directory lives as long as any column in it.
+#[derive(Debug, Clone)]
+pub struct Spill {
+    path: PathBuf,
+    len: u64,
+    dir: Arc<tempfile::TempDir>,
+}
+
+impl PartialEq for Spill {
+    fn eq(&self, other: &Spill) -> bool {
+        self.path == other.path && self.len == other.len
+    }
+}
+
+impl Spill {
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The temporary directory holding the spill files (removed when the last column goes).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Reads the values back (in file order) without a second copy of the bytes.
+    fn read(&self) -> Result<Vec<f64>, DriftError> {
+        let io = |source| DriftError::Io { file: self.path.clone(), source };
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(&self.path).map_err(io)?);
+        let mut values = Vec::with_capacity(self.len as usize);
+        let mut chunk = vec![0u8; 1 << 16];
+        let mut filled = 0;
+        loop {
+            let got = reader.read(&mut chunk[filled..]).map_err(io)?;
+            filled += got;
+            let whole = filled / 8 * 8;
+            values.extend(chunk[..whole].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))));
+            chunk.copy_within(whole..filled, 0);
+            filled -= whole;
+            if got == 0 {
+                break;
+            }
+        }
+        if values.len() as u64 != self.len || filled != 0 {
+            let message = format!("spill file holds {} values, expected {}", values.len(), self.len);
+            return Err(io(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, message)));
+        }
+        Ok(values)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +165,79 @@ pub struct ExactDataset {
 impl ExactDataset {
     pub fn column(&self, name: &str) -> Option<&ExactColumn> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Whether any column was spilled to disk.
+    pub fn spilled(&self) -> bool {
+        self.columns.iter().any(|c| matches!(c.values, ExactValues::Spilled(_)))
+    }
+}
+
+impl ExactColumn {
+    /// The finite values, sorted: borrowed when in memory, read back and sorted when spilled.
+    /// `None` for a categorical column.
+    pub fn sorted(&self) -> Result<Option<Cow<'_, [f64]>>, DriftError> {
+        match &self.values {
+            ExactValues::Numbers(v) => Ok(Some(Cow::Borrowed(v))),
+            ExactValues::Spilled(spill) => {
+                let mut v = spill.read()?;
+                v.par_sort_unstable_by(f64::total_cmp);
+                Ok(Some(Cow::Owned(v)))
+            }
+            ExactValues::Labels(_) => Ok(None),
+        }
+    }
+}
+
+/// The spill files of one input while it is being read.
+struct Spiller {
+    dir: Arc<tempfile::TempDir>,
+    files: Vec<Option<(PathBuf, BufWriter<File>, u64)>>,
+}
+
+impl Spiller {
+    /// Moves every numerical column's buffer to its own file.
+    fn start(columns: &mut [ExactColumn]) -> Result<Spiller, DriftError> {
+        let dir = tempfile::Builder::new()
+            .prefix("modelreg-drift-")
+            .tempdir()
+            .map_err(|e| DriftError::Io { file: std::env::temp_dir(), source: e })?;
+        let mut spiller = Spiller { dir: Arc::new(dir), files: Vec::new() };
+        for (i, column) in columns.iter_mut().enumerate() {
+            let file = match &mut column.values {
+                ExactValues::Numbers(values) => {
+                    let path = spiller.dir.path().join(format!("{i}.f64"));
+                    let io = |source| DriftError::Io { file: path.clone(), source };
+                    let writer = BufWriter::with_capacity(1 << 18, File::create(&path).map_err(io)?);
+                    let mut entry = (path, writer, 0);
+                    Spiller::write(&mut entry, values)?;
+                    *values = Vec::new();
+                    Some(entry)
+                }
+                _ => None,
+            };
+            spiller.files.push(file);
+        }
+        Ok(spiller)
+    }
+
+    fn write(entry: &mut (PathBuf, BufWriter<File>, u64), values: &[f64]) -> Result<(), DriftError> {
+        let (path, writer, len) = entry;
+        for x in values {
+            writer.write_all(&x.to_le_bytes()).map_err(|source| DriftError::Io { file: path.clone(), source })?;
+        }
+        *len += values.len() as u64;
+        Ok(())
+    }
+
+    fn finish(self, columns: &mut [ExactColumn]) -> Result<(), DriftError> {
+        for (column, file) in columns.iter_mut().zip(self.files) {
+            if let Some((path, writer, len)) = file {
+                writer.into_inner().map_err(|e| DriftError::Io { file: path.clone(), source: e.into_error() })?;
+                column.values = ExactValues::Spilled(Spill { path, len, dir: Arc::clone(&self.dir) });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -119,12 +260,21 @@ pub fn load_exact(path: &Path, options: &ReadOptions) -> Result<ExactDataset, Dr
         })
         .collect();
     let mut rows = 0;
+    let (mut buffered, mut spiller): (u64, Option<Spiller>) = (0, None);
     while let Some(batch) = reader.next_batch()? {
         rows += batch.rows;
-        for (column, chunk) in columns.iter_mut().zip(batch.columns) {
+        for (i, (column, chunk)) in columns.iter_mut().zip(batch.columns).enumerate() {
             column.counts.add_chunk(batch.rows, &chunk);
             match (&mut column.values, chunk) {
-                (ExactValues::Numbers(all), ColumnChunk::Numbers { values, .. }) => all.extend(values),
+                (ExactValues::Numbers(all), ColumnChunk::Numbers { values, .. }) => {
+                    match spiller.as_mut().and_then(|s| s.files[i].as_mut()) {
+                        Some(entry) => Spiller::write(entry, &values)?,
+                        None => {
+                            buffered += 8 * values.len() as u64;
+                            all.extend(values);
+                        }
+                    }
+                }
                 (ExactValues::Labels(all), ColumnChunk::Labels { values, .. }) => {
                     for v in values {
                         *all.entry(v).or_insert(0) += 1;
@@ -133,6 +283,12 @@ pub fn load_exact(path: &Path, options: &ReadOptions) -> Result<ExactDataset, Dr
                 _ => unreachable!("readers emit chunks matching the schema's kinds"),
             }
         }
+        if spiller.is_none() && buffered > options.exact_memory {
+            spiller = Some(Spiller::start(&mut columns)?);
+        }
+    }
+    if let Some(spiller) = spiller {
+        spiller.finish(&mut columns)?;
     }
     if rows == 0 {
         return Err(DriftError::NoRows { file: path.to_path_buf() });
@@ -140,6 +296,7 @@ pub fn load_exact(path: &Path, options: &ReadOptions) -> Result<ExactDataset, Dr
     for column in &columns {
         let empty = match &column.values {
             ExactValues::Numbers(v) => v.is_empty(),
+            ExactValues::Spilled(s) => s.is_empty(),
             ExactValues::Labels(m) => m.is_empty(),
         };
         if empty && options.strict {

@@ -10,6 +10,7 @@ use super::error::DriftError;
 use super::histogram::Histogram;
 use super::report::{Bins, FeatureReport, FeatureStatus, MetricValue, Quality, finite};
 use super::schema::ColumnKind;
+use super::sketch::Quantiles;
 use super::stats::{categorical, js_distance, ks, numeric, psi};
 
 /// Name of the bucket that stands for categories a profile's top-k cap folded away.
@@ -24,7 +25,19 @@ pub enum NumericSide<'a> {
         min: Option<f64>,
         max: Option<f64>,
         std: Option<f64>,
+        /// From the profile's sketch; reported, never used to decide.
+        quantiles: Option<Quantiles>,
     },
+}
+
+impl NumericSide<'_> {
+    fn quantiles(&self) -> Option<Quantiles> {
+        match self {
+            NumericSide::Exact([]) => None,
+            NumericSide::Exact(sorted) => Quantiles::from_fn(|q| Some(numeric::quantile_sorted(sorted, q))),
+            NumericSide::Profile { quantiles, .. } => *quantiles,
+        }
+    }
 }
 
 struct Builder<'a> {
@@ -76,6 +89,8 @@ impl Builder<'_> {
             bins,
             new_categories: Vec::new(),
             vanished_categories: Vec::new(),
+            baseline_quantiles: None,
+            target_quantiles: None,
         }
     }
 }
@@ -107,6 +122,7 @@ pub fn compare_numeric(
 ) -> Result<FeatureReport, DriftError> {
     let decision = config.decision_metric(name, true);
     let mut b = Builder { name, config, decision, n_small: false, metrics: Vec::new() };
+    let quantiles = (base.quantiles(), target.quantiles());
     let (bins, out_of_range, n_target) = match (base, target) {
         (NumericSide::Exact(bv), NumericSide::Exact(tv)) => {
             b.n_small = (bv.len().max(tv.len()) as u64) <= config.p_value_max_n;
@@ -133,7 +149,7 @@ pub fn compare_numeric(
         }
         (base, target) => {
             let side = |s: NumericSide<'_>| match s {
-                NumericSide::Profile { histogram, min, max, std } => Ok((histogram.clone(), min, max, std)),
+                NumericSide::Profile { histogram, min, max, std, .. } => Ok((histogram.clone(), min, max, std)),
                 NumericSide::Exact(values) => Err(DriftError::Config(format!(
                     "column {name:?}: exact values passed to profile comparison ({} values)",
                     values.len()
@@ -182,7 +198,9 @@ pub fn compare_numeric(
         }
     };
     let q = quality(counts.0, counts.1, out_of_range, n_target);
-    Ok(b.finish(kind, q, bins))
+    let mut report = b.finish(kind, q, bins);
+    (report.baseline_quantiles, report.target_quantiles) = quantiles;
+    Ok(report)
 }
 
 /// Compares a categorical or boolean column from category counts (`other` is a profile's folded tail).

@@ -6,7 +6,8 @@
 //!   quantiles computed exactly, agreeing with scipy to 1e-9), **profile** mode when either side is a
 //!   [`Profile`] (fixed-edge histograms; memory bounded by the profile, not the data).
 //! - [`profile_file`] and [`Profile::merge`] build mergeable summaries, so production data can be
-//!   profiled where it lives, shard by shard, and only the merged summary travels.
+//!   profiled where it lives, shard by shard, and only the merged summary travels. Their quantiles come
+//!   from a deterministic [`KllSketch`] with a documented rank-error bound.
 //! - The result is a [`DriftReport`]: serialisable, NaN-free, and carrying every choice that shapes a
 //!   number, ready to be embedded in a signed drift record.
 //!
@@ -24,6 +25,7 @@ mod profile;
 pub mod read;
 mod report;
 pub mod schema;
+mod sketch;
 pub mod stats;
 
 pub use compare::{Input, compare};
@@ -32,7 +34,7 @@ pub use dataset::{Counts, ExactColumn, ExactDataset, ExactValues, SourceRef, loa
 pub use error::DriftError;
 pub use feature::OTHER_CATEGORY;
 pub use histogram::{DEFAULT_FINE_BINS, Histogram};
-pub use performance::{Performance, PerformanceSpec, performance};
+pub use performance::{Performance, PerformanceSpec, PredictionDrift, Task, performance};
 pub use profile::{
     CategoryCounts, ColumnProfile, DEFAULT_TOP_K, MAX_PROFILE_BYTES, NumericSummary, PROFILE_SCHEMA, Profile,
     ProfileOptions, profile_file,
@@ -43,6 +45,7 @@ pub use report::{
     Summary,
 };
 pub use schema::{ColumnKind, ColumnSchema};
+pub use sketch::{DEFAULT_SKETCH_K, KllSketch, Quantiles};
 
 /// Recorded in profiles and reports.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

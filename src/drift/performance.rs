@@ -1,12 +1,22 @@
 //! Model performance on the target, when it carries the true label and the model's prediction.
 //!
 //! The two columns are read row-aligned; a row where either is missing, non-finite or unparseable is
-//! skipped and counted. The task is classification when the label column is categorical or boolean, or
-//! numerical with at most two distinct values; otherwise regression. For classification the metrics
-//! are for one *positive* class (given, else `1`/`true` when present, else the largest label): accuracy
-//! over all classes, precision, recall and F1 for the positive class, and ROC AUC when the prediction
-//! is a numeric score (hard prediction = score ≥ 0.5; AUC by the Mann–Whitney rank sum with average
-//! ranks for ties). Regression gives MAE, MSE and RMSE.
+//! skipped and counted. The task is given ([`Task`]) or inferred: classification when the label column
+//! is categorical or boolean, or numerical with at most two distinct values; otherwise regression.
+//!
+//! - **Binary classification** (at most two label classes): metrics for one *positive* class (given,
+//!   else `1`/`true` when present, else the largest label): accuracy, precision, recall, F1, and ROC AUC
+//!   when the prediction is a numeric score (hard prediction = score ≥ 0.5, unless every prediction is
+//!   itself one of the label's classes; AUC by the Mann–Whitney rank sum with average ranks for ties).
+//! - **Multiclass** (more than two label classes): accuracy, and macro-averaged precision, recall and
+//!   F1 over the union of true and predicted classes, a class with no predicted (or no true) rows
+//!   counting 0 — scikit-learn's `average="macro", zero_division=0`. A numeric prediction is read as a
+//!   class label (`2.0` is class `2`). No AUC: it needs a score per class.
+//! - **Regression**: MAE, MSE, RMSE and R² (1 − SS_res/SS_tot; with a constant label, 1 when every
+//!   prediction is exact, else 0, as scikit-learn's `r2_score`).
+//!
+//! Prediction drift is the prediction column compared like any feature; [`super::compare`] copies that
+//! feature's verdict into [`Performance::prediction_drift`].
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,13 +27,35 @@ use super::error::DriftError;
 use super::read::{ColumnChunk, ReadOptions, open};
 use super::report::finite;
 
+use super::config::MetricName;
+
+/// What the model predicts; inferred from the label column when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+impl Task {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerformanceSpec {
     pub label: String,
     pub prediction: String,
-    /// The positive class for precision, recall, F1 and AUC.
+    /// The positive class for precision, recall, F1 and AUC (binary classification).
     pub positive: Option<String>,
+    /// `None`: inferred from the label column (see the module docs).
+    #[serde(default)]
+    pub task: Option<Task>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +67,12 @@ pub struct Performance {
     pub prediction: String,
     pub rows_used: u64,
     pub rows_skipped: u64,
+    /// Distinct true classes (classification).
+    #[serde(default)]
+    pub classes: Option<u64>,
+    /// How precision, recall and F1 are averaged: "binary" (for `positive`) or "macro".
+    #[serde(default)]
+    pub average: Option<String>,
     pub positive: Option<String>,
     pub accuracy: Option<f64>,
     pub precision: Option<f64>,
@@ -44,6 +82,25 @@ pub struct Performance {
     pub mae: Option<f64>,
     pub mse: Option<f64>,
     pub rmse: Option<f64>,
+    #[serde(default)]
+    pub r2: Option<f64>,
+    /// The prediction column's drift between baseline and target.
+    #[serde(default)]
+    pub prediction_drift: Option<PredictionDrift>,
+}
+
+/// The prediction column's row in the feature table, restated next to the performance it explains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictionDrift {
+    pub column: String,
+    /// "compared", or why it was not: "missing-in-target", "new-in-target" (the baseline has no
+    /// prediction column), "type-mismatch".
+    pub status: String,
+    pub metric: Option<MetricName>,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    pub drifted: bool,
 }
 
 /// A number as a class label: integers without a fractional part (`1.0` → `"1"`).
@@ -100,6 +157,8 @@ pub fn performance(path: &Path, read: &ReadOptions, spec: &PerformanceSpec) -> R
         prediction: spec.prediction.clone(),
         rows_used: 0,
         rows_skipped: 0,
+        classes: None,
+        average: None,
         positive: None,
         accuracy: None,
         precision: None,
@@ -109,33 +168,29 @@ pub fn performance(path: &Path, read: &ReadOptions, spec: &PerformanceSpec) -> R
         mae: None,
         mse: None,
         rmse: None,
+        r2: None,
+        prediction_drift: None,
     };
-    let labels: Option<Vec<String>> = match &label {
-        Side::Labels(v) => Some(v.clone()),
+    let as_labels = |v: &[f64]| {
+        v.iter().map(|&x| if x.is_finite() { number_label(x) } else { String::new() }).collect::<Vec<String>>()
+    };
+    let task = spec.task.unwrap_or(match &label {
+        Side::Labels(_) => Task::Classification,
         Side::Numbers(v) => {
             let distinct: BTreeSet<u64> = v.iter().filter(|x| x.is_finite()).map(|x| x.to_bits()).collect();
-            (distinct.len() <= 2)
-                .then(|| v.iter().map(|&x| if x.is_finite() { number_label(x) } else { String::new() }).collect())
+            if distinct.len() <= 2 { Task::Classification } else { Task::Regression }
         }
-    };
-    match (labels, &label, &prediction) {
-        (Some(labels), _, prediction) => classification(&mut out, &labels, prediction, spec),
-        (None, Side::Numbers(y), Side::Numbers(p)) => {
-            out.task = "regression".into();
-            let pairs: Vec<(f64, f64)> =
-                y.iter().zip(p).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(&a, &b)| (a, b)).collect();
-            out.rows_used = pairs.len() as u64;
-            if !pairs.is_empty() {
-                let n = pairs.len() as f64;
-                let mae = pairs.iter().map(|(a, b)| (a - b).abs()).sum::<f64>() / n;
-                let mse = pairs.iter().map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n;
-                (out.mae, out.mse, out.rmse) = (finite(mae), finite(mse), finite(mse.sqrt()));
-            }
+    });
+    match (task, &label, &prediction) {
+        (Task::Classification, Side::Labels(labels), prediction) => classification(&mut out, labels, prediction, spec),
+        (Task::Classification, Side::Numbers(y), prediction) => {
+            classification(&mut out, &as_labels(y), prediction, spec)
         }
-        (None, _, _) => {
+        (Task::Regression, Side::Numbers(y), Side::Numbers(p)) => regression(&mut out, y, p),
+        (Task::Regression, _, _) => {
             return Err(DriftError::Config(format!(
-                "prediction column {:?} must be numerical for a regression label {:?}",
-                spec.prediction, spec.label
+                "regression needs numerical label and prediction columns ({:?}, {:?}); use --task classification for class labels",
+                spec.label, spec.prediction
             )));
         }
     }
@@ -143,65 +198,131 @@ pub fn performance(path: &Path, read: &ReadOptions, spec: &PerformanceSpec) -> R
     Ok(out)
 }
 
-/// One usable row of a classification: whether it is of the positive class, whether it was predicted
-/// so, the score when the prediction is numeric, and whether the predicted class is the true one.
-struct Outcome {
-    actual: bool,
-    predicted: bool,
+fn regression(out: &mut Performance, y: &[f64], p: &[f64]) {
+    out.task = Task::Regression.as_str().into();
+    let pairs: Vec<(f64, f64)> =
+        y.iter().zip(p).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(&a, &b)| (a, b)).collect();
+    out.rows_used = pairs.len() as u64;
+    if pairs.is_empty() {
+        return;
+    }
+    let n = pairs.len() as f64;
+    let mae = pairs.iter().map(|(a, b)| (a - b).abs()).sum::<f64>() / n;
+    let ss_res = pairs.iter().map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+    let mean = pairs.iter().map(|(a, _)| a).sum::<f64>() / n;
+    let ss_tot = pairs.iter().map(|(a, _)| (a - mean) * (a - mean)).sum::<f64>();
+    let mse = ss_res / n;
+    let r2 = if ss_tot > 0.0 {
+        1.0 - ss_res / ss_tot
+    } else if ss_res == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    (out.mae, out.mse, out.rmse, out.r2) = (finite(mae), finite(mse), finite(mse.sqrt()), finite(r2));
+}
+
+/// One usable row: the true class, the predicted class, and the score when the prediction is one.
+struct Outcome<'a> {
+    actual: &'a str,
+    predicted: String,
     score: Option<f64>,
-    correct: bool,
 }
 
 fn classification(out: &mut Performance, labels: &[String], prediction: &Side, spec: &PerformanceSpec) {
-    out.task = "classification".into();
+    out.task = Task::Classification.as_str().into();
     let classes: BTreeSet<&str> = labels.iter().map(String::as_str).filter(|l| !l.is_empty()).collect();
+    out.classes = Some(classes.len() as u64);
+    if classes.len() > 2 {
+        return multiclass(out, labels, prediction);
+    }
     let positive = spec
         .positive
         .clone()
         .or_else(|| ["1", "true"].iter().find(|p| classes.contains(*p)).map(|p| p.to_string()))
         .or_else(|| classes.last().map(|l| l.to_string()));
     let Some(positive) = positive else { return };
-    let mut rows: Vec<Outcome> = Vec::new();
-    for (i, l) in labels.iter().enumerate() {
-        if l.is_empty() {
-            continue;
+    let negative =
+        classes.iter().find(|c| **c != positive).map_or_else(|| format!("not {positive}"), |c| c.to_string());
+    // Numbers that are all class labels are hard predictions; anything else is a score.
+    let hard = match prediction {
+        Side::Numbers(p) => p.iter().filter(|x| x.is_finite()).all(|&x| classes.contains(number_label(x).as_str())),
+        Side::Labels(_) => true,
+    };
+    let rows = outcomes(labels, prediction, |s| {
+        if hard {
+            number_label(s)
+        } else if s >= 0.5 {
+            positive.clone()
+        } else {
+            negative.clone()
         }
-        let actual = *l == positive;
-        match prediction {
-            Side::Numbers(p) => match p.get(i) {
-                Some(&s) if s.is_finite() => {
-                    rows.push(Outcome { actual, predicted: s >= 0.5, score: Some(s), correct: (s >= 0.5) == actual })
-                }
-                _ => {}
-            },
-            Side::Labels(p) => match p.get(i) {
-                Some(q) if !q.is_empty() => {
-                    rows.push(Outcome { actual, predicted: *q == positive, score: None, correct: q == l })
-                }
-                _ => {}
-            },
-        }
-    }
+    });
     out.rows_used = rows.len() as u64;
-    out.positive = Some(positive);
+    out.average = Some("binary".into());
+    out.positive = Some(positive.clone());
     if rows.is_empty() {
         return;
     }
-    let count = |f: fn(&Outcome) -> bool| rows.iter().filter(|r| f(r)).count() as f64;
-    let tp = count(|r| r.actual && r.predicted);
-    let (fp, fn_) = (count(|r| !r.actual && r.predicted), count(|r| r.actual && !r.predicted));
-    out.accuracy = finite(count(|r| r.correct) / rows.len() as f64);
-    let precision = (tp + fp > 0.0).then(|| tp / (tp + fp));
-    let recall = (tp + fn_ > 0.0).then(|| tp / (tp + fn_));
-    out.precision = precision;
-    out.recall = recall;
-    out.f1 = match (precision, recall) {
+    out.accuracy = finite(rows.iter().filter(|r| r.actual == r.predicted).count() as f64 / rows.len() as f64);
+    let (precision, recall, f1) = class_scores(&rows, &positive);
+    (out.precision, out.recall, out.f1) = (precision, recall, f1);
+    let scores: Option<Vec<(f64, bool)>> = rows.iter().map(|r| Some((r.score?, r.actual == positive))).collect();
+    out.auc = scores.and_then(|s| auc(&s));
+}
+
+fn outcomes<'a>(labels: &'a [String], prediction: &Side, class_of: impl Fn(f64) -> String) -> Vec<Outcome<'a>> {
+    let mut rows = Vec::new();
+    for (i, l) in labels.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+        match prediction {
+            Side::Numbers(p) => {
+                if let Some(&s) = p.get(i).filter(|s| s.is_finite()) {
+                    rows.push(Outcome { actual: l, predicted: class_of(s), score: Some(s) });
+                }
+            }
+            Side::Labels(p) => {
+                if let Some(q) = p.get(i).filter(|q| !q.is_empty()) {
+                    rows.push(Outcome { actual: l, predicted: q.clone(), score: None });
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// Precision, recall and F1 of one class; `None` where the denominator is 0 (binary reporting).
+fn class_scores(rows: &[Outcome<'_>], class: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let count = |f: &dyn Fn(&Outcome<'_>) -> bool| rows.iter().filter(|r| f(r)).count() as f64;
+    let tp = count(&|r| r.actual == class && r.predicted == class);
+    let predicted = count(&|r| r.predicted == class);
+    let actual = count(&|r| r.actual == class);
+    let precision = (predicted > 0.0).then(|| tp / predicted);
+    let recall = (actual > 0.0).then(|| tp / actual);
+    let f1 = match (precision, recall) {
         (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
         (Some(_), Some(_)) => Some(0.0),
         _ => None,
     };
-    let scores: Option<Vec<(f64, bool)>> = rows.iter().map(|r| Some((r.score?, r.actual))).collect();
-    out.auc = scores.and_then(|s| auc(&s));
+    (precision, recall, f1)
+}
+
+/// Macro averages over every class seen as a label or a prediction, 0 for an undefined score.
+fn multiclass(out: &mut Performance, labels: &[String], prediction: &Side) {
+    let rows = outcomes(labels, prediction, number_label);
+    out.rows_used = rows.len() as u64;
+    out.average = Some("macro".into());
+    if rows.is_empty() {
+        return;
+    }
+    out.accuracy = finite(rows.iter().filter(|r| r.actual == r.predicted).count() as f64 / rows.len() as f64);
+    let classes: BTreeSet<&str> = rows.iter().flat_map(|r| [r.actual, r.predicted.as_str()]).collect();
+    let k = classes.len() as f64;
+    let (mut p, mut r, mut f) = (0.0, 0.0, 0.0);
+    for class in classes {
+        let (cp, cr, cf) = class_scores(&rows, class);
+        (p, r, f) = (p + cp.unwrap_or(0.0), r + cr.unwrap_or(0.0), f + cf.unwrap_or(0.0));
+    }
+    (out.precision, out.recall, out.f1) = (finite(p / k), finite(r / k), finite(f / k));
 }
 
 /// ROC AUC = (rank sum of positives − n_pos(n_pos+1)/2) / (n_pos·n_neg), average ranks for ties.

@@ -1,10 +1,11 @@
 //! Profiles: a compact, mergeable summary of a dataset, serialisable to TOML.
 //!
 //! Per column: quality counts, and either a numeric summary (finite count, min, max, mean and the sum of
-//! squared deviations, merged with Chan et al.'s parallel update; a fixed-edge histogram) or category
-//! counts. Invariants:
+//! squared deviations, merged with Chan et al.'s parallel update; a fixed-edge histogram for drift
+//! metrics; a KLL quantile sketch for quantiles, see [`super::sketch`]) or category counts. Invariants:
 //! - Merging shard profiles gives the profile of the concatenated data: counts, min/max, histograms and
-//!   category counts exactly; mean and variance up to floating-point rounding.
+//!   category counts exactly; mean and variance up to floating-point rounding; sketch quantiles within
+//!   the sketch's documented rank error (merges are deterministic: same shards, same order, same bytes).
 //! - Histogram edges are fixed before counting: by a reference profile (the baseline) when given, else
 //!   by the file's own min and max (a first pass). Profiles merge only when their edges match, so shards
 //!   of production data are profiled against the baseline's profile.
@@ -21,6 +22,7 @@ use super::error::DriftError;
 use super::histogram::{DEFAULT_FINE_BINS, Histogram};
 use super::read::{ColumnChunk, ReadOptions, open};
 use super::schema::ColumnKind;
+use super::sketch::{DEFAULT_SKETCH_K, KllSketch, Quantiles};
 
 pub const PROFILE_SCHEMA: &str = "modelreg/profile/v1";
 /// Default cap on distinct categories kept per column.
@@ -62,12 +64,24 @@ pub struct NumericSummary {
     pub mean: Option<f64>,
     /// Σ (x − mean)²; variance (ddof = 0) is `m2 / n`.
     pub m2: f64,
+    /// p1 … p99 read from `sketch` (rank error ≤ `sketch.rank_error()`); absent when `n == 0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantiles: Option<Quantiles>,
     pub histogram: Histogram,
+    /// Absent in profiles written before sketches existed; such a profile reports no quantiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<KllSketch>,
 }
 
 impl NumericSummary {
-    fn new(histogram: Histogram) -> Self {
-        NumericSummary { n: 0, min: None, max: None, mean: None, m2: 0.0, histogram }
+    fn new(histogram: Histogram, sketch_k: u16) -> Self {
+        let sketch = Some(KllSketch::new(sketch_k));
+        NumericSummary { n: 0, min: None, max: None, mean: None, m2: 0.0, quantiles: None, histogram, sketch }
+    }
+
+    /// Reads the quantiles off the sketch (after profiling or merging).
+    fn refresh_quantiles(&mut self) {
+        self.quantiles = self.sketch.as_ref().and_then(KllSketch::summary);
     }
 
     fn add_values(&mut self, values: &[f64]) {
@@ -80,6 +94,9 @@ impl NumericSummary {
         let (min, max) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
         self.combine(values.len() as u64, min, max, mean, m2);
         self.histogram.add_all(values);
+        if let Some(sketch) = &mut self.sketch {
+            sketch.update(values);
+        }
     }
 
     /// Chan, Golub & LeVeque's pairwise update of (n, mean, M2).
@@ -142,11 +159,18 @@ pub struct ProfileOptions {
     pub read: ReadOptions,
     pub fine_bins: u32,
     pub top_k: usize,
+    /// KLL accuracy parameter (rank error 2.296 / k^0.9723).
+    pub sketch_k: u16,
 }
 
 impl Default for ProfileOptions {
     fn default() -> Self {
-        ProfileOptions { read: ReadOptions::default(), fine_bins: DEFAULT_FINE_BINS, top_k: DEFAULT_TOP_K }
+        ProfileOptions {
+            read: ReadOptions::default(),
+            fine_bins: DEFAULT_FINE_BINS,
+            top_k: DEFAULT_TOP_K,
+            sketch_k: DEFAULT_SKETCH_K,
+        }
     }
 }
 
@@ -189,7 +213,7 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
                 let h = edges.unwrap_or_else(|| {
                     if lo <= hi { Histogram::new(lo, hi, options.fine_bins) } else { Histogram::new(0.0, 0.0, 1) }
                 });
-                NumericSummary::new(h)
+                NumericSummary::new(h, options.sketch_k)
             });
             let categories = (!c.kind.is_numeric()).then(|| CategoryCounts::new(options.top_k));
             ColumnProfile { name: c.name.clone(), kind: c.kind, counts: Counts::default(), numeric, categories }
@@ -223,6 +247,9 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
     for column in &mut columns {
         if let Some(cats) = &mut column.categories {
             cats.cap();
+        }
+        if let Some(numeric) = &mut column.numeric {
+            numeric.refresh_quantiles();
         }
         let empty = column.numeric.as_ref().is_some_and(|n| n.n == 0)
             || column.categories.as_ref().is_some_and(|c| c.counts.is_empty() && c.other == 0);
@@ -283,6 +310,21 @@ impl Profile {
                     if let (Some(min), Some(max), Some(mean)) = (y.min, y.max, y.mean) {
                         x.combine(y.n, min, max, mean, y.m2);
                     }
+                    // A shard without a sketch (an older profile) leaves the merge without quantiles
+                    // rather than with quantiles of part of the data.
+                    x.sketch = match (x.sketch.take(), &y.sketch) {
+                        (Some(mut mine), Some(theirs)) => {
+                            if !mine.merge(theirs) {
+                                return fail(format!(
+                                    "column {:?}: quantile sketches have different k ({} vs {})",
+                                    a.name, mine.k, theirs.k
+                                ));
+                            }
+                            Some(mine)
+                        }
+                        _ => None,
+                    };
+                    x.refresh_quantiles();
                 }
                 (Some(_), None) | (None, Some(_)) => {
                     return fail(format!("column {:?} summaries differ", a.name));
@@ -320,6 +362,9 @@ impl Profile {
         for c in &profile.columns {
             if c.numeric.as_ref().is_some_and(|n| n.histogram.counts.len() != n.histogram.bins as usize + 2) {
                 return Err(err(format!("column {:?}: histogram has the wrong number of counts", c.name)));
+            }
+            if let Some(sketch) = c.numeric.as_ref().and_then(|n| n.sketch.as_ref()) {
+                sketch.validate().map_err(|m| err(format!("column {:?}: {m}", c.name)))?;
             }
         }
         Ok(profile)

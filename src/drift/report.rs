@@ -8,6 +8,7 @@ use super::config::MetricName;
 use super::dataset::SourceRef;
 use super::performance::Performance;
 use super::schema::ColumnKind;
+use super::sketch::Quantiles;
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
@@ -50,6 +51,9 @@ pub struct Settings {
     pub nulls: String,
     pub unseen_categories: String,
     pub histograms: String,
+    /// How the per-feature quantiles were computed, and their error bound.
+    #[serde(default)]
+    pub quantiles: String,
     pub drift_rule: String,
 }
 
@@ -118,6 +122,12 @@ pub struct FeatureReport {
     pub bins: Option<Bins>,
     pub new_categories: Vec<String>,
     pub vanished_categories: Vec<String>,
+    /// p1 … p99 of the baseline and target (numerical features; see `settings.quantiles`). A summary
+    /// for readers: never used to decide drift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_quantiles: Option<Quantiles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_quantiles: Option<Quantiles>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

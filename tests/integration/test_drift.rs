@@ -195,4 +195,80 @@ fn shard_profiles_merge_and_judge_like_the_whole() {
     );
     assert_eq!(whole["report"]["summary"], from_shards["report"]["summary"]);
     assert_eq!(whole["report"]["target"]["rows"], from_shards["report"]["target"]["rows"]);
+    // Quantiles come from the (merged) KLL sketches: within the stated rank error of the exact ones.
+    assert!(whole["report"]["settings"]["quantiles"].as_str().unwrap().contains("rank error <= 1.33%"));
+    let mut exact: Vec<f64> = rows.iter().map(|r| r.split(',').next().unwrap().parse().unwrap()).collect();
+    exact.sort_by(f64::total_cmp);
+    assert_eq!(whole["report"]["features"][0]["name"], header.split(',').next().unwrap());
+    for report in [&whole, &from_shards] {
+        let quantiles = &report["report"]["features"][0]["target_quantiles"];
+        for (name, q) in
+            [("p1", 0.01), ("p5", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95), ("p99", 0.99)]
+        {
+            let x = quantiles[name].as_f64().unwrap_or_else(|| panic!("{name} in {quantiles}"));
+            let n = exact.len() as f64;
+            let (below, upto) =
+                (exact.partition_point(|&v| v < x) as f64 / n, exact.partition_point(|&v| v <= x) as f64 / n);
+            assert!(below - 0.0133 <= q && q <= upto + 0.0133, "{name} = {x}: ranks {below}..{upto}");
+        }
+    }
+    // Merging is deterministic: the same shards give the same bytes.
+    let again = shards.join("again.profile.toml");
+    let merge_again = [
+        "profile",
+        "merge",
+        profiles[0].to_str().unwrap(),
+        profiles[1].to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+    ];
+    env.modelreg(&registry, &merge_again).success();
+    assert_eq!(std::fs::read(&merged).unwrap(), std::fs::read(&again).unwrap());
+}
+
+#[test]
+fn drift_reports_model_performance_and_prediction_drift() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let data = env.files(
+        "perf",
+        &[
+            ("base.csv", b"x,y,pred\n1,cat,cat\n2,dog,dog\n3,bird,bird\n4,cat,cat\n5,dog,dog\n6,bird,bird\n"),
+            ("target.csv", b"x,y,pred\n1,cat,cat\n2,cat,dog\n3,cat,cat\n4,dog,dog\n5,dog,bird\n6,bird,bird\n"),
+            ("reg.csv", b"x,y,pred\n1,1.5,1\n2,2.5,3\n3,10,7\n"),
+        ],
+    );
+    let (base, target) = (data.join("base.csv"), data.join("target.csv"));
+    let mut args = vec!["drift", "churn@1", "--baseline", base.to_str().unwrap(), "--target", target.to_str().unwrap()];
+    args.extend(["--label", "y", "--prediction", "pred", "--no-record"]);
+    let run = env.modelreg(&registry, &args).success();
+    insta::assert_snapshot!(run.stdout, @r#"
+    churn v1: baseline 6 rows, target 6 rows (exact mode)
+
+    FEATURE  TYPE         METRIC                  VALUE     THRESHOLD  DRIFT
+    x        numerical    normalised_wasserstein  0         0.1        ok
+    y        categorical  js_distance             0.180361  0.1        DRIFT
+    pred     categorical  js_distance             0         0.1        ok
+
+    performance (classification on "pred" vs "y", macro average over 3 classes; 6 rows used, 0 skipped)
+      accuracy 0.666667  precision 0.666667  recall 0.722222  f1 0.655556
+      prediction drift ("pred"): js_distance 0: ok
+
+    no drift: 1 of 3 features drifted
+    "#);
+
+    // A numerical label with many values is regression; --task overrides the inference.
+    let reg = data.join("reg.csv");
+    let mut args = vec!["drift", "churn@1", "--baseline", reg.to_str().unwrap(), "--target", reg.to_str().unwrap()];
+    args.extend(["--label", "y", "--prediction", "pred", "--no-record", "--json"]);
+    let run = env.modelreg(&registry, &args).success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let performance = &json["report"]["performance"];
+    assert_eq!(performance["task"], "regression");
+    assert!((performance["r2"].as_f64().unwrap() - (1.0 - 342.0 / 1554.0)).abs() < 1e-12, "{performance}");
+    assert_eq!(performance["prediction_drift"]["drifted"], false);
+    args.extend(["--task", "classification"]);
+    let run = env.modelreg(&registry, &args).success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["report"]["performance"]["average"], "macro");
 }

@@ -36,7 +36,13 @@ pub struct ReadOptions {
     /// `values` and a missing label becomes the empty string (still counted). Used to pair a label
     /// column with a prediction column; drift metrics read unaligned.
     pub aligned: bool,
+    /// Exact mode keeps up to this many bytes of numbers per input in memory; beyond it each numerical
+    /// column is spilled to its own temporary file and compared one column at a time.
+    pub exact_memory: u64,
 }
+
+/// Default for [`ReadOptions::exact_memory`]: 256 MiB, about 32M numbers (1M rows × 32 columns).
+pub const DEFAULT_EXACT_MEMORY: u64 = 256 << 20;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -49,6 +55,7 @@ impl Default for ReadOptions {
             infer_rows: 1_000,
             strict: true,
             aligned: false,
+            exact_memory: DEFAULT_EXACT_MEMORY,
         }
     }
 }

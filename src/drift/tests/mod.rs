@@ -5,6 +5,8 @@ mod bad_input;
 mod performance;
 mod profiles;
 mod scipy;
+mod sketch;
+mod spill;
 
 use std::path::PathBuf;
 

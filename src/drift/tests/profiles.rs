@@ -74,6 +74,9 @@ proptest! {
             if let (Some(mn), Some(rn)) = (&m.numeric, &r.numeric) {
                 prop_assert_eq!(&mn.histogram, &rn.histogram);
                 prop_assert_eq!((mn.n, mn.min, mn.max), (rn.n, rn.min, rn.max));
+                // Below the sketch's capacity (k = 200) a merge keeps every value: identical quantiles.
+                prop_assert_eq!(mn.quantiles, rn.quantiles);
+                prop_assert_eq!(mn.sketch.as_ref().map(|s| s.n), Some(mn.n));
                 let (a, b) = (mn.mean.unwrap_or(0.0), rn.mean.unwrap_or(0.0));
                 prop_assert!((a - b).abs() <= 1e-9 * (1.0 + b.abs()), "mean {} vs {}", a, b);
                 prop_assert!((mn.m2 - rn.m2).abs() <= 1e-9 * (1.0 + rn.m2.abs()), "m2 {} vs {}", mn.m2, rn.m2);
@@ -151,4 +154,52 @@ fn parquet_and_csv_of_the_same_data_read_alike() {
     std::fs::write(&csv_path, csv).expect("write");
     let from_csv = load_exact(&csv_path, &ReadOptions::default()).expect("csv");
     assert_eq!(from_csv.columns, data.columns);
+}
+
+#[test]
+fn profiles_carry_sketch_quantiles_and_reports_show_them() {
+    let (b, t) = (fixture("baseline.csv"), fixture("target.csv"));
+    let options = ProfileOptions::default();
+    let profile = profile_file(&b, &options, None).expect("profile");
+    // Deterministic: the same data gives the same bytes.
+    let text = profile.to_toml().expect("toml");
+    assert_eq!(profile_file(&b, &options, None).expect("again").to_toml().expect("toml"), text);
+    let exact = load_exact(&b, &ReadOptions::default()).expect("exact");
+    for column in profile.columns.iter().filter(|c| c.numeric.is_some()) {
+        let n = column.numeric.as_ref().expect("numeric");
+        let sketch = n.sketch.as_ref().expect("a sketch per numeric column");
+        assert_eq!(sketch.n, n.n);
+        let q = n.quantiles.expect("quantiles");
+        let sorted = exact.column(&column.name).and_then(|c| c.sorted().ok().flatten()).expect("values");
+        // Fewer values than the sketch holds: its quantiles are exact order statistics.
+        let rank = |x: f64| sorted.partition_point(|&v| v <= x) as f64 / sorted.len() as f64;
+        assert!(rank(q.p50) >= 0.5 && rank(q.p99) >= 0.99, "{}: {q:?}", column.name);
+    }
+    let report = compare(
+        &Input::Profile(profile.clone()),
+        &Input::Data(t.clone()),
+        &ReadOptions::default(),
+        &DriftConfig::default(),
+    )
+    .expect("profile mode");
+    assert!(report.settings.quantiles.contains("KLL") && report.settings.quantiles.contains("1.33%"));
+    let x = report.features.iter().find(|f| f.name == "x_shift").expect("x_shift");
+    assert_eq!(x.baseline_quantiles, profile.column("x_shift").and_then(|c| c.numeric.as_ref()?.quantiles));
+    assert!(x.target_quantiles.is_some());
+    let exact_report =
+        compare(&Input::Data(b), &Input::Data(t), &ReadOptions::default(), &DriftConfig::default()).expect("exact");
+    let x = exact_report.features.iter().find(|f| f.name == "x_shift").expect("x_shift");
+    let sorted = exact.column("x_shift").and_then(|c| c.sorted().ok().flatten()).expect("values");
+    let median = crate::drift::stats::numeric::quantile_sorted(&sorted, 0.5);
+    assert_eq!(x.baseline_quantiles.map(|q| q.p50), Some(median));
+    assert_eq!(exact_report.settings.quantiles, "exact, numpy linear interpolation");
+    // Old profiles (no sketch) still parse, and report no quantiles.
+    let mut old = profile;
+    for c in &mut old.columns {
+        if let Some(n) = &mut c.numeric {
+            (n.sketch, n.quantiles) = (None, None);
+        }
+    }
+    let back = Profile::from_toml(&old.to_toml().expect("toml"), Path::new("old.toml")).expect("old profile");
+    assert!(back.columns.iter().all(|c| c.numeric.as_ref().is_none_or(|n| n.quantiles.is_none())));
 }
