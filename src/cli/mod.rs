@@ -1,13 +1,16 @@
 //! The command line: clap definitions and dispatch. Each command lives in its own file as an `Args`
 //! struct plus a `run` function that calls one library operation and formats its report.
 
+mod card;
 mod check;
 mod drift;
 pub mod error;
 mod get;
 mod hooks;
+mod impact;
 mod init;
 mod key;
+mod lineage;
 mod list;
 pub mod output;
 mod profile;
@@ -73,6 +76,12 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Summarise what a change (a pull request) does to the registry, for a review comment
     Review(review::ReviewArgs),
+    /// Render model cards (models/NAME/README.md), or check that they are fresh
+    Card(card::CardArgs),
+    /// The lineage graph of a version: datasets, code, parent and derived models
+    Lineage(lineage::LineageArgs),
+    /// Every version trained on a dataset, and which of them hold a stage
+    Impact(impact::ImpactArgs),
     /// Install the git hooks that run `check` on commit, push and receive
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
@@ -103,6 +112,9 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Drift(args) => drift::run(&ctx, *args),
         Command::Profile(args) => profile::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
+        Command::Card(args) => card::run(&ctx, args),
+        Command::Lineage(args) => lineage::run(&ctx, args),
+        Command::Impact(args) => impact::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
         Command::Hook { name, git_args } => hooks::run(&ctx, name, &git_args),
     }

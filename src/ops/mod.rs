@@ -1,11 +1,13 @@
 //! Operations: what each command does, as library functions that return reports and never print.
 
+pub mod card;
 pub mod check;
 mod collect;
 pub mod drift;
 pub mod get;
 pub mod init;
 pub mod key;
+pub mod lineage;
 pub mod register;
 pub mod review;
 pub mod show;
@@ -64,6 +66,8 @@ pub enum Error {
     MissingArtifact { path: String, digest: crate::record::Digest, store: String },
     #[error(transparent)]
     Drift(#[from] crate::drift::DriftError),
+    #[error(transparent)]
+    Card(#[from] crate::card::CardError),
     #[error("{model} v{version} has no baseline profile stored, and no --baseline was given")]
     NoBaseline { model: ModelName, version: Version },
     #[error("{0} exists and was not written by modelreg")]

@@ -133,6 +133,9 @@ fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Vec<Pend
             if in_records && layout::parse_signature_file_name(file_name).is_some() {
                 continue; // signatures are re-made
             }
+            if is_generated_card(&change.path) {
+                continue; // cards are rendered again with each replayed record
+            }
             return Err(GitError::Other(format!(
                 "local commits change {} besides adding records; rebase them with git instead",
                 change.path
@@ -148,6 +151,12 @@ fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Vec<Pend
     }
     records.sort_by(|a, b| (&a.0, a.1.seq).cmp(&(&b.0, b.1.seq)));
     Ok(records.into_iter().map(|(_, _, record)| Pending { record }).collect())
+}
+
+/// `models/<name>/README.md`: rendered from the records, never replayed as it is.
+fn is_generated_card(path: &str) -> bool {
+    let (dir, file) = crate::repo::snapshot::split(path);
+    file == layout::CARD_FILE && dir.strip_prefix(MODELS_DIR).is_some_and(|d| d.matches('/').count() == 1)
 }
 
 /// What replaying would do, without writing (for --dry-run): the registrations, renumbered.
@@ -211,7 +220,7 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
             }
         };
         let (digest, paths) = registry.append_record(&lock, &record, key)?;
-        registry.commit(&paths, &message)?;
+        super::card::record_written(registry, &model, &paths, &[], Some(&message))?;
         if let (Some(replayed), Record::Register(original)) = (replayed, &p.record) {
             moved.insert((model, original.version), (replayed.version, digest));
             out.push(replayed);

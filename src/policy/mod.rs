@@ -4,6 +4,7 @@
 //! the CLI), and only fails outright when it cannot read the registry at all. The rules themselves are
 //! the pure functions in [`rules`]; this module walks the registry and applies them.
 
+pub mod card;
 mod change;
 pub mod rules;
 
@@ -44,6 +45,8 @@ pub enum RuleId {
     AppendOnly,
     /// Trust or configuration is not signed by enough admins (as they were before the change).
     Trust,
+    /// A committed model card differs from what its records render, or cannot be rendered.
+    Card,
 }
 
 impl std::fmt::Display for RuleId {
@@ -57,6 +60,7 @@ impl std::fmt::Display for RuleId {
             RuleId::Layout => "layout",
             RuleId::AppendOnly => "append-only",
             RuleId::Trust => "trust",
+            RuleId::Card => "card",
         };
         f.write_str(name)
     }
@@ -182,12 +186,21 @@ pub fn check_snapshot(
     let (names, layout_problems) = models_dir(snapshot);
     report.problems.extend(layout_problems);
     report.models = names.len();
+    // Templates are compiled once for every card (overrides come from the snapshot itself).
+    let templates = crate::card::Templates::for_snapshot(snapshot)
+        .map_err(|e| report.problems.push(card::template_problem(&e)))
+        .ok();
 
     let histories: Vec<_> = names
         .par_iter()
         .map(|name| {
             let mut problems = model_layout_problems(snapshot, name);
             let history = state::scan_model(snapshot, name, Judge::all(trust), &mut problems);
+            // A card is judged against records that stand: otherwise the records' findings say it all.
+            let records_stand = !problems.iter().any(|p| p.severity == Severity::Error);
+            if let Some(templates) = templates.as_ref().filter(|_| records_stand) {
+                problems.extend(card::card_problem(snapshot, &history, trust, templates));
+            }
             (history, problems)
         })
         .collect();
