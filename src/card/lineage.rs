@@ -185,3 +185,32 @@ impl Graph {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped_for_mermaid_and_dot() {
+        let mut graph = Graph { root: "model:m@1".into(), ..Graph::default() };
+        graph.nodes.insert(Node { id: "model:m@1".into(), kind: NodeKind::Model, label: "m v1".into(), digest: None });
+        let uri = r#"s3://b/"odd"\name|x"#;
+        graph.nodes.insert(Node {
+            id: format!("dataset:{uri}"),
+            kind: NodeKind::Dataset,
+            label: uri.into(),
+            digest: None,
+        });
+        graph.edges.insert(Edge {
+            from: format!("dataset:{uri}"),
+            to: "model:m@1".into(),
+            label: "dataset a|b".into(),
+        });
+        assert_eq!(
+            graph.mermaid(),
+            "flowchart LR\n  n0[(\"s3://b/#quot;odd#quot;\\name|x\")]\n  n1[\"m v1\"]\n  n0 -->|dataset a/b| n1\n  style n1 stroke-width:3px\n"
+        );
+        assert!(graph.dot().contains(r#"[label="s3://b/\"odd\"\\name|x", shape=cylinder];"#), "{}", graph.dot());
+        assert_eq!(graph.text(), "m v1\n  upstream:\n    dataset a|b: s3://b/\"odd\"\\name|x\n");
+    }
+}
