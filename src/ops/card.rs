@@ -89,7 +89,7 @@ fn one(root: &Path, trust: &Trust, name: &ModelName, templates: &Templates, chec
         (None, true) => CardStatus::Missing,
         (Some(_), true) => CardStatus::Stale,
         (_, false) => {
-            write_atomic(&path, fresh.as_bytes(), true)?;
+            replace_card(&path, fresh.as_bytes())?;
             CardStatus::Written
         }
     };
@@ -162,6 +162,24 @@ pub(crate) fn record_written(
         restore();
         e.into()
     })
+}
+
+/// Replaces a card by rename (readers see the old card or the new one, never half of one), without
+/// the fsyncs of `write_atomic`: a card is derived data that `check` verifies and `modelreg card`
+/// rewrites, and rendering 1,000 cards should not wait for 2,000 disk flushes (4.2 s against 0.5 s).
+fn replace_card(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let dir = path.parent().expect("a card lives in its model's directory");
+    let mut temp =
+        tempfile::Builder::new().prefix(crate::repo::layout::TEMP_PREFIX).tempfile_in(dir).map_err(super::io(dir))?;
+    temp.write_all(bytes).map_err(super::io(path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(super::io(path))?;
+    }
+    temp.persist(path).map_err(|e| super::io(path)(e.error))?;
+    Ok(())
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
