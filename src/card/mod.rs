@@ -10,6 +10,7 @@
 
 pub mod context;
 pub mod fields;
+pub mod lifecycle;
 pub mod lineage;
 
 use std::sync::{Arc, OnceLock};

@@ -107,8 +107,10 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         let found: Vec<Problem> = untouched
             .par_iter()
             .filter_map(|name| {
-                let history = state::scan_model(new, name, Judge::READ_ONLY, &mut Vec::new());
-                card::card_problem(new, &history, trust, templates)
+                let mut problems = Vec::new();
+                let history = state::scan_model(new, name, Judge::READ_ONLY, &mut problems);
+                let records_stand = !problems.iter().any(|p| p.severity == super::Severity::Error);
+                card::card_problem(new, &history, trust, templates).filter(|_| records_stand)
             })
             .collect();
         report.problems.extend(found);
