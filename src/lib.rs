@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod drift;
 pub mod ops;
 pub mod policy;

@@ -102,6 +102,10 @@ fn hint(e: &Error) -> Option<String> {
         Error::Load(LoadError::Invalid(_)) => {
             "`modelreg check` lists every problem; records are never edited by hand (restore with `git checkout`)"
         }
+        Error::Card(modelreg::card::CardError::Template { .. }) => {
+            "fix the template named above (.modelreg/templates/ overrides the shipped one)"
+        }
+        Error::Card(_) => "fix the file named above; card.toml's fields are in docs/FORMAT.md",
         Error::Drift(_) => "nothing was recorded; fix the input named above (see `modelreg drift --help`)",
         Error::NoBaseline { .. } => {
             "pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)"

@@ -3,6 +3,7 @@
 
 mod approve;
 mod archive;
+mod card;
 mod check;
 mod config;
 mod demote;
@@ -12,9 +13,11 @@ pub mod error;
 mod get;
 mod history;
 mod hooks;
+mod impact;
 mod init;
 mod key;
 mod lifecycle;
+mod lineage;
 mod list;
 pub mod output;
 mod profile;
@@ -106,6 +109,12 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Summarise what a change (a pull request) does to the registry, for a review comment
     Review(review::ReviewArgs),
+    /// Render model cards (models/NAME/README.md), or check that they are fresh
+    Card(card::CardArgs),
+    /// The lineage graph of a version: datasets, code, parent and derived models
+    Lineage(lineage::LineageArgs),
+    /// Every version trained on a dataset, and which of them hold a stage
+    Impact(impact::ImpactArgs),
     /// Install the git hooks that run `check` on commit, push and receive
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
@@ -147,6 +156,9 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Drift(args) => drift::run(&ctx, *args),
         Command::Profile(args) => profile::run(&ctx, args),
         Command::Review(args) => review::run(&ctx, args),
+        Command::Card(args) => card::run(&ctx, args),
+        Command::Lineage(args) => lineage::run(&ctx, args),
+        Command::Impact(args) => impact::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
         Command::Hook { name, git_args } => hooks::run(&ctx, name, &git_args),
     }

@@ -98,11 +98,11 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     let (digest, written) = registry.append_record(&lock, &record, key)?;
     outcome.record = Some(written[1].display().to_string());
     outcome.record_digest = Some(digest);
-    if request.commit {
-        let verdict = if outcome.report.summary.drift { "drift found" } else { "no drift" };
-        let message = format!("modelreg: drift report for {} v{}: {verdict}", state.name, version.version);
-        outcome.commit = Some(registry.commit_record(&written, &[], &message)?);
-    }
+    let verdict = if outcome.report.summary.drift { "drift found" } else { "no drift" };
+    let message = format!("modelreg: drift report for {} v{}: {verdict}", state.name, version.version);
+    // The card shows the latest drift verdicts: it is rewritten (and committed) with the record.
+    let message = request.commit.then_some(message.as_str());
+    outcome.commit = super::card::record_written(registry, &state.name, &written, &[], message)?;
     Ok(outcome)
 }
 

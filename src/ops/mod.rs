@@ -1,5 +1,6 @@
 //! Operations: what each command does, as library functions that return reports and never print.
 
+pub mod card;
 pub mod check;
 mod collect;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod get;
 pub mod init;
 pub mod key;
 pub mod lifecycle;
+pub mod lineage;
 pub mod register;
 pub mod review;
 pub mod show;
@@ -66,6 +68,8 @@ pub enum Error {
     MissingArtifact { path: String, digest: crate::record::Digest, store: String },
     #[error(transparent)]
     Drift(#[from] crate::drift::DriftError),
+    #[error(transparent)]
+    Card(#[from] crate::card::CardError),
     #[error("{model} v{version} has no baseline profile stored, and no --baseline was given")]
     NoBaseline { model: ModelName, version: Version },
     #[error("{0} exists and was not written by modelreg")]

@@ -208,16 +208,16 @@ pub fn register(
     let (digest, written) = registry.append_record(&lock, &record, key)?;
     report.record = Some(written[1].display().to_string());
     report.record_digest = Some(digest);
-    if request.commit {
-        let mut message = format!("modelreg: register {} v{version}", request.name);
-        if let Some(why) = &request.message {
-            message.push_str("\n\n");
-            message.push_str(why);
-        }
-        // Earlier uncommitted records of this model are this record's chain: commit them with it.
-        let earlier = registry.uncommitted_records(&request.name)?;
-        report.commit = Some(registry.commit_record(&written, &earlier, &message)?);
+    let mut message = format!("modelreg: register {} v{version}", request.name);
+    if let Some(why) = &request.message {
+        message.push_str("\n\n");
+        message.push_str(why);
     }
+    // Earlier uncommitted records of this model are this record's chain: commit them with it.
+    let earlier = if request.commit { registry.uncommitted_records(&request.name)? } else { Vec::new() };
+    // The card is rewritten (and committed) with the record, so it is never stale.
+    let message = request.commit.then_some(message.as_str());
+    report.commit = super::card::record_written(registry, &request.name, &written, &earlier, message)?;
     Ok(report)
 }
 

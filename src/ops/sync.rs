@@ -185,6 +185,9 @@ fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Local, E
                 }
                 continue;
             }
+            if is_generated_card(&change.path) {
+                continue; // cards are rendered again with each replayed record
+            }
             return Err(GitError::Other(format!(
                 "local commits change {} besides adding records; rebase them with git instead",
                 change.path
@@ -221,15 +224,30 @@ fn carry_cosignatures(registry: &Registry, cosignatures: &[(String, Vec<u8>)]) -
     }
     let _lock = registry.lock()?;
     let mut paths = Vec::new();
+    let mut models = std::collections::BTreeSet::new();
     for (path, bytes) in cosignatures {
         let full = registry.root().join(path);
         if std::fs::read(&full).ok().as_deref() != Some(bytes.as_slice()) {
             crate::repo::write_atomic(&full, bytes, false)?;
         }
         paths.push(std::path::PathBuf::from(path));
+        if let Some(model) = path.strip_prefix(&format!("{MODELS_DIR}/")).and_then(|rest| rest.split('/').next()) {
+            models.insert(model.parse::<ModelName>()?);
+        }
     }
-    registry.commit(&paths, &format!("modelreg: {} approval(s) carried over by sync", paths.len()))?;
+    let approvals = paths.len();
+    // Approvals change what the cards show.
+    for model in &models {
+        paths.push(super::card::refresh(registry, model)?);
+    }
+    registry.commit(&paths, &format!("modelreg: {approvals} approval(s) carried over by sync"))?;
     Ok(())
+}
+
+/// `models/<name>/README.md`: rendered from the records, never replayed as it is.
+fn is_generated_card(path: &str) -> bool {
+    let (dir, file) = crate::repo::snapshot::split(path);
+    file == layout::CARD_FILE && dir.strip_prefix(MODELS_DIR).is_some_and(|d| d.matches('/').count() == 1)
 }
 
 /// What replaying would do, without writing (for --dry-run): the registrations, renumbered.
@@ -316,7 +334,7 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
         // Re-signed by whoever syncs: they need the role each record needs.
         may_sign(registry.trust(), key.public(), &publishing_role(&record), Timestamp::now())?;
         let (digest, paths) = registry.append_record(&lock, &record, key)?;
-        registry.commit(&paths, &message)?;
+        super::card::record_written(registry, &model, &paths, &[], Some(&message))?;
         if let (Some(replayed), Record::Register(original)) = (replayed, &p.record) {
             moved.insert((model, original.version), (replayed.version, digest));
             out.push(replayed);

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::{CheckReport, Problem, RuleId, admin_file_problems, check_snapshot, load_trust, model_layout_problems};
+use super::{
+    CheckReport, Problem, RuleId, admin_file_problems, card, check_snapshot, load_trust, model_layout_problems,
+};
+use crate::card::Templates;
 use crate::progress::NoProgress;
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp};
 use crate::repo::config::{Config, LifecycleConfig};
@@ -42,8 +45,14 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
     // Added paths grouped by model directory: each model is judged on its own changes only.
     let mut touched_models: BTreeMap<String, Vec<&Change>> = BTreeMap::new();
     let mut admin_files_changed = false;
+    // Cards render with the templates and the trust file's owner names: a change to either may make
+    // any model's card stale, not only the models the change touches.
+    let mut every_card = false;
     for change in changes {
         let path = change.path.as_str();
+        if path.starts_with(crate::card::TEMPLATES_DIR) || path == TRUST_FILE {
+            every_card = true;
+        }
         if is_admin_file(path) {
             admin_files_changed = true;
             if change.kind == ChangeKind::Deleted && (path == CONFIG_FILE || path == TRUST_FILE) {
@@ -92,12 +101,37 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         }
     }
 
+    // The card rule judges the new snapshot by its own templates and trust, as a full check of it would.
+    let mut cards = None;
+    if !touched_models.is_empty() || every_card {
+        match (load_trust(new), Templates::for_snapshot(new)) {
+            (Ok(trust), Ok(templates)) => cards = Some((trust, templates)),
+            (Err(problem), _) => report.problems.push(problem),
+            (_, Err(e)) => report.problems.push(card::template_problem(&e)),
+        }
+    }
+    let cards = cards.as_ref().map(|(trust, templates)| (trust, templates.as_ref()));
+    if every_card && let Some((trust, templates)) = cards {
+        let (names, _) = super::models_dir(new);
+        let untouched: Vec<_> = names.iter().filter(|n| !touched_models.contains_key(n.as_str())).collect();
+        let found: Vec<Problem> = untouched
+            .par_iter()
+            .filter_map(|name| {
+                let mut problems = Vec::new();
+                let history = state::scan_model(new, name, Judge::read(trust), &mut problems);
+                let records_stand = !problems.iter().any(|p| p.severity == super::Severity::Error);
+                card::card_problem(new, &history, trust, templates).filter(|_| records_stand)
+            })
+            .collect();
+        report.problems.extend(found);
+    }
+
     // Models are judged independently; a first push or a large merge touches thousands.
     let judged: Vec<CheckReport> = touched_models
         .par_iter()
         .map(|(model_dir, added)| {
             let mut model_report = CheckReport::default();
-            let base = Base { trust: &base_trust, lifecycle: base_lifecycle, now };
+            let base = Base { trust: &base_trust, lifecycle: base_lifecycle, now, cards };
             judge_model_change(old, new, model_dir, added, &base, &mut model_report);
             model_report
         })
@@ -127,11 +161,13 @@ fn is_card_file(inner: &str) -> bool {
 }
 
 /// Judges what a change adds (`added`: the paths added under this model's directory) to one model.
-/// What a change is judged by: the trust and configuration of its base, at the time it is received.
+/// What a change is judged by: the trust and configuration of its base, at the time it is received;
+/// with `cards` (the new snapshot's trust and templates), each touched model's card must be fresh.
 struct Base<'a> {
     trust: &'a Trust,
     lifecycle: Option<&'a LifecycleConfig>,
     now: Timestamp,
+    cards: Option<(&'a Trust, &'a Templates)>,
 }
 
 fn judge_model_change(
@@ -181,7 +217,12 @@ fn judge_model_change(
     let after = state::scan_model(new, &name, judge, &mut problems);
     report.records += after.records.iter().filter(|r| r.file.seq > old_tip).count();
     report.signatures += after.records.iter().map(|r| r.signers.len()).sum::<usize>();
+    let records_stand = !problems.iter().any(|p| p.severity == super::Severity::Error);
     report.problems.extend(problems.into_iter().filter(|p| p.severity == super::Severity::Error));
+    // As in the full check, a card is judged only against records that stand.
+    if let Some((trust, templates)) = base.cards.filter(|_| records_stand) {
+        report.problems.extend(card::card_problem(new, &after, trust, templates));
+    }
     let (before, after) = (ModelState::replay(before), ModelState::replay(after));
 
     // Signatures added to records that existed before (co-signers, approvers): each must verify, and an

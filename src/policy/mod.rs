@@ -4,6 +4,7 @@
 //! the CLI), and only fails outright when it cannot read the registry at all. The rules themselves are
 //! the pure functions in [`rules`]; this module walks the registry and applies them.
 
+pub mod card;
 mod change;
 pub mod lifecycle;
 pub mod rules;
@@ -50,6 +51,8 @@ pub enum RuleId {
     /// A lifecycle record that does not fit the state before it (an archived version promoted, a
     /// version demoted from a stage it does not hold…).
     Lifecycle,
+    /// A committed model card differs from what its records render, or cannot be rendered.
+    Card,
 }
 
 impl std::fmt::Display for RuleId {
@@ -65,6 +68,7 @@ impl std::fmt::Display for RuleId {
             RuleId::Trust => "trust",
             RuleId::Gate => "gate",
             RuleId::Lifecycle => "lifecycle",
+            RuleId::Card => "card",
         };
         f.write_str(name)
     }
@@ -133,6 +137,22 @@ pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn
     let store = registry.store();
     let store: Option<&dyn ArtifactStore> = if options.verify_artifacts { Some(&store) } else { None };
     let mut report = check_snapshot(&registry.worktree(), registry.trust(), store, progress);
+    // A command interrupted between writing a record and rewriting the card leaves the card behind its
+    // uncommitted records: worth a warning, not a broken registry (the next command, or `modelreg
+    // card`, rewrites it; the hooks still refuse to commit or push a stale card).
+    for problem in report.problems.iter_mut().filter(|p| p.rule == RuleId::Card && p.severity == Severity::Error) {
+        let model = problem.path.strip_prefix(&format!("{MODELS_DIR}/")).and_then(|r| r.split('/').next());
+        let interrupted = model
+            .and_then(|m| m.parse::<ModelName>().ok())
+            .is_some_and(|m| registry.uncommitted_records(&m).is_ok_and(|files| !files.is_empty()));
+        if interrupted {
+            problem.severity = Severity::Warning;
+            problem.hint = Some(format!(
+                "the model has uncommitted records (an interrupted command?): run `modelreg card {}`",
+                model.unwrap_or_default()
+            ));
+        }
+    }
     let history = registry.uncommitted_trust_problems().and_then(|mut problems| {
         problems.extend(trust_history_problems(registry.git(), None)?);
         Ok(problems)
@@ -190,12 +210,21 @@ pub fn check_snapshot(
     let (names, layout_problems) = models_dir(snapshot);
     report.problems.extend(layout_problems);
     report.models = names.len();
+    // Templates are compiled once for every card (overrides come from the snapshot itself).
+    let templates = crate::card::Templates::for_snapshot(snapshot)
+        .map_err(|e| report.problems.push(card::template_problem(&e)))
+        .ok();
 
     let histories: Vec<_> = names
         .par_iter()
         .map(|name| {
             let mut problems = model_layout_problems(snapshot, name);
             let history = state::scan_model(snapshot, name, Judge::all(trust), &mut problems);
+            // A card is judged against records that stand: otherwise the records' findings say it all.
+            let records_stand = !problems.iter().any(|p| p.severity == Severity::Error);
+            if let Some(templates) = templates.as_ref().filter(|_| records_stand) {
+                problems.extend(card::card_problem(snapshot, &history, trust, templates));
+            }
             (history, problems)
         })
         .collect();

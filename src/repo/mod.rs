@@ -210,7 +210,7 @@ impl Registry {
     /// Commits a record just written by [`Registry::append_record`] (with `also`, e.g. earlier
     /// uncommitted records it chains onto). If the commit fails, the record and its signature are taken
     /// back, so a command that fails leaves the repository as it was (the commit moved no ref).
-    pub fn commit_record(&self, written: &[PathBuf; 2], also: &[PathBuf], message: &str) -> Result<String, RepoError> {
+    pub fn commit_record(&self, written: &[PathBuf], also: &[PathBuf], message: &str) -> Result<String, RepoError> {
         let mut paths = written.to_vec();
         paths.extend(also.iter().filter(|p| !written.contains(p)).cloned());
         self.commit(&paths, message).inspect_err(|_| {

@@ -4,6 +4,7 @@
 mod common;
 
 mod test_bad_input;
+mod test_card;
 mod test_core;
 mod test_crash;
 mod test_drift;

@@ -608,7 +608,9 @@ fn dry_run_writes_nothing_and_no_commit_leaves_a_valid_uncommitted_record() {
     let status = env.git(&registry, &["status", "--porcelain", "--untracked-files=all"]);
     assert_eq!(
         status,
-        format!("?? models/m/records/000001-register.toml\n?? models/m/records/000001-register.toml.{ALICE}.sig\n")
+        format!(
+            "?? models/m/README.md\n?? models/m/records/000001-register.toml\n?? models/m/records/000001-register.toml.{ALICE}.sig\n"
+        )
     );
     env.modelreg(&registry, &["check"]).success();
 }

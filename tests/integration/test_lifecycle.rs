@@ -129,14 +129,17 @@ fn two_approvals_by_distinct_approvers_make_a_promotion_effective() {
     let run = as_user(&env, &clone, "carol", DAY2, &["approve", "m@1", "--to", "production"]).success();
     assert!(run.stderr.contains("took effect: v1 into production"), "{}", run.snapshot());
 
-    // Each approval is one signature file beside the untouched record.
+    // Each approval is one signature file beside the untouched record (and the card, derived from the
+    // records, shows the approval trail).
     let changed = env.git(&clone, &["diff", "--name-status", "HEAD~2", "HEAD"]);
     assert_eq!(
         changed,
         format!(
-            "A\tmodels/m/records/000004-promote.toml.{BOB}.sig\nA\tmodels/m/records/000004-promote.toml.f654eb71a62f45ef.sig\n"
+            "M\tmodels/m/README.md\nA\tmodels/m/records/000004-promote.toml.{BOB}.sig\nA\tmodels/m/records/000004-promote.toml.f654eb71a62f45ef.sig\n"
         )
     );
+    let card = std::fs::read_to_string(clone.join("models/m/README.md")).unwrap();
+    assert!(card.contains("bob@example.com") && card.contains("carol@example.com"), "{card}");
     // The server hook accepts the whole flow, and `get m@production` fetches v1.
     env.push_with(&clone, &["-q", "origin", "main"], &[("MODELREG_TIMESTAMP", DAY2)]).success();
     assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));

@@ -193,10 +193,10 @@ fn append(
     }
     let (written_digest, written) = registry.append_record(&lock, &record, key)?;
     debug_assert_eq!(written_digest, digest);
-    if options.commit {
-        let earlier = registry.uncommitted_records(name)?;
-        appended.commit = Some(registry.commit_record(&written, &earlier, &commit_message)?);
-    }
+    // The card is derived from the records: rewritten and committed with the record.
+    let earlier = if options.commit { registry.uncommitted_records(name)? } else { Vec::new() };
+    let message = options.commit.then_some(commit_message.as_str());
+    appended.commit = crate::ops::card::record_written(registry, name, &written, &earlier, message)?;
     appended.written = Some(written);
     Ok(appended)
 }

@@ -168,16 +168,16 @@ pub fn approve(
         return Ok(out);
     }
     let sig = registry.cosign_record(&lock, &promotion.record_path, key)?;
-    if options.commit {
-        let info = out.promotion.as_ref().expect("set above");
-        let have = info.approvals.len();
-        let effect = if info.status == PromotionStatus::Effective { ": now in effect" } else { "" };
-        let message =
-            format!("modelreg: approve {name} v{version} to {stage} ({have} of {}){effect}", info.approvals_required);
-        out.commit = Some(registry.commit(std::slice::from_ref(&sig), &message).inspect_err(|_| {
-            let _ = std::fs::remove_file(registry.root().join(&sig));
-        })?);
-    }
+    let info = out.promotion.as_ref().expect("set above");
+    let effect = if info.status == PromotionStatus::Effective { ": now in effect" } else { "" };
+    let message = format!(
+        "modelreg: approve {name} v{version} to {stage} ({} of {}){effect}",
+        info.approvals.len(),
+        info.approvals_required
+    );
+    // The approval may change the card (the approval trail, the stage holder): it is rewritten too.
+    let message = options.commit.then_some(message.as_str());
+    out.commit = crate::ops::card::record_written(registry, name, std::slice::from_ref(&sig), &[], message)?;
     Ok(out)
 }
 

@@ -123,6 +123,7 @@ fn a_symlinked_model_card_is_refused_at_push() {
     let env = TestEnv::new();
     let (remote, clone) = served_registry(&env);
     // README.md is a card name, but the card must be a regular file.
+    std::fs::remove_file(clone.join("models/m/README.md")).unwrap();
     std::os::unix::fs::symlink("../../modelreg.toml", clone.join("models/m/README.md")).unwrap();
     // The full check of the working tree sees it.
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);

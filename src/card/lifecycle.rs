@@ -1,0 +1,85 @@
+//! What the card shows of a model's lifecycle — stages, archive, promotions and their approvals —
+//! gathered by [`lifecycle_view`], the one function that reads lifecycle records for the card.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::record::{KeyId, Stage, Version};
+use crate::sign::Trust;
+use crate::state::{ModelState, PromotionState, PromotionStatus};
+
+/// What the lifecycle records (promotions, approvals, archive/restore) say about a model, as the card
+/// shows it. Filled by [`lifecycle_view`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LifecycleView {
+    /// Stage name → the version holding it.
+    pub stages: BTreeMap<String, Version>,
+    pub archived: BTreeSet<Version>,
+    pub last_promotion: Option<Promotion>,
+    pub pending: Vec<PendingPromotion>,
+    /// The version that held `production` before the current one (for the metrics comparison).
+    pub previous_production: Option<Version>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promotion {
+    pub version: u64,
+    pub stage: String,
+    pub date: String,
+    /// The owner name of the proposing key (from the trust file), or its key id when unknown.
+    pub proposer: String,
+    pub approvals: Vec<Approval>,
+    pub required: usize,
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Approval {
+    pub key: String,
+    pub owner: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingPromotion {
+    pub version: u64,
+    pub stage: String,
+    pub proposer: String,
+    pub approvals: usize,
+    pub required: usize,
+}
+
+/// The one place the card learns about stages, promotions, approvals and archive: derived from the
+/// model's replayed state (owner names come from the trust file).
+pub fn lifecycle_view(state: &ModelState, trust: &Trust) -> LifecycleView {
+    let owner = |key: &KeyId| {
+        trust.keys().iter().find(|k| k.public.id() == key).map_or_else(|| key.to_string(), |k| k.owner.clone())
+    };
+    let required = |p: &PromotionState| if p.record.emergency { 0 } else { p.record.gates.approvals as usize };
+    let promotion = |p: &PromotionState| Promotion {
+        version: p.record.version.get(),
+        stage: p.record.stage.to_string(),
+        date: p.record.created_at.to_string(),
+        proposer: owner(&p.record.signer),
+        approvals: p.counted_approvals().map(|k| Approval { key: k.id().to_string(), owner: owner(k.id()) }).collect(),
+        required: required(p),
+        pending: p.status == PromotionStatus::Pending,
+    };
+    let production: Option<Stage> = "production".parse().ok();
+    LifecycleView {
+        stages: state.stages.iter().map(|(stage, v)| (stage.to_string(), *v)).collect(),
+        archived: state.versions.keys().copied().filter(|v| state.is_archived(*v)).collect(),
+        last_promotion: state.promotions.iter().rev().find(|p| p.status != PromotionStatus::Superseded).map(promotion),
+        pending: state
+            .pending()
+            .map(|p| PendingPromotion {
+                version: p.record.version.get(),
+                stage: p.record.stage.to_string(),
+                proposer: owner(&p.record.signer),
+                approvals: p.counted_approvals().count(),
+                required: required(p),
+            })
+            .collect(),
+        previous_production: production.and_then(|stage| state.previous_holder(&stage)).map(|v| v.version),
+    }
+}
