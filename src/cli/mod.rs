@@ -13,6 +13,7 @@ pub mod output;
 mod profile;
 mod register;
 mod review;
+mod search;
 mod show;
 mod sync;
 
@@ -61,6 +62,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List every model
     List(list::ListArgs),
+    /// Find model versions by name, tags, metrics, params, stage, dates: 'metric.auc > 0.9 and tag.team = "risk"'
+    Search(search::SearchArgs),
     /// Fetch a version's artifacts into a directory, verifying every digest
     Get(get::GetArgs),
     /// Verify the registry, or a change to it: schemas, hash chains, signatures, roles, stored artifacts
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Register(args) => register::run(&ctx, *args),
         Command::Show(args) => show::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
+        Command::Search(args) => search::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),

@@ -8,6 +8,7 @@ pub mod init;
 pub mod key;
 pub mod register;
 pub mod review;
+pub mod search;
 pub mod show;
 pub mod sync;
 

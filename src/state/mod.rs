@@ -5,6 +5,10 @@
 //! reporting each finding; it keeps going so `check` can list them all. [`load_model`] is the same scan
 //! for commands that act on a model: the first finding is an error. Nothing here writes.
 
+pub mod cache;
+pub mod query;
+pub mod search;
+
 use std::collections::BTreeMap;
 
 use crate::policy::rules::{self, chain_link, judge_signatures, required_role};

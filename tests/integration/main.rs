@@ -10,4 +10,5 @@ mod test_drift;
 mod test_hooks;
 mod test_keys;
 mod test_review;
+mod test_search;
 mod test_sync;
