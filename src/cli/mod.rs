@@ -2,6 +2,7 @@
 //! struct plus a `run` function that calls one library operation and formats its report.
 
 mod check;
+mod diff;
 mod drift;
 pub mod error;
 mod get;
@@ -64,6 +65,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Find model versions by name, tags, metrics, params, stage, dates: 'metric.auc > 0.9 and tag.team = "risk"'
     Search(search::SearchArgs),
+    /// Compare two versions side by side: metrics (with deltas), params, tags, lineage, artifacts
+    Diff(diff::DiffArgs),
     /// Fetch a version's artifacts into a directory, verifying every digest
     Get(get::GetArgs),
     /// Verify the registry, or a change to it: schemas, hash chains, signatures, roles, stored artifacts
@@ -101,6 +104,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Show(args) => show::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Search(args) => search::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),

@@ -2,6 +2,7 @@
 
 pub mod check;
 mod collect;
+pub mod diff;
 pub mod drift;
 pub mod get;
 pub mod init;

@@ -6,6 +6,7 @@ mod common;
 mod test_bad_input;
 mod test_core;
 mod test_crash;
+mod test_diff;
 mod test_drift;
 mod test_hooks;
 mod test_keys;
