@@ -63,7 +63,7 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List every model
     List(list::ListArgs),
-    /// Find model versions by name, tags, metrics, params, stage, dates: 'metric.auc > 0.9 and tag.team = "risk"'
+    /// Find model versions by a query over names, tags, metrics, params, stages and dates
     Search(search::SearchArgs),
     /// Compare two versions side by side: metrics (with deltas), params, tags, lineage, artifacts
     Diff(diff::DiffArgs),

@@ -3,8 +3,9 @@
 //!
 //! Invariants:
 //! - An entry is used only while its model's `records/` directory is unchanged: the key is a hash of
-//!   each entry's name, type, size, inode, mtime and ctime from one readdir and lstat pass, so adding,
-//!   removing, replacing or editing a file in place (even with the mtime set back) invalidates it.
+//!   every entry's name and type, and each record file's size, inode, mtime and ctime, from one readdir
+//!   and lstat pass, so adding, removing, replacing or editing a record in place (even with the mtime
+//!   set back) invalidates it.
 //! - Only search reads it, and only as a copy of what the records say: a file that is corrupt (checksum),
 //!   of another format version, or written for another working tree is ignored and rebuilt. It is
 //!   written atomically, so a crash or a concurrent search leaves the old file or the new one.
@@ -26,7 +27,7 @@ mod codec;
 
 const MAGIC: &[u8; 8] = b"MRSRCH\0\0";
 /// Bumped whenever [`SearchDoc`] or the encoding changes; a file of another version is rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 type Key = [u8; 16];
 
@@ -59,73 +60,92 @@ pub fn load_docs(root: &Path, cache_file: &Path) -> Docs {
     let worktree = WorkTree::new(root);
     let root_id = root.to_string_lossy().into_owned();
     let (names, mut unreadable) = crate::policy::models_dir(&worktree);
-    let mut cached = std::fs::read(cache_file).ok().and_then(|bytes| decode(&bytes, &root_id)).unwrap_or_default();
+    let bytes = std::fs::read(cache_file).unwrap_or_default();
+    let index = index(&bytes, &root_id).unwrap_or_default();
 
-    let keyed: Vec<(ModelName, Option<Key>)> = names
+    // One parallel pass: key each model's records directory, then decode its cached entry when the key
+    // matches, or read its records when it does not.
+    let outcomes: Vec<(ModelName, Outcome)> = names
         .into_par_iter()
         .map(|name| {
-            let key = records_key(&layout::records_dir(root, &name));
-            (name, key)
-        })
-        .collect();
-    let mut stats = CacheStats::default();
-    let mut stale = Vec::new();
-    let mut models = Vec::with_capacity(keyed.len());
-    for (name, key) in keyed {
-        // No records directory: not a model (yet).
-        let Some(key) = key else { continue };
-        match cached.remove(name.as_str()) {
-            Some((cached_key, docs)) if cached_key == key => {
-                stats.fresh += 1;
-                models.push((name, Some(key), Some(docs)));
-            }
-            _ => {
-                stale.push(models.len());
-                models.push((name, Some(key), None));
-            }
-        }
-    }
-    // Entries left in `cached` are models that no longer exist: dropping them changes the file too.
-    let changed = !stale.is_empty() || !cached.is_empty();
-    let loaded: Vec<(usize, Result<Vec<SearchDoc>, Problem>)> = stale
-        .par_iter()
-        .map(|&i| {
-            let name = &models[i].0;
-            let result = match load_model(&worktree, name, Judge::READ_ONLY) {
-                Ok(history) => Ok(docs_of(&ModelState::replay(history))),
-                Err(LoadError::Invalid(problem)) => Err(*problem),
-                Err(LoadError::UnknownModel(_)) => Ok(Vec::new()),
+            let Some(key) = records_key(&layout::records_dir(root, &name)) else {
+                return (name, Outcome::NotAModel);
             };
-            (i, result)
+            let cached =
+                index.get(name.as_str()).filter(|(k, _)| *k == key).and_then(|(_, blob)| decode_docs(blob, &name));
+            let outcome = match cached {
+                Some(docs) => Outcome::Fresh(key, docs),
+                None => match load_model(&worktree, &name, Judge::READ_ONLY) {
+                    Ok(history) => Outcome::Rebuilt(key, docs_of(&ModelState::replay(history))),
+                    Err(LoadError::Invalid(problem)) => Outcome::Unreadable(*problem),
+                    Err(LoadError::UnknownModel(_)) => Outcome::NotAModel,
+                },
+            };
+            (name, outcome)
         })
         .collect();
-    for (i, result) in loaded {
-        stats.rebuilt += 1;
-        match result {
-            Ok(docs) => models[i].2 = Some(docs),
-            Err(problem) => {
-                models[i].1 = None;
-                unreadable.push(problem);
+
+    let mut stats = CacheStats::default();
+    let mut models = Vec::with_capacity(outcomes.len());
+    let mut entries = Vec::with_capacity(outcomes.len());
+    let mut new_entries = false;
+    for (name, outcome) in &outcomes {
+        match outcome {
+            Outcome::Fresh(key, docs) => {
+                stats.fresh += 1;
+                entries.push((name, key, docs.as_slice()));
             }
+            Outcome::Rebuilt(key, docs) => {
+                stats.rebuilt += 1;
+                new_entries = true;
+                entries.push((name, key, docs.as_slice()));
+            }
+            Outcome::Unreadable(_) => stats.rebuilt += 1,
+            Outcome::NotAModel => {}
         }
     }
-    if changed {
-        let entries: Vec<(&ModelName, &Key, &[SearchDoc])> =
-            models.iter().filter_map(|(name, key, docs)| Some((name, key.as_ref()?, docs.as_deref()?))).collect();
+    // Entries of models that are gone or now unreadable are dropped once; a broken model does not make
+    // every later search rewrite the file.
+    if new_entries || index.len() != stats.fresh {
         let _ = crate::repo::write_atomic(cache_file, &encode(&root_id, &entries), true);
     }
-    let models =
-        models.into_iter().filter_map(|(name, _, docs)| docs.filter(|d| !d.is_empty()).map(|d| (name, d))).collect();
+    drop(entries);
+    for (name, outcome) in outcomes {
+        match outcome {
+            Outcome::Fresh(_, docs) | Outcome::Rebuilt(_, docs) if !docs.is_empty() => models.push((name, docs)),
+            Outcome::Unreadable(problem) => unreadable.push(problem),
+            _ => {}
+        }
+    }
     Docs { models, unreadable, stats }
 }
 
+enum Outcome {
+    Fresh(Key, Vec<SearchDoc>),
+    Rebuilt(Key, Vec<SearchDoc>),
+    /// Not cached: reported on every search until it is fixed.
+    Unreadable(Problem),
+    /// No records directory (yet).
+    NotAModel,
+}
+
 /// The cache key of a records directory, `None` when it does not exist (or cannot be read).
+///
+/// Every entry's name and type count (a stray file makes a model unreadable; signature files come and
+/// go with records), but only record files are `lstat`ed: search never reads a signature, so an edit
+/// to one changes no answer, and skipping them halves the system calls.
 fn records_key(dir: &Path) -> Option<Key> {
     let mut entries: Vec<(std::ffi::OsString, [u64; 6])> = Vec::new();
     for entry in std::fs::read_dir(dir).ok()? {
         let entry = entry.ok()?;
-        let meta = entry.metadata().ok()?;
-        entries.push((entry.file_name(), stat_words(&meta)));
+        let name = entry.file_name();
+        let words = if name.as_encoded_bytes().ends_with(b".toml") {
+            stat_words(&entry.metadata().ok()?)
+        } else {
+            let kind = entry.file_type().ok()?;
+            [kind.is_file() as u64 | (kind.is_dir() as u64) << 1 | (kind.is_symlink() as u64) << 2, 0, 0, 0, 0, 0]
+        };
+        entries.push((name, words));
     }
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut hasher = blake3::Hasher::new();
@@ -165,30 +185,20 @@ fn stat_words(meta: &std::fs::Metadata) -> [u64; 6] {
     [meta.is_dir() as u64, meta.len(), 0, mtime, 0, 0]
 }
 
-type Entries = HashMap<String, (Key, Vec<SearchDoc>)>;
-
+/// File: magic, format, the working tree's path, a blake3 checksum of the body, then the body: a count
+/// and per model its name, key and the byte length of its documents, which are decoded (in parallel)
+/// only for models whose key still matches.
 fn encode(root_id: &str, models: &[(&ModelName, &Key, &[SearchDoc])]) -> Vec<u8> {
     let mut body = codec::Writer::default();
     body.u32(models.len() as u32);
     for (name, key, docs) in models {
         body.str(name.as_str());
         body.bytes(&key[..]);
-        body.u32(docs.len() as u32);
-        for doc in *docs {
-            body.u64(doc.version.get());
-            body.u64(doc.created_at.unix_seconds());
-            body.str(&doc.author);
-            body.opt_str(doc.framework.as_deref());
-            body.opt_str(doc.description.as_deref());
-            body.pairs(&doc.tags, |w, v| w.str(v));
-            body.pairs(&doc.metrics, |w, v| w.f64(*v));
-            body.pairs(&doc.params, |w, v| w.str(v));
-            body.u32(doc.stages.len() as u32);
-            for stage in &doc.stages {
-                body.str(stage.as_str());
-            }
-            body.u8(doc.archived as u8);
-        }
+        let mut blob = codec::Writer::default();
+        encode_docs(&mut blob, docs);
+        let blob = blob.finish();
+        body.u32(blob.len() as u32);
+        body.bytes(&blob);
     }
     let body = body.finish();
     let mut out = codec::Writer::default();
@@ -200,8 +210,28 @@ fn encode(root_id: &str, models: &[(&ModelName, &Key, &[SearchDoc])]) -> Vec<u8>
     out.finish()
 }
 
-/// `None` for anything that is not a cache this build wrote for this working tree.
-fn decode(bytes: &[u8], root_id: &str) -> Option<Entries> {
+fn encode_docs(w: &mut codec::Writer, docs: &[SearchDoc]) {
+    w.u32(docs.len() as u32);
+    for doc in docs {
+        w.u64(doc.version.get());
+        w.u64(doc.created_at.unix_seconds());
+        w.str(&doc.author);
+        w.opt_str(doc.framework.as_deref());
+        w.opt_str(doc.description.as_deref());
+        w.pairs(&doc.tags, |w, v| w.str(v));
+        w.pairs(&doc.metrics, |w, v| w.f64(*v));
+        w.pairs(&doc.params, |w, v| w.str(v));
+        w.u32(doc.stages.len() as u32);
+        for stage in &doc.stages {
+            w.str(stage.as_str());
+        }
+        w.u8(doc.archived as u8);
+    }
+}
+
+/// Each model's key and encoded documents; `None` for anything that is not a cache this build wrote
+/// for this working tree.
+fn index<'a>(bytes: &'a [u8], root_id: &str) -> Option<HashMap<&'a str, (Key, &'a [u8])>> {
     let mut header = codec::Reader::new(bytes);
     if header.bytes(MAGIC.len())? != MAGIC || header.u32()? != FORMAT || header.str()? != root_id {
         return None;
@@ -213,44 +243,51 @@ fn decode(bytes: &[u8], root_id: &str) -> Option<Entries> {
     }
     let mut r = codec::Reader::new(body);
     let count = r.u32()? as usize;
-    let mut entries = HashMap::with_capacity(count.min(body.len()));
+    let mut index = HashMap::with_capacity(count.min(body.len()));
     for _ in 0..count {
-        let name: ModelName = r.str()?.parse().ok()?;
+        let name = r.str()?;
         let key: Key = r.bytes(16)?.try_into().ok()?;
-        let n = r.u32()? as usize;
-        let mut docs = Vec::with_capacity(n.min(body.len()));
-        for _ in 0..n {
-            let version = Version::try_from(r.u64()?).ok()?;
-            let created_at = Timestamp::from_unix_seconds(r.u64()?);
-            let author = r.str()?.to_owned();
-            let framework = r.opt_str()?;
-            let description = r.opt_str()?;
-            let tags = r.pairs(|r| Some(r.str()?.to_owned()))?;
-            let metrics = r.pairs(|r| r.f64())?;
-            let params = r.pairs(|r| Some(r.str()?.to_owned()))?;
-            let stage_count = r.u32()? as usize;
-            let mut stages = Vec::with_capacity(stage_count.min(body.len()));
-            for _ in 0..stage_count {
-                stages.push(r.str()?.parse::<Stage>().ok()?);
-            }
-            let archived = r.u8()? != 0;
-            docs.push(SearchDoc {
-                name: name.clone(),
-                version,
-                created_at,
-                author,
-                framework,
-                description,
-                tags,
-                metrics,
-                params,
-                stages,
-                archived,
-            });
-        }
-        entries.insert(name.as_str().to_owned(), (key, docs));
+        let len = r.u32()? as usize;
+        index.insert(name, (key, r.bytes(len)?));
     }
-    r.is_empty().then_some(entries)
+    r.is_empty().then_some(index)
+}
+
+/// One model's documents; `None` when the blob is not exactly a list of them.
+fn decode_docs(blob: &[u8], name: &ModelName) -> Option<Vec<SearchDoc>> {
+    let mut r = codec::Reader::new(blob);
+    let n = r.u32()? as usize;
+    let mut docs = Vec::with_capacity(n.min(blob.len()));
+    for _ in 0..n {
+        let version = Version::try_from(r.u64()?).ok()?;
+        let created_at = Timestamp::from_unix_seconds(r.u64()?);
+        let author = r.str()?.to_owned();
+        let framework = r.opt_str()?;
+        let description = r.opt_str()?;
+        let tags = r.pairs(|r| Some(r.str()?.to_owned()))?;
+        let metrics = r.pairs(|r| r.f64())?;
+        let params = r.pairs(|r| Some(r.str()?.to_owned()))?;
+        let stage_count = r.u32()? as usize;
+        let mut stages = Vec::with_capacity(stage_count.min(blob.len()));
+        for _ in 0..stage_count {
+            stages.push(r.str()?.parse::<Stage>().ok()?);
+        }
+        let archived = r.u8()? != 0;
+        docs.push(SearchDoc {
+            name: name.clone(),
+            version,
+            created_at,
+            author,
+            framework,
+            description,
+            tags,
+            metrics,
+            params,
+            stages,
+            archived,
+        });
+    }
+    r.is_empty().then_some(docs)
 }
 
 #[cfg(test)]

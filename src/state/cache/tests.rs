@@ -142,10 +142,10 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
     for i in 0..good.len() {
         let mut bad = good.clone();
         bad[i] ^= 0x40;
-        assert!(decode(&bad, &f.root().to_string_lossy()).is_none(), "flip at {i}");
+        assert!(index(&bad, &f.root().to_string_lossy()).is_none(), "flip at {i}");
     }
     for len in 0..good.len() {
-        assert!(decode(&good[..len], &f.root().to_string_lossy()).is_none(), "truncated to {len}");
+        assert!(index(&good[..len], &f.root().to_string_lossy()).is_none(), "truncated to {len}");
     }
 
     std::fs::write(f.cache(), b"not a cache").unwrap();
