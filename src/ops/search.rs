@@ -2,6 +2,7 @@
 //! [`crate::state::cache`]) so a registry of many thousands of models answers in milliseconds.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -64,21 +65,24 @@ pub struct SearchReport {
 /// Evaluates `query` (parsed by the caller, so a bad query fails before the registry is read; `text` is
 /// echoed in the report) on every version, or every model's latest.
 pub fn search(registry: &Registry, text: &str, query: &Query, options: SearchOptions) -> SearchReport {
-    let docs = cache::load_docs(registry.root(), &cache::cache_path(registry.git().git_dir()));
-    let mut matches = Vec::new();
-    let mut searched = 0;
+    let searched = AtomicUsize::new(0);
+    let select = |mut versions: Vec<SearchDoc>| {
+        if options.latest {
+            versions.drain(..versions.len().saturating_sub(1));
+        }
+        searched.fetch_add(versions.len(), Ordering::Relaxed);
+        versions.retain(|doc| query.matches(doc));
+        versions
+    };
+    let docs = cache::load_docs(registry.root(), &cache::cache_path(registry.git().git_dir()), &select);
     // Models come sorted by name (a directory listing), versions oldest first.
-    for (_, versions) in &docs.models {
-        let candidates = if options.latest { &versions[versions.len() - 1..] } else { &versions[..] };
-        searched += candidates.len();
-        matches.extend(candidates.iter().filter(|doc| query.matches(doc)).map(SearchMatch::of));
-    }
+    let matches = docs.models.iter().flat_map(|(_, versions)| versions).map(SearchMatch::of).collect();
     SearchReport {
         query: text.to_owned(),
         latest_only: options.latest,
         matches,
         unreadable: docs.unreadable,
-        searched,
+        searched: searched.into_inner(),
         cache: docs.stats,
     }
 }

@@ -54,9 +54,13 @@ pub fn cache_path(git_dir: &Path) -> PathBuf {
     git_dir.join("modelreg").join("search-cache")
 }
 
-/// Every model's documents, from the cache where it is fresh and from the records elsewhere; writes
-/// the refreshed cache back when anything changed. A cache that cannot be written only costs speed.
-pub fn load_docs(root: &Path, cache_file: &Path) -> Docs {
+/// Every model's documents that `select` keeps, from the cache where it is fresh and from the records
+/// elsewhere; writes the refreshed cache back when anything changed (a cache that cannot be written
+/// only costs speed).
+///
+/// `select` sees one model's documents at a time, oldest version first, and returns those to keep: it
+/// runs in the parallel pass, so versions a search does not match are dropped where they are decoded.
+pub fn load_docs(root: &Path, cache_file: &Path, select: &Select<'_>) -> Docs {
     let worktree = WorkTree::new(root);
     let root_id = root.to_string_lossy().into_owned();
     let (names, mut unreadable) = crate::policy::models_dir(&worktree);
@@ -71,10 +75,12 @@ pub fn load_docs(root: &Path, cache_file: &Path) -> Docs {
             let Some(key) = records_key(&layout::records_dir(root, &name)) else {
                 return (name, Outcome::NotAModel);
             };
-            let cached =
-                index.get(name.as_str()).filter(|(k, _)| *k == key).and_then(|(_, blob)| decode_docs(blob, &name));
+            let cached = index
+                .get(name.as_str())
+                .filter(|(k, _)| *k == key)
+                .and_then(|(_, blob)| Some((*blob, decode_docs(blob, &name)?)));
             let outcome = match cached {
-                Some(docs) => Outcome::Fresh(key, docs),
+                Some((blob, docs)) => Outcome::Fresh(key, blob, select(docs)),
                 None => match load_model(&worktree, &name, Judge::READ_ONLY) {
                     Ok(history) => Outcome::Rebuilt(key, docs_of(&ModelState::replay(history))),
                     Err(LoadError::Invalid(problem)) => Outcome::Unreadable(*problem),
@@ -86,19 +92,16 @@ pub fn load_docs(root: &Path, cache_file: &Path) -> Docs {
         .collect();
 
     let mut stats = CacheStats::default();
-    let mut models = Vec::with_capacity(outcomes.len());
     let mut entries = Vec::with_capacity(outcomes.len());
-    let mut new_entries = false;
     for (name, outcome) in &outcomes {
         match outcome {
-            Outcome::Fresh(key, docs) => {
+            Outcome::Fresh(key, blob, _) => {
                 stats.fresh += 1;
-                entries.push((name, key, docs.as_slice()));
+                entries.push((name, key, Entry::Encoded(blob)));
             }
             Outcome::Rebuilt(key, docs) => {
                 stats.rebuilt += 1;
-                new_entries = true;
-                entries.push((name, key, docs.as_slice()));
+                entries.push((name, key, Entry::Docs(docs)));
             }
             Outcome::Unreadable(_) => stats.rebuilt += 1,
             Outcome::NotAModel => {}
@@ -106,27 +109,46 @@ pub fn load_docs(root: &Path, cache_file: &Path) -> Docs {
     }
     // Entries of models that are gone or now unreadable are dropped once; a broken model does not make
     // every later search rewrite the file.
-    if new_entries || index.len() != stats.fresh {
+    let rebuilt_any = entries.iter().any(|(_, _, e)| matches!(e, Entry::Docs(_)));
+    if rebuilt_any || index.len() != stats.fresh {
         let _ = crate::repo::write_atomic(cache_file, &encode(&root_id, &entries), true);
     }
     drop(entries);
+    let mut models = Vec::new();
     for (name, outcome) in outcomes {
-        match outcome {
-            Outcome::Fresh(_, docs) | Outcome::Rebuilt(_, docs) if !docs.is_empty() => models.push((name, docs)),
-            Outcome::Unreadable(problem) => unreadable.push(problem),
-            _ => {}
+        let kept = match outcome {
+            Outcome::Fresh(_, _, kept) => kept,
+            Outcome::Rebuilt(_, docs) => select(docs),
+            Outcome::Unreadable(problem) => {
+                unreadable.push(problem);
+                continue;
+            }
+            Outcome::NotAModel => continue,
+        };
+        if !kept.is_empty() {
+            models.push((name, kept));
         }
     }
     Docs { models, unreadable, stats }
 }
 
-enum Outcome {
-    Fresh(Key, Vec<SearchDoc>),
+/// What a search keeps of one model's documents (see [`load_docs`]).
+pub type Select<'a> = dyn Fn(Vec<SearchDoc>) -> Vec<SearchDoc> + Sync + 'a;
+
+enum Outcome<'a> {
+    /// The cached encoding (written back as is) and the documents `select` kept.
+    Fresh(Key, &'a [u8], Vec<SearchDoc>),
+    /// Every document, read from the records.
     Rebuilt(Key, Vec<SearchDoc>),
     /// Not cached: reported on every search until it is fixed.
     Unreadable(Problem),
     /// No records directory (yet).
     NotAModel,
+}
+
+enum Entry<'a> {
+    Encoded(&'a [u8]),
+    Docs(&'a [SearchDoc]),
 }
 
 /// The cache key of a records directory, `None` when it does not exist (or cannot be read).
@@ -135,7 +157,9 @@ enum Outcome {
 /// go with records), but only record files are `lstat`ed: search never reads a signature, so an edit
 /// to one changes no answer, and skipping them halves the system calls.
 fn records_key(dir: &Path) -> Option<Key> {
-    let mut entries: Vec<(std::ffi::OsString, [u64; 6])> = Vec::new();
+    // Entries are hashed in directory order, which is stable while the directory is unchanged; a change
+    // that only reorders them costs a rebuild, never a stale answer.
+    let mut hasher = blake3::Hasher::new();
     for entry in std::fs::read_dir(dir).ok()? {
         let entry = entry.ok()?;
         let name = entry.file_name();
@@ -145,11 +169,6 @@ fn records_key(dir: &Path) -> Option<Key> {
             let kind = entry.file_type().ok()?;
             [kind.is_file() as u64 | (kind.is_dir() as u64) << 1 | (kind.is_symlink() as u64) << 2, 0, 0, 0, 0, 0]
         };
-        entries.push((name, words));
-    }
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut hasher = blake3::Hasher::new();
-    for (name, words) in &entries {
         hasher.update(name.as_encoded_bytes());
         hasher.update(&[0]);
         for word in words {
@@ -188,17 +207,24 @@ fn stat_words(meta: &std::fs::Metadata) -> [u64; 6] {
 /// File: magic, format, the working tree's path, a blake3 checksum of the body, then the body: a count
 /// and per model its name, key and the byte length of its documents, which are decoded (in parallel)
 /// only for models whose key still matches.
-fn encode(root_id: &str, models: &[(&ModelName, &Key, &[SearchDoc])]) -> Vec<u8> {
+fn encode(root_id: &str, models: &[(&ModelName, &Key, Entry<'_>)]) -> Vec<u8> {
     let mut body = codec::Writer::default();
     body.u32(models.len() as u32);
-    for (name, key, docs) in models {
+    for (name, key, entry) in models {
         body.str(name.as_str());
         body.bytes(&key[..]);
-        let mut blob = codec::Writer::default();
-        encode_docs(&mut blob, docs);
-        let blob = blob.finish();
+        let encoded;
+        let blob = match entry {
+            Entry::Encoded(blob) => *blob,
+            Entry::Docs(docs) => {
+                let mut w = codec::Writer::default();
+                encode_docs(&mut w, docs);
+                encoded = w.finish();
+                &encoded
+            }
+        };
         body.u32(blob.len() as u32);
-        body.bytes(&blob);
+        body.bytes(blob);
     }
     let body = body.finish();
     let mut out = codec::Writer::default();

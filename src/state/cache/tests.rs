@@ -77,7 +77,7 @@ impl Fixture {
     }
 
     fn load(&self) -> Docs {
-        load_docs(self.root(), &self.cache())
+        load_docs(self.root(), &self.cache(), &|docs| docs)
     }
 }
 
