@@ -8,6 +8,7 @@ mod check;
 mod config;
 mod demote;
 mod deploy;
+mod diff;
 mod drift;
 pub mod error;
 mod get;
@@ -24,6 +25,7 @@ mod profile;
 mod promote;
 mod register;
 mod review;
+mod search;
 mod show;
 mod sync;
 mod tag;
@@ -73,6 +75,10 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List every model
     List(list::ListArgs),
+    /// Find model versions by a query over names, tags, metrics, params, stages and dates
+    Search(search::SearchArgs),
+    /// Compare two versions side by side: metrics (with deltas), params, tags, lineage, artifacts
+    Diff(diff::DiffArgs),
     /// Fetch a version's artifacts into a directory, verifying every digest
     Get(get::GetArgs),
     /// Sign modelreg.toml (or the trust file) as an admin after editing it
@@ -139,6 +145,8 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Register(args) => register::run(&ctx, *args),
         Command::Show(args) => show::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
+        Command::Search(args) => search::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Config(command) => config::run(&ctx, command),

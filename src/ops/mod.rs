@@ -4,6 +4,7 @@ pub mod card;
 pub mod check;
 mod collect;
 pub mod config;
+pub mod diff;
 pub mod drift;
 pub mod get;
 pub mod init;
@@ -12,6 +13,7 @@ pub mod lifecycle;
 pub mod lineage;
 pub mod register;
 pub mod review;
+pub mod search;
 pub mod show;
 pub mod sync;
 

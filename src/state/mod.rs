@@ -6,7 +6,10 @@
 //! for commands that act on a model: the first finding is an error. [`ModelState`] is what the records
 //! amount to. Nothing here writes.
 
+pub mod cache;
 mod model;
+pub mod query;
+pub mod search;
 
 pub use model::{Archival, Deployment, DriftState, ModelState, PromotionState, PromotionStatus, Stint, VersionState};
 

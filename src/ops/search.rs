@@ -1,0 +1,93 @@
+//! `search`: the model versions a query matches, answered from the search cache (see
+//! [`crate::state::cache`]) so a registry of many thousands of models answers in milliseconds.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+
+use crate::policy::Problem;
+use crate::record::{ModelName, Stage, Timestamp, Version};
+use crate::repo::Registry;
+use crate::state::cache::{self, CacheStats};
+use crate::state::query::Query;
+use crate::state::search::SearchDoc;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SearchOptions {
+    /// Consider only each model's latest version.
+    pub latest: bool,
+}
+
+/// One matching version.
+#[derive(Debug, Serialize)]
+pub struct SearchMatch {
+    pub name: ModelName,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub stages: Vec<Stage>,
+    pub archived: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    pub metrics: BTreeMap<String, f64>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl SearchMatch {
+    fn of(doc: &SearchDoc) -> SearchMatch {
+        SearchMatch {
+            name: doc.name.clone(),
+            version: doc.version,
+            created_at: doc.created_at,
+            stages: doc.stages.clone(),
+            archived: doc.archived,
+            framework: doc.framework.clone(),
+            metrics: doc.metrics.iter().cloned().collect(),
+            tags: doc.tags.iter().cloned().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchReport {
+    pub query: String,
+    pub latest_only: bool,
+    /// Sorted by model name, then version.
+    pub matches: Vec<SearchMatch>,
+    /// Models left out because their records could not be read (run `check` for everything).
+    pub unreadable: Vec<Problem>,
+    /// How many versions the query was evaluated on.
+    pub searched: usize,
+    #[serde(skip)]
+    pub cache: CacheStats,
+}
+
+/// Evaluates `query` (parsed by the caller, so a bad query fails before the registry is read; `text` is
+/// echoed in the report) on every version, or every model's latest.
+pub fn search(registry: &Registry, text: &str, query: &Query, options: SearchOptions) -> SearchReport {
+    let searched = AtomicUsize::new(0);
+    let select = |mut versions: Vec<SearchDoc>| {
+        if options.latest {
+            versions.drain(..versions.len().saturating_sub(1));
+        }
+        searched.fetch_add(versions.len(), Ordering::Relaxed);
+        versions.retain(|doc| query.matches(doc));
+        versions
+    };
+    let docs = cache::load_docs(
+        registry.root(),
+        &cache::cache_path(registry.git().git_dir()),
+        Some(registry.trust()),
+        &select,
+    );
+    // Models come sorted by name (a directory listing), versions oldest first.
+    let matches = docs.models.iter().flat_map(|(_, versions)| versions).map(SearchMatch::of).collect();
+    SearchReport {
+        query: text.to_owned(),
+        latest_only: options.latest,
+        matches,
+        unreadable: docs.unreadable,
+        searched: searched.into_inner(),
+        cache: docs.stats,
+    }
+}

@@ -1,0 +1,58 @@
+//! The searchable form of a model version: a flat document that the query language evaluates and the
+//! search cache stores. [`docs_of`] is the one place that builds documents from a model's state.
+
+use serde::Serialize;
+
+use super::ModelState;
+use crate::record::{ModelName, Stage, Timestamp, Version};
+
+/// One model version as search sees it. Maps are `(key, value)` pairs sorted by key: versions carry a
+/// handful of each, and a sorted vector is both faster to look up and cheaper to cache than a tree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchDoc {
+    pub name: ModelName,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub author: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub metrics: Vec<(String, f64)>,
+    pub params: Vec<(String, String)>,
+    pub stages: Vec<Stage>,
+    pub archived: bool,
+}
+
+impl SearchDoc {
+    pub fn lookup<'a, V>(pairs: &'a [(String, V)], key: &str) -> Option<&'a V> {
+        pairs.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &pairs[i].1)
+    }
+}
+
+/// The documents of a model's versions, oldest first (the last is the latest version).
+pub fn docs_of(state: &ModelState) -> Vec<SearchDoc> {
+    state
+        .versions
+        .values()
+        .map(|v| {
+            let r = &v.register;
+            SearchDoc {
+                name: state.name.clone(),
+                version: v.version,
+                created_at: r.created_at,
+                author: r.author.clone(),
+                framework: r.framework.clone(),
+                description: r.description.clone(),
+                // BTreeMaps iterate in key order, so these come out sorted. Tags as they are now (tag
+                // records applied), not as registered.
+                tags: v.tags.iter().map(|(k, t)| (k.to_string(), t.clone())).collect(),
+                metrics: r.metrics.iter().map(|(k, m)| (k.to_string(), m.get())).collect(),
+                params: r.params.iter().map(|(k, p)| (k.to_string(), p.clone())).collect(),
+                stages: v.stages().cloned().collect(),
+                archived: state.is_archived(v.version),
+            }
+        })
+        .collect()
+}
