@@ -80,6 +80,19 @@ pub fn lifecycle_view(state: &ModelState, trust: &Trust) -> LifecycleView {
                 required: required(p),
             })
             .collect(),
-        previous_production: production.and_then(|stage| state.previous_holder(&stage)).map(|v| v.version),
+        previous_production: production.and_then(|stage| previous_in_time(state, &stage)),
     }
+}
+
+/// The version that held `stage` before its current holder, in time (after a rollback: the version
+/// rolled back from).
+fn previous_in_time(state: &ModelState, stage: &Stage) -> Option<Version> {
+    let current = state.stages.get(stage)?;
+    state
+        .promotions
+        .iter()
+        .rev()
+        .filter(|p| p.status == PromotionStatus::Effective && &p.record.stage == stage)
+        .map(|p| p.record.version)
+        .find(|v| v != current)
 }

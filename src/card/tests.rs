@@ -166,7 +166,6 @@ fn approvals_and_pending_promotions_render() {
     | Approved by | Key |
     |---|---|
     | bob@example.com | `0123456789abcdef` |
-
     Pending promotions:
 
     | Version | Stage | Proposed by | Approvals |
@@ -233,6 +232,7 @@ fn absent_lifecycle_and_optional_fields_are_said_briefly() {
     ## Approvals
 
     No promotions yet.
+
 
     ## Getting the model
 

@@ -146,6 +146,7 @@ fn register_writes_and_commits_the_card_of_a_one_version_model() {
 
     No promotions yet.
 
+
     ## Getting the model
 
     ```sh
@@ -295,6 +296,7 @@ fn card_toml_fields_make_the_card_stale_until_it_is_rendered() {
     ## Approvals
 
     No promotions yet.
+
 
     ## Getting the model
 
@@ -476,4 +478,78 @@ fn lineage_and_impact_across_models() {
     // A child's registration never makes its parent's card stale: cards show upstream only.
     env.modelreg(&registry, &["card", "--all", "--check"]).success();
     assert!(card(&registry, "child").contains("- Parent model: base v1"));
+}
+
+#[test]
+fn the_card_follows_promotions_approvals_and_archives() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let alice = env.key("alice");
+    let alice = alice.to_str().unwrap();
+    // Production needs bob's approval.
+    let config = registry.join("modelreg.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[lifecycle.gates.production]\napprovals = 1\n");
+    std::fs::write(&config, text).unwrap();
+    env.modelreg(&registry, &["config", "sign", "--key", alice]).success();
+    let bob_pub = env.key("bob").with_extension("pub");
+    let args = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "approver:production"];
+    env.modelreg(&registry, &[&args[..], &["--key", alice]].concat()).success();
+    let bob = env.key("bob");
+    let bob = bob.to_str().unwrap();
+    for (n, auc) in [(1, "0.90"), (2, "0.93"), (3, "0.95")] {
+        let dir = env.files(&format!("v{n}"), &[("model.onnx", format!("weights {n}").as_bytes())]);
+        env.register(&registry, "fraud", &dir, &["--no-code", "--metric", &format!("auc={auc}")]).success();
+    }
+    for v in ["fraud@1", "fraud@2"] {
+        env.modelreg(&registry, &["promote", v, "--to", "production", "--key", alice]).success();
+        env.modelreg(&registry, &["approve", v, "--to", "production", "--key", bob]).success();
+    }
+    env.modelreg(&registry, &["archive", "fraud@1", "-m", "superseded", "--key", alice]).success();
+    env.modelreg(&registry, &["promote", "fraud@3", "--to", "production", "--key", alice]).success();
+    env.modelreg(&registry, &["card", "fraud", "--check"]).success();
+    env.modelreg(&registry, &["check"]).success();
+
+    let card = card(&registry, "fraud");
+    insta::assert_snapshot!(section(&card, "Stages"), @"
+    ## Stages
+
+    | Stage | Version |
+    |---|---|
+    | production | v2 |
+    ");
+    insta::assert_snapshot!(section(&card, "Versions"), @"
+    ## Versions
+
+    | Version | Date | Author | auc | Stage | Archived |
+    |---|---|---|---:|---|---|
+    | v3 | 2026-11-22T10:00:00Z | Alice <alice@example.com> | 0.95 | - | no |
+    | v2 | 2026-11-22T10:00:00Z | Alice <alice@example.com> | 0.93 | production | no |
+    | v1 | 2026-11-22T10:00:00Z | Alice <alice@example.com> | 0.9 | - | yes |
+    ");
+    insta::assert_snapshot!(section(&card, "Production against the previous production version"), @"
+    ## Production against the previous production version
+
+    | Metric | v2 (production) | v1 (previous) | Change |
+    |---|---:|---:|---:|
+    | auc | 0.93 | 0.9 | +0.03 |
+    ");
+    insta::assert_snapshot!(section(&card, "Approvals"), @"
+    ## Approvals
+
+    Last promotion: v3 to production, proposed by alice@example.com on 2026-11-22T10:00:00Z (pending: 0 of 1 approvals).
+
+    Pending promotions:
+
+    | Version | Stage | Proposed by | Approvals |
+    |---|---|---|---|
+    | v3 | production | alice@example.com | 0 of 1 |
+    ");
+    assert!(card.contains("modelreg get fraud@production"), "{card}");
+
+    // Bob's approval makes v3 production: the approve command rewrites the card with it.
+    env.modelreg(&registry, &["approve", "fraud@3", "--to", "production", "--key", bob]).success();
+    env.modelreg(&registry, &["card", "fraud", "--check"]).success();
+    let card = super::test_card::card(&registry, "fraud");
+    assert!(section(&card, "Stages").contains("| production | v3 |"), "{card}");
 }
