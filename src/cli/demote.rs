@@ -3,6 +3,7 @@
 use modelreg::ops::lifecycle;
 use modelreg::ops::{ModelRef, Selector};
 use modelreg::record::Stage;
+use modelreg::state::PromotionStatus;
 
 use super::Context;
 use super::error::CliError;
@@ -79,6 +80,11 @@ pub fn rollback(ctx: &Context, args: RollbackArgs) -> Result<u8, CliError> {
         args.write.options(),
     )?;
     let version = report.version.map(|v| v.to_string()).unwrap_or_default();
-    let headline = format!("rolled {} {} back to v{version}", report.model, args.stage);
+    let pending = report.promotion.as_ref().is_some_and(|p| p.status == PromotionStatus::Pending);
+    let headline = if pending {
+        format!("proposed rolling {} {} back to v{version}", report.model, args.stage)
+    } else {
+        format!("rolled {} {} back to v{version}", report.model, args.stage)
+    };
     Ok(show(ctx, &args.write, headline, &report))
 }

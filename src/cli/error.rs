@@ -47,10 +47,13 @@ fn hint(e: &Error) -> Option<String> {
         Error::Repo(RepoError::Git(g)) | Error::Git(g) => return git_hint(g),
         Error::Repo(RepoError::NotInitialised(_)) => "run `modelreg init` in the repository first",
         Error::Repo(RepoError::AlreadyInitialised(_)) => "nothing to do; `modelreg check` verifies the registry",
+        Error::Repo(RepoError::Config { .. }) => {
+            "fix modelreg.toml at the place named above, then sign it as an admin with `modelreg config sign` (or `git checkout -- modelreg.toml` to drop the edit)"
+        }
         Error::Repo(RepoError::AdminSignatures { path, .. }) if path.starts_with("modelreg.toml") => {
             "an admin signs an edited modelreg.toml with `modelreg config sign`; otherwise restore it with `git checkout -- modelreg.toml`"
         }
-        Error::Repo(RepoError::Config { .. } | RepoError::Trust { .. } | RepoError::AdminSignatures { .. }) => {
+        Error::Repo(RepoError::Trust { .. } | RepoError::AdminSignatures { .. }) => {
             "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
         }
         Error::Repo(RepoError::InvalidRecord(_)) => {

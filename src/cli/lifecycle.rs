@@ -73,6 +73,14 @@ pub fn promotion_lines(p: &PromotionInfo, model: &str) -> Vec<String> {
         lines.push(format!("approved   by {}", who.join(", ")));
     }
     if p.status == PromotionStatus::Pending {
+        if (p.eligible_approvers.len() as u32) < p.approvals_missing {
+            lines.push(format!(
+                "warning    only {} key(s) can still approve, {} more approval(s) needed: an admin must grant `approver:{}`",
+                p.eligible_approvers.len(),
+                p.approvals_missing,
+                p.stage
+            ));
+        }
         if p.eligible_approvers.is_empty() {
             lines.push(format!("approvers  none left: an admin must grant `approver:{}` to more keys", p.stage));
         } else {

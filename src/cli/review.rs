@@ -24,11 +24,14 @@ pub struct ReviewArgs {
     head: String,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: ReviewArgs) -> Result<u8, CliError> {
     let report = review(&ctx.start_dir()?, &args.base, &args.head)?;
-    match args.format {
+    match if args.json { Format::Json } else { args.format } {
         Format::Json => ctx.ui.json(&report),
         Format::Markdown => ctx.ui.data(markdown(&report)),
     }

@@ -118,8 +118,14 @@ pub fn diff(registry: &Registry, from: &ModelRef, to: &ModelRef) -> Result<DiffR
         author: v.register.author.clone(),
     };
     // Tags as they are now (tag records applied), like `show` and `search`; the rest as registered.
-    let now = |v: &crate::state::VersionState| RegisterRecord { tags: v.tags.clone(), ..v.register.clone() };
-    Ok(compare(side(a), &now(a), side(b), &now(b)))
+    // A description is written once and holds for later versions until another is given.
+    let now = |state: &crate::state::ModelState, v: &crate::state::VersionState| RegisterRecord {
+        tags: v.tags.clone(),
+        description: state.versions.range(..=v.version).rev().find_map(|(_, e)| e.register.description.clone()),
+        ..v.register.clone()
+    };
+    let b_state = to_state.as_ref().unwrap_or(&from_state);
+    Ok(compare(side(a), &now(&from_state, a), side(b), &now(b_state, b)))
 }
 
 /// The report for two register records (pure: everything but loading).

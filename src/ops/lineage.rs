@@ -154,8 +154,12 @@ pub struct ImpactReport {
 /// Every version trained on a dataset, named by URI or by digest (`blake3:…`, or a prefix of at least
 /// 8 hex digits after `blake3:`).
 pub fn impact(registry: &Registry, dataset: &str) -> Result<ImpactReport, Error> {
+    // A local file is also found by its content, however its path was written when registering.
+    let local = std::path::Path::new(dataset);
+    let content = if local.is_file() { Some(crate::store::hash_file(local)?.0) } else { None };
     let matches = |uri: &str, digest: Option<Digest>| {
         uri == dataset
+            || (content.is_some() && digest == content)
             || digest.is_some_and(|d| {
                 let text = d.to_string();
                 text == dataset

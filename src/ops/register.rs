@@ -89,6 +89,10 @@ pub fn register(
     let tip = history.as_ref().and_then(ModelHistory::tip);
     let state = history.map(ModelState::replay);
     let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
+    if let Some(refused) = state.as_ref().and_then(crate::policy::lifecycle::registration_refused) {
+        let subject = format!("cannot register {}", request.name);
+        return Err(Error::Refused { subject, why: refused.message, hint: refused.hint });
+    }
 
     let total: u64 = inputs.iter().map(|f| f.size).sum();
     progress.start("hashing", total);

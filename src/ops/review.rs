@@ -173,12 +173,30 @@ fn lifecycle_changes(
             }
             Record::Register(_) | Record::Drift(_) => unreachable!("skipped above"),
         };
+        // An approval's author is whoever signed it in this change, not the proposer.
+        let author = if new_approvals {
+            let before_keys: Vec<[u8; 32]> = before
+                .promotions
+                .iter()
+                .find(|p| p.seq == seq)
+                .map(|p| p.approvers.iter().map(|k| *k.raw()).collect())
+                .unwrap_or_default();
+            let owners: Vec<String> = promotion(seq)
+                .map(|p| p.approvers.iter().filter(|k| !before_keys.contains(k.raw())).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| trust.key(k.raw()).map_or_else(|| k.id().to_string(), |t| t.owner.clone()))
+                .collect();
+            owners.join(", ")
+        } else {
+            record.author().to_owned()
+        };
         out.push(LifecycleChange {
             model: after.name.clone(),
             seq,
             kind: record.kind().as_str(),
             version: record.subject().map(|(v, _)| v),
-            author: record.author().to_owned(),
+            author,
             created_at: record.created_at(),
             what,
             message: record.message().map(str::to_owned),

@@ -64,6 +64,14 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         }
         let Some(rest) = path.strip_prefix(MODELS_DIR).and_then(|r| r.strip_prefix('/')) else { continue };
         let (model_dir, inner) = rest.split_once('/').unwrap_or((rest, ""));
+        // A committed card is regenerated, never dropped: deleting it would hide what the model is.
+        if inner == CARD_FILE && change.kind == ChangeKind::Deleted {
+            report.problems.push(
+                Problem::error(path, RuleId::Card, "a committed model card was deleted")
+                    .with_hint(format!("restore it with `modelreg card {model_dir}`")),
+            );
+            continue;
+        }
         // The card is regenerated, so it may change; its model's layout is still judged.
         if is_card_file(inner) || change.kind == ChangeKind::Added {
             let added = touched_models.entry(model_dir.to_owned()).or_default();

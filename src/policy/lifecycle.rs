@@ -60,12 +60,13 @@ pub fn judge(state: &ModelState, record: &Record, config: Option<&LifecycleConfi
 fn judge_transition(state: &ModelState, record: &Record, config: Option<&LifecycleConfig>) -> Vec<Violation> {
     let Some((number, digest)) = record.subject() else {
         return match record {
-            Record::Archive(_) if state.archived.is_some() => {
-                vec![Violation::new(RuleId::Lifecycle, format!("{} is already archived", state.name))]
-            }
+            Record::Register(_) => registration_refused(state).into_iter().collect(),
+            Record::Archive(_) if state.archived.is_some() => vec![
+                Violation::new(RuleId::Lifecycle, format!("{} is already archived", state.name)).hint("nothing to do"),
+            ],
             Record::Archive(_) => archive_model(state),
             Record::Restore(_) if state.archived.is_none() => {
-                vec![Violation::new(RuleId::Lifecycle, format!("{} is not archived", state.name))]
+                vec![Violation::new(RuleId::Lifecycle, format!("{} is not archived", state.name)).hint("nothing to do")]
             }
             _ => Vec::new(),
         };
@@ -107,7 +108,10 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
                 }
             }
             if state.stages.get(stage) == Some(&number) {
-                found.push(Violation::new(RuleId::Lifecycle, format!("{name} v{number} already holds `{stage}`")));
+                found.push(
+                    Violation::new(RuleId::Lifecycle, format!("{name} v{number} already holds `{stage}`"))
+                        .hint("nothing to do"),
+                );
             }
             let holder = state.stages.get(stage).copied();
             if promote.replaces != holder {
@@ -142,27 +146,36 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
             found
         }
         Record::Demote(demote) if state.stages.get(&demote.stage) != Some(&number) => {
-            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} does not hold `{}`", demote.stage))]
+            vec![
+                Violation::new(RuleId::Lifecycle, format!("{name} v{number} does not hold `{}`", demote.stage))
+                    .hint(format!("`modelreg show {name}` shows which version holds each stage")),
+            ]
         }
         Record::Demote(demote) => match config {
             Some(config) if !config.has_stage(&demote.stage) => vec![unknown_stage(&demote.stage, config)],
             _ => Vec::new(),
         },
         Record::Archive(_) if version.archived.is_some() => {
-            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} is already archived"))]
+            vec![
+                Violation::new(RuleId::Lifecycle, format!("{name} v{number} is already archived"))
+                    .hint("nothing to do; `modelreg restore` brings it back"),
+            ]
         }
         Record::Archive(_) => in_service(name.as_str(), version).into_iter().collect(),
         Record::Restore(_) if version.archived.is_none() => {
-            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} is not archived"))]
+            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} is not archived")).hint("nothing to do")]
         }
         Record::Restore(_) => Vec::new(),
         Record::Deploy(deploy) => {
             let mut found: Vec<Violation> = archived().into_iter().collect();
             if version.active_deployments().any(|d| d.env == deploy.env && d.target == deploy.target) {
-                found.push(Violation::new(
-                    RuleId::Lifecycle,
-                    format!("{name} v{number} is already deployed to {} at {}", deploy.env, deploy.target),
-                ));
+                found.push(
+                    Violation::new(
+                        RuleId::Lifecycle,
+                        format!("{name} v{number} is already deployed to {} at {}", deploy.env, deploy.target),
+                    )
+                    .hint("nothing to do; `modelreg deploy end` records that it stopped"),
+                );
             }
             found
         }
@@ -182,6 +195,15 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
             })
             .collect(),
     }
+}
+
+/// Whether the model takes new versions (an archived model does not). `register` asks before it
+/// hashes and stores anything.
+pub fn registration_refused(state: &ModelState) -> Option<Violation> {
+    state.archived.as_ref().map(|_| {
+        Violation::new(RuleId::Lifecycle, format!("the model {} is archived", state.name))
+            .hint(format!("restore it first: `modelreg restore {} -m WHY`", state.name))
+    })
 }
 
 fn unknown_stage(stage: &Stage, config: &LifecycleConfig) -> Violation {

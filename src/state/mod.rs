@@ -186,7 +186,9 @@ pub fn scan_model(
         // were added (and by the trust and configuration in force then).
         let judged = file.seq >= judge.from_seq;
         let mut found = Vec::new();
-        if judged {
+        // Without trust, approvals are unknown, and so is which version holds a stage: the lifecycle
+        // rules need the verified state.
+        if judged && judge.trust.is_some() {
             for violation in lifecycle::judge(&state, &record, judge.lifecycle) {
                 let mut problem = Problem::error(path, violation.rule, violation.message);
                 problem.hint = violation.hint;

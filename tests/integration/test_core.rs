@@ -22,7 +22,7 @@ fn a_registry_from_init_to_get() {
       record     models/fraud-detector/records/000001-register.toml
       digest     blake3:2cb63505b278fc04febf2ec062297bc878cac5e7fb2753a38592e1a155349488
       signed by  f43fd158e0f275c5
-      committed  e3192f7bb22d
+      committed  5ce09a6281b4
     [exit status: 0]
     ");
 
@@ -50,12 +50,12 @@ fn a_registry_from_init_to_get() {
     insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector@2"]).success().snapshot(), @"
     fraud-detector v2
       record     models/fraud-detector/records/000002-register.toml
-      digest     blake3:ce5564b851aaac131a5964a41a9eaab11c33f03ea3a6015c4f6b2fa7995945a1
+      digest     blake3:4b14d988fc1fff0ceaa7e0c99cc818d025be49e4b7273d92edeb24755404cd81
       created    2026-11-22T10:00:00Z by Alice <alice@example.com>
       signed by  f43fd158e0f275c5 (alice@example.com)
       message    retrained on October data
       metrics    auc=0.95
-      code       e3192f7bb22d1c3170326e43ec51271a6fc6b9ac
+      code       5ce09a6281b443ee856aaea451c0030d5303aba8
 
     ARTIFACT           SIZE  FORMAT       DIGEST
     config.json        13 B  json         blake3:72ddb6caf3519060c64aec53dfa86ef811db4f87c283f13b4bf4085d7a81a8ea

@@ -555,3 +555,26 @@ fn records_cannot_be_backdated_and_emergencies_are_only_for_rollbacks() {
         run.snapshot()
     );
 }
+
+#[test]
+fn an_archived_model_takes_no_new_versions_and_its_card_cannot_be_deleted() {
+    let env = TestEnv::new();
+    let (remote, clone) = gated_registry(&env);
+    let alice = key(&env, "alice");
+    env.modelreg(&clone, &["archive", "m", "-m", "retired", "--key", &alice]).success();
+    let before = tree_state(&clone);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    let run = env.register(&clone, "m", &v3, &[]).failure(2);
+    assert!(run.stderr.contains("cannot register m: the model m is archived"), "{}", run.snapshot());
+    assert!(run.stderr.contains("modelreg restore m -m WHY"), "{}", run.snapshot());
+    assert_eq!(tree_state(&clone), before);
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    // A deleted card is refused at push (a stale one too, by the card rule).
+    env.git(&clone, &["rm", "-q", "models/m/README.md"]);
+    env.commit_no_verify(&clone, "drop the card");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[card]");
+    assert!(run.stderr.contains("a committed model card was deleted"), "{}", run.snapshot());
+    let review = env.modelreg(&clone, &["review", "--base", "origin/main", "--json"]).failure(1);
+    let json: serde_json::Value = serde_json::from_str(&review.stdout).unwrap();
+    assert_eq!(json["check"]["problems"][0]["rule"], "card");
+}

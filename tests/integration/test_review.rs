@@ -74,7 +74,7 @@ fn review_summarises_new_versions_and_trust_changes() {
     +metric.latency_ms = 11
     +metric.ndcg = 0.74
     +param.depth = 8
-    +code = 254c07868551e12b2503617e653e92403f5f5b7e
+    +code = 1506ada329b11cd6bfca419b3240675784111123
     +artifact model.onnx = blake3:6b4f9375f952f8ba2662bbb1357e31a52bf13e7040564121864c845c510d26e0 (7 bytes)
     +artifact tokenizer.json = blake3:6e46dd10defc9b56c29a6ec56b508c21f54c08192194e4df25bf36f0c9c3c279 (2 bytes)
     ```
