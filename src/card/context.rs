@@ -48,6 +48,8 @@ pub struct CardContext {
     pub pending: Vec<PendingPromotion>,
     /// `modelreg get` commands, most useful first.
     pub fetch: Vec<String>,
+    /// When the whole model is archived: when, by whom and why.
+    pub archived: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -254,6 +256,7 @@ impl CardContext {
             last_promotion: life.last_promotion,
             pending: life.pending,
             fetch,
+            archived: state.archived.as_ref().map(|a| format!("{} by {}: {}", a.at, a.author, a.message)),
         }
     }
 }

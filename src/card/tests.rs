@@ -93,6 +93,7 @@ fn promoted() -> CardContext {
             required: 2,
         }],
         fetch: vec!["modelreg get fraud@production -o ./fraud".into()],
+        archived: None,
     }
 }
 

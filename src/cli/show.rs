@@ -55,6 +55,10 @@ fn render_model(detail: &ModelDetail) -> String {
     if detail.stages.iter().any(|s| s.version.is_some()) {
         out.push_str(&format!("stages {}\n", stages.join("  ")));
     }
+    for d in &detail.deployments {
+        let at = &d.deployment;
+        out.push_str(&format!("deployed v{} to {} ({}) since {}\n", d.version, at.env, at.target, at.since));
+    }
     for pending in &detail.pending {
         out.push_str(&format!("\npending promotion of v{} to {}:\n", pending.version, pending.stage));
         for line in promotion_lines(pending, detail.name.as_str()) {

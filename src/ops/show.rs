@@ -108,7 +108,16 @@ pub struct ModelDetail {
     pub archived: Option<Archival>,
     /// Promotions waiting for approvals, with who can still approve.
     pub pending: Vec<PromotionInfo>,
+    /// Where versions run now.
+    pub deployments: Vec<ActiveDeployment>,
     pub versions: Vec<VersionSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActiveDeployment {
+    pub version: Version,
+    #[serde(flatten)]
+    pub deployment: Deployment,
 }
 
 #[derive(Debug, Serialize)]
@@ -189,6 +198,13 @@ pub fn model(registry: &Registry, name: &ModelName) -> Result<ModelDetail, Error
         stages,
         archived: state.archived.clone(),
         pending: state.pending().map(|p| PromotionInfo::of(p, registry.trust())).collect(),
+        deployments: state
+            .versions
+            .values()
+            .flat_map(|v| {
+                v.active_deployments().map(|d| ActiveDeployment { version: v.version, deployment: d.clone() })
+            })
+            .collect(),
         versions,
     })
 }

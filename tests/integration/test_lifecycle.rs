@@ -247,6 +247,8 @@ fn archiving_a_version_in_service_is_refused_and_archived_versions_cannot_be_pro
         &["deploy", "record", "m@production", "--env", "prod", "--target", "k8s://eu/fraud", "--key", &alice],
     )
     .success();
+    let show = env.modelreg(&clone, &["show", "m"]).success();
+    assert!(show.stdout.contains("deployed v1 to prod (k8s://eu/fraud) since 2026-11-22T10:00:00Z"), "{}", show.stdout);
     env.modelreg(&clone, &["demote", "m", "--stage", "production", "-m", "retiring", "--key", &alice]).success();
     let run = env.modelreg(&clone, &["archive", "m@1", "-m", "old", "--key", &alice]).failure(2);
     assert!(run.stderr.contains("is deployed to prod at k8s://eu/fraud"), "{}", run.snapshot());
@@ -562,6 +564,8 @@ fn an_archived_model_takes_no_new_versions_and_its_card_cannot_be_deleted() {
     let (remote, clone) = gated_registry(&env);
     let alice = key(&env, "alice");
     env.modelreg(&clone, &["archive", "m", "-m", "retired", "--key", &alice]).success();
+    let card = std::fs::read_to_string(clone.join("models/m/README.md")).unwrap();
+    assert!(card.contains("| Archived | 2026-11-22T10:00:00Z by Alice <alice@example.com>: retired |"), "{card}");
     let before = tree_state(&clone);
     let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
     let run = env.register(&clone, "m", &v3, &[]).failure(2);
