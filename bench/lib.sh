@@ -15,6 +15,8 @@ bench_setup() {
   git init -q -b main "$work/reg"
   cd "$work/reg"
   git config user.name Bench && git config user.email bench@example.com
+  # No background `git gc --auto`: it would still be writing .git/objects when the exit trap removes $work.
+  git config gc.auto 0
   "$bin" key generate --path "$work/key" >/dev/null 2>&1
   export MODELREG_KEY=$work/key
   "$bin" init -q

@@ -46,6 +46,24 @@ pub struct Header {
     pub signer: KeyId,
 }
 
+/// A lifecycle record struct of `kind`: the chain header from `header`, then the given fields.
+macro_rules! record_with_header {
+    ($ty:ident, $kind:expr, $header:expr, { $($field:ident $(: $value:expr)?),* $(,)? }) => {{
+        let header: $crate::ops::lifecycle::Header = $header;
+        $ty {
+            schema: $kind.schema().into(),
+            model: header.model,
+            seq: header.seq,
+            previous: header.previous,
+            created_at: header.created_at,
+            author: header.author,
+            signer: header.signer,
+            $($field $(: $value)?),*
+        }
+    }};
+}
+pub(crate) use record_with_header;
+
 /// What a lifecycle command did.
 #[derive(Debug, Serialize)]
 pub struct LifecycleReport {

@@ -1,6 +1,6 @@
 //! Stages: `promote`, `approve`, `demote`, `rollback`.
 
-use super::{Header, LifecycleReport, PromotionInfo, WriteOptions, append, load, report};
+use super::{Header, LifecycleReport, PromotionInfo, WriteOptions, append, load, record_with_header, report};
 use crate::ops::show::select;
 use crate::ops::{Error, ModelRef};
 use crate::policy::lifecycle::evaluate_gates;
@@ -22,14 +22,7 @@ struct Proposal<'a> {
 fn promote_record(header: Header, state: &ModelState, registry: &Registry, p: Proposal<'_>) -> Result<Record, Error> {
     let Proposal { version, stage, message, rollback, emergency } = p;
     let target = state.versions.get(&version).ok_or(Error::UnknownVersion { model: state.name.clone(), version })?;
-    Ok(Record::Promote(Box::new(PromoteRecord {
-        schema: RecordKind::Promote.schema().into(),
-        model: header.model,
-        seq: header.seq,
-        previous: header.previous,
-        created_at: header.created_at,
-        author: header.author,
-        signer: header.signer,
+    Ok(Record::Promote(Box::new(record_with_header!(PromoteRecord, RecordKind::Promote, header, {
         version,
         version_record: target.record_digest,
         stage: stage.clone(),
@@ -38,7 +31,7 @@ fn promote_record(header: Header, state: &ModelState, registry: &Registry, p: Pr
         rollback,
         emergency,
         gates: registry.config().lifecycle.gates(stage),
-    })))
+    }))))
 }
 
 /// Proposes that `reference`'s version hold `stage`. Gates are checked first (nothing is written when
@@ -202,19 +195,12 @@ pub fn demote(
         options,
         |header, state| {
             let target = state.versions.get(&version).ok_or(Error::UnknownVersion { model: name.clone(), version })?;
-            Ok(Record::Demote(Box::new(DemoteRecord {
-                schema: RecordKind::Demote.schema().into(),
-                model: header.model,
-                seq: header.seq,
-                previous: header.previous,
-                created_at: header.created_at,
-                author: header.author,
-                signer: header.signer,
+            Ok(Record::Demote(Box::new(record_with_header!(DemoteRecord, RecordKind::Demote, header, {
                 version,
                 version_record: target.record_digest,
                 stage: stage.clone(),
                 message,
-            })))
+            }))))
         },
         |_| format!("modelreg: demote {name} v{version} from {stage}"),
     )?;

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Header, LifecycleReport, WriteOptions, append, load, report};
+use super::{Header, LifecycleReport, WriteOptions, append, load, record_with_header, report};
 use crate::ops::show::select;
 use crate::ops::{Error, ModelRef};
 use crate::record::{ArchiveRecord, DeploymentRecord, MetaKey, Record, RecordKind, TagRecord};
@@ -33,18 +33,11 @@ fn retire(
         name,
         options,
         |header: Header, _| {
-            let record = Box::new(ArchiveRecord {
-                schema: kind.schema().into(),
-                model: header.model,
-                seq: header.seq,
-                previous: header.previous,
-                created_at: header.created_at,
-                author: header.author,
-                signer: header.signer,
+            let record = Box::new(record_with_header!(ArchiveRecord, kind, header, {
                 version: subject.map(|(v, _)| v),
                 version_record: subject.map(|(_, d)| d),
                 message: message.clone(),
-            });
+            }));
             Ok(if restore { Record::Restore(record) } else { Record::Archive(record) })
         },
         |_| {
@@ -76,28 +69,22 @@ pub fn restore(
 }
 
 fn deployment(
+    kind: RecordKind,
     header: Header,
     state: &crate::state::ModelState,
     reference: &ModelRef,
     env: &MetaKey,
     target: &str,
     message: Option<String>,
-) -> Result<DeploymentRecord, Error> {
+) -> Result<Box<DeploymentRecord>, Error> {
     let version = select(state, reference)?;
-    Ok(DeploymentRecord {
-        schema: String::new(),
-        model: header.model,
-        seq: header.seq,
-        previous: header.previous,
-        created_at: header.created_at,
-        author: header.author,
-        signer: header.signer,
+    Ok(Box::new(record_with_header!(DeploymentRecord, kind, header, {
         version: version.version,
         version_record: version.record_digest,
         env: env.clone(),
         target: target.to_owned(),
         message,
-    })
+    })))
 }
 
 /// Records that a version now serves in `env` at `target` (replacing whatever served there).
@@ -117,9 +104,7 @@ pub fn deploy(
         name,
         options,
         |header, state| {
-            let mut record = deployment(header, state, reference, env, target, message)?;
-            record.schema = RecordKind::Deploy.schema().into();
-            Ok(Record::Deploy(Box::new(record)))
+            Ok(Record::Deploy(deployment(RecordKind::Deploy, header, state, reference, env, target, message)?))
         },
         |record| {
             let version = record.subject().map(|(v, _)| v.to_string()).unwrap_or_default();
@@ -178,9 +163,7 @@ pub fn undeploy(
         name,
         options,
         |header, state| {
-            let mut record = deployment(header, state, reference, env, &target, message)?;
-            record.schema = RecordKind::Undeploy.schema().into();
-            Ok(Record::Undeploy(Box::new(record)))
+            Ok(Record::Undeploy(deployment(RecordKind::Undeploy, header, state, reference, env, &target, message)?))
         },
         |_| format!("modelreg: end deployment of {name} v{number} in {env} ({target})"),
     )?;
@@ -223,20 +206,13 @@ pub fn tag(
         options,
         |header, state| {
             let version = select(state, reference)?;
-            Ok(Record::Tag(Box::new(TagRecord {
-                schema: RecordKind::Tag.schema().into(),
-                model: header.model,
-                seq: header.seq,
-                previous: header.previous,
-                created_at: header.created_at,
-                author: header.author,
-                signer: header.signer,
+            Ok(Record::Tag(Box::new(record_with_header!(TagRecord, RecordKind::Tag, header, {
                 version: version.version,
                 version_record: version.record_digest,
                 set: change.set.clone(),
                 unset: change.unset.clone(),
                 message: change.message.clone(),
-            })))
+            }))))
         },
         |_| {
             let mut parts: Vec<String> = change.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
