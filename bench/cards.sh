@@ -11,30 +11,15 @@ versions=${2:-10}
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup cards --example generate_registry
 
-ms() { # wall time of one run, in ms; the command's output is discarded
-  local start end
-  start=$(date +%s%N)
-  "$@" >/dev/null 2>&1 || true
-  end=$(date +%s%N)
-  echo $(( (end - start) / 1000000 ))
-}
-best() { # best of 3
-  local best_ms= t
-  for _ in 1 2 3; do
-    t=$(ms "$@")
-    if [ -z "$best_ms" ] || [ "$t" -lt "$best_ms" ]; then best_ms=$t; fi
-  done
-  echo "$best_ms"
-}
 
 "$here/target/release/examples/generate_registry" . "$models" "$versions" "$work/key"
 git add -A >/dev/null && git commit -qm "generated registry"
 printf 'registry: %d models x %d versions = %d records\n' "$models" "$versions" $(( models * versions ))
 printf '%-52s %8s\n' "command" "ms"
-printf '%-52s %8s\n' "modelreg check --skip-artifacts (no cards, best of 3)" "$(best "$bin" check --skip-artifacts)"
-printf '%-52s %8s\n' "modelreg card --all (renders and writes every card)" "$(ms "$bin" card --all)"
+printf '%-52s %8s\n' "modelreg check --skip-artifacts (no cards, best of 3)" "$(bench_best "$bin" check --skip-artifacts)"
+printf '%-52s %8s\n' "modelreg card --all (renders and writes every card)" "$(bench_ms "$bin" card --all)"
 git add -A >/dev/null && git commit -qm "cards"
-printf '%-52s %8s\n' "modelreg card --all --check (best of 3)" "$(best "$bin" card --all --check)"
-printf '%-52s %8s\n' "modelreg check --skip-artifacts (with cards, best of 3)" "$(best "$bin" check --skip-artifacts)"
+printf '%-52s %8s\n' "modelreg card --all --check (best of 3)" "$(bench_best "$bin" card --all --check)"
+printf '%-52s %8s\n' "modelreg check --skip-artifacts (with cards, best of 3)" "$(bench_best "$bin" check --skip-artifacts)"
 "$bin" card --all --check >/dev/null 2>&1 && echo "card --check: ok" || echo "card --check: FAILED"
 "$bin" check --skip-artifacts >/dev/null 2>&1 && echo "check: ok" || echo "check: FAILED"

@@ -21,3 +21,22 @@ bench_setup() {
   export MODELREG_KEY=$work/key
   "$bin" init -q
 }
+
+# Wall time of one run of a command, in ms (its output discarded, a failure ignored).
+bench_ms() {
+  local start
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || true
+  echo $(( ($(date +%s%N) - start) / 1000000 ))
+}
+
+# Best wall time of 3 runs, in ms. With BENCH_BEFORE set, that shell command runs (untimed) before each.
+bench_best() {
+  local best= t
+  for _ in 1 2 3; do
+    if [ -n "${BENCH_BEFORE:-}" ]; then eval "$BENCH_BEFORE"; fi
+    t=$(bench_ms "$@")
+    if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+  done
+  echo "$best"
+}

@@ -10,18 +10,6 @@ versions=${2:-5}
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup registry --example generate_registry
 
-best() { # best wall time of 3 runs, in ms
-  local best_ms=
-  for _ in 1 2 3; do
-    local start end
-    start=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
-    end=$(date +%s%N)
-    local ms=$(( (end - start) / 1000000 ))
-    if [ -z "$best_ms" ] || [ "$ms" -lt "$best_ms" ]; then best_ms=$ms; fi
-  done
-  echo "$best_ms"
-}
 
 start=$(date +%s%N)
 "$here/target/release/examples/generate_registry" . "$models" "$versions" "$work/key"
@@ -33,29 +21,28 @@ mid=$(printf 'model-%05d' $(( models / 2 )))
 printf 'registry: %d models x %d versions = %d records (generated and committed in %d ms)\n' \
   "$models" "$versions" "$records" "$gen_ms"
 printf '%-40s %8s\n' "command" "best ms"
-printf '%-40s %8s\n' "modelreg list --json" "$(best "$bin" list --json)"
-printf '%-40s %8s\n' "modelreg show $mid" "$(best "$bin" show "$mid")"
-printf '%-40s %8s\n' "modelreg show $mid@3 --json" "$(best "$bin" show "$mid@3" --json)"
-printf '%-40s %8s\n' "modelreg check --skip-artifacts" "$(best "$bin" check --skip-artifacts)"
-printf '%-40s %8s\n' "git fsck (same repository)" "$(best git fsck --no-progress)"
+printf '%-40s %8s\n' "modelreg list --json" "$(bench_best "$bin" list --json)"
+printf '%-40s %8s\n' "modelreg show $mid" "$(bench_best "$bin" show "$mid")"
+printf '%-40s %8s\n' "modelreg show $mid@3 --json" "$(bench_best "$bin" show "$mid@3" --json)"
+printf '%-40s %8s\n' "modelreg check --skip-artifacts" "$(bench_best "$bin" check --skip-artifacts)"
+printf '%-40s %8s\n' "git fsck (same repository)" "$(bench_best git fsck --no-progress)"
 
 # promote: one model's verified state, the gates, a signed record (no commit: the issue's target
 # excludes git's commit time), on three different models so none is already in the stage.
-once_ms() { local start; start=$(date +%s%N); "$@" >/dev/null 2>&1 || true; echo $(( ($(date +%s%N) - start) / 1000000 )); }
 promote_best=
 for i in 1 2 3; do
   m=$(printf 'model-%05d' $(( models / 2 + i )))
-  ms=$(once_ms "$bin" promote "$m@2" --to staging --no-commit)
+  ms=$(bench_ms "$bin" promote "$m@2" --to staging --no-commit)
   if [ -z "$promote_best" ] || [ "$ms" -lt "$promote_best" ]; then promote_best=$ms; fi
 done
 printf '%-40s %8s\n' "modelreg promote --no-commit" "$promote_best"
 m=$(printf 'model-%05d' $(( models / 2 + 4 )))
-printf '%-40s %8s\n' "modelreg promote (with git commit)" "$(once_ms "$bin" promote "$m@2" --to staging)"
+printf '%-40s %8s\n' "modelreg promote (with git commit)" "$(bench_ms "$bin" promote "$m@2" --to staging)"
 git add -A >/dev/null && git commit -qm "promotions" >/dev/null
 
 # A push that adds one record: check --range reads only what it changed.
 head -c 4096 /dev/urandom > "$work/new.bin"
 "$bin" register "$mid" "$work/new.bin" --no-code -q
-printf '%-40s %8s\n' "modelreg check --range HEAD~1..HEAD" "$(best "$bin" check --range HEAD~1..HEAD)"
+printf '%-40s %8s\n' "modelreg check --range HEAD~1..HEAD" "$(bench_best "$bin" check --range HEAD~1..HEAD)"
 "$bin" check --range HEAD~1..HEAD >/dev/null 2>&1 && echo "check --range: ok" || echo "check --range: FAILED"
 "$bin" check --skip-artifacts >/dev/null 2>&1 && echo "check: ok" || echo "check: FAILED"
