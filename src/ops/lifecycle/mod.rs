@@ -154,6 +154,8 @@ fn load(registry: &Registry, name: &ModelName) -> Result<(ModelState, Option<(u6
 /// What [`append`] wrote: the state with the new record applied, where it went, and the commit.
 struct Appended {
     state: ModelState,
+    /// The version the record is about (none for an archive or restore of the whole model).
+    subject: Option<Version>,
     record_path: String,
     digest: Digest,
     written: Option<[PathBuf; 2]>,
@@ -205,7 +207,8 @@ fn append(
         signers: vec![key.public().clone()],
         approvers,
     });
-    let mut appended = Appended { state: after, record_path, digest, written: None, commit: None };
+    let subject = record.subject().map(|(v, _)| v);
+    let mut appended = Appended { state: after, subject, record_path, digest, written: None, commit: None };
     if options.dry_run {
         return Ok(appended);
     }
@@ -255,11 +258,11 @@ pub(crate) fn refuse_violations(state: &ModelState, record: &Record, registry: &
     Ok(())
 }
 
-fn report(action: RecordKind, appended: &Appended, version: Option<Version>, stage: Option<Stage>) -> LifecycleReport {
+fn report(action: RecordKind, appended: &Appended, stage: Option<Stage>) -> LifecycleReport {
     LifecycleReport {
         model: appended.state.name.clone(),
         action: action.as_str(),
-        version,
+        version: appended.subject,
         stage,
         promotion: None,
         gates: Vec::new(),

@@ -44,20 +44,24 @@ pub fn promote(
     message: Option<String>,
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
-    let (state, _) = load(registry, &reference.name)?;
-    let version = select(&state, reference)?.version;
     let appended = append(
         registry,
         key,
         &reference.name,
         options,
         |header, state| {
+            let version = select(state, reference)?.version;
             let proposal = Proposal { version, stage, message, rollback: false, emergency: false };
             promote_record(header, state, registry, proposal)
         },
-        |_| format!("modelreg: promote {} v{version} to {stage}", reference.name),
+        |record| format!("modelreg: promote {} v{} to {stage}", reference.name, subject_version(record)),
     )?;
-    Ok(with_promotion(registry, &appended, version, stage))
+    Ok(with_promotion(registry, &appended))
+}
+
+/// The version a record is about (every record these commands write names one).
+fn subject_version(record: &Record) -> Version {
+    record.subject().map(|(v, _)| v).expect("stage records name a version")
 }
 
 /// Takes `stage` back for the version that held it before its current holder. Gated like a promotion,
@@ -71,31 +75,33 @@ pub fn rollback(
     emergency: bool,
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
-    let (state, _) = load(registry, name)?;
-    let previous = state
-        .previous_holder(stage)
-        .ok_or_else(|| Error::NothingToRollBack { model: name.clone(), stage: stage.clone() })?
-        .version;
     let appended = append(
         registry,
         key,
         name,
         options,
         |header, state| {
+            let previous = state
+                .previous_holder(stage)
+                .ok_or_else(|| Error::NothingToRollBack { model: name.clone(), stage: stage.clone() })?
+                .version;
             let proposal = Proposal { version: previous, stage, message, rollback: true, emergency };
             promote_record(header, state, registry, proposal)
         },
-        |_| {
+        |record| {
             let kind = if emergency { "emergency rollback" } else { "rollback" };
-            format!("modelreg: {kind} of {name} {stage} to v{previous}")
+            format!("modelreg: {kind} of {name} {stage} to v{}", subject_version(record))
         },
     )?;
-    Ok(with_promotion(registry, &appended, previous, stage))
+    Ok(with_promotion(registry, &appended))
 }
 
-fn with_promotion(registry: &Registry, appended: &super::Appended, version: Version, stage: &Stage) -> LifecycleReport {
-    let mut out = report(RecordKind::Promote, appended, Some(version), Some(stage.clone()));
-    if let Some(promotion) = appended.state.promotions.last() {
+/// The report of a promotion just appended (the last one in the state).
+fn with_promotion(registry: &Registry, appended: &super::Appended) -> LifecycleReport {
+    let promotion = appended.state.promotions.last().expect("a promotion was just appended");
+    let (version, stage) = (promotion.record.version, &promotion.record.stage);
+    let mut out = report(RecordKind::Promote, appended, Some(stage.clone()));
+    {
         let record = &promotion.record;
         if !record.emergency
             && let Some(state) = appended.state.versions.get(&version)
@@ -185,15 +191,15 @@ pub fn demote(
     message: Option<String>,
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
-    let (state, _) = load(registry, name)?;
-    let holder = state.holder(stage).ok_or_else(|| Error::StageEmpty { model: name.clone(), stage: stage.clone() })?;
-    let version = expected.unwrap_or(holder.version);
     let appended = append(
         registry,
         key,
         name,
         options,
         |header, state| {
+            let holder =
+                state.holder(stage).ok_or_else(|| Error::StageEmpty { model: name.clone(), stage: stage.clone() })?;
+            let version = expected.unwrap_or(holder.version);
             let target = state.versions.get(&version).ok_or(Error::UnknownVersion { model: name.clone(), version })?;
             Ok(Record::Demote(Box::new(record_with_header!(DemoteRecord, RecordKind::Demote, header, {
                 version,
@@ -202,7 +208,7 @@ pub fn demote(
                 message,
             }))))
         },
-        |_| format!("modelreg: demote {name} v{version} from {stage}"),
+        |record| format!("modelreg: demote {name} v{} from {stage}", subject_version(record)),
     )?;
-    Ok(report(RecordKind::Demote, &appended, Some(version), Some(stage.clone())))
+    Ok(report(RecordKind::Demote, &appended, Some(stage.clone())))
 }

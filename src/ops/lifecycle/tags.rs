@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Header, LifecycleReport, WriteOptions, append, load, record_with_header, report};
+use super::{Header, LifecycleReport, WriteOptions, append, record_with_header, report};
 use crate::ops::show::select;
 use crate::ops::{Error, ModelRef};
 use crate::record::{ArchiveRecord, DeploymentRecord, MetaKey, Record, RecordKind, TagRecord};
@@ -19,12 +19,6 @@ fn retire(
     restore: bool,
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
-    let (state, _) = load(registry, &reference.name)?;
-    let version = match &reference.selector {
-        None => None,
-        Some(_) => Some(select(&state, reference)?),
-    };
-    let subject = version.map(|v| (v.version, v.record_digest));
     let kind = if restore { RecordKind::Restore } else { RecordKind::Archive };
     let name = &reference.name;
     let appended = append(
@@ -32,20 +26,24 @@ fn retire(
         key,
         name,
         options,
-        |header: Header, _| {
+        |header: Header, state| {
+            let version = match &reference.selector {
+                None => None,
+                Some(_) => Some(select(state, reference)?),
+            };
             let record = Box::new(record_with_header!(ArchiveRecord, kind, header, {
-                version: subject.map(|(v, _)| v),
-                version_record: subject.map(|(_, d)| d),
+                version: version.map(|v| v.version),
+                version_record: version.map(|v| v.record_digest),
                 message: message.clone(),
             }));
             Ok(if restore { Record::Restore(record) } else { Record::Archive(record) })
         },
-        |_| {
-            let what = subject.map_or_else(|| name.to_string(), |(v, _)| format!("{name} v{v}"));
+        |record| {
+            let what = record.subject().map_or_else(|| name.to_string(), |(v, _)| format!("{name} v{v}"));
             format!("modelreg: {kind} {what}\n\n{message}")
         },
     )?;
-    Ok(report(kind, &appended, subject.map(|(v, _)| v), None))
+    Ok(report(kind, &appended, None))
 }
 
 pub fn archive(
@@ -111,10 +109,7 @@ pub fn deploy(
             format!("modelreg: deploy {name} v{version} to {env} ({target})")
         },
     )?;
-    let version =
-        appended.state.versions.values().find(|v| v.active_deployments().any(|d| &d.env == env && d.target == target));
-    let version = version.map(|v| v.version);
-    Ok(report(RecordKind::Deploy, &appended, version, None))
+    Ok(report(RecordKind::Deploy, &appended, None))
 }
 
 /// Records that a version stopped serving in `env` (at `target`, or at its only target there).
@@ -128,46 +123,54 @@ pub fn undeploy(
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
     let name = &reference.name;
-    let (state, _) = load(registry, name)?;
-    let version = select(&state, reference)?;
-    let targets: Vec<&str> = version
-        .active_deployments()
-        .filter(|d| &d.env == env && target.is_none_or(|t| t == d.target))
-        .map(|d| d.target.as_str())
-        .collect();
-    let subject = format!("cannot end the deployment of {name} v{}", version.version);
-    let target = match targets.as_slice() {
-        [one] => one.to_string(),
-        [] => {
-            return Err(Error::Refused {
-                subject,
-                why: format!(
-                    "it has no active deployment in {env}{}",
-                    target.map(|t| format!(" at {t}")).unwrap_or_default()
-                ),
-                hint: Some(format!("`modelreg show {name}@{}` lists where it runs", version.version)),
-            });
-        }
-        many => {
-            return Err(Error::Refused {
-                subject,
-                why: format!("it runs in {env} at {} targets: {}", many.len(), many.join(", ")),
-                hint: Some("name one with --target URI".into()),
-            });
-        }
-    };
-    let number = version.version;
     let appended = append(
         registry,
         key,
         name,
         options,
         |header, state| {
+            let target = the_deployment(state, reference, env, target)?;
             Ok(Record::Undeploy(deployment(RecordKind::Undeploy, header, state, reference, env, &target, message)?))
         },
-        |_| format!("modelreg: end deployment of {name} v{number} in {env} ({target})"),
+        |record| match record {
+            Record::Undeploy(d) => format!("modelreg: end deployment of {name} v{} in {env} ({})", d.version, d.target),
+            _ => unreachable!("undeploy writes an undeploy record"),
+        },
     )?;
-    Ok(report(RecordKind::Undeploy, &appended, Some(number), None))
+    Ok(report(RecordKind::Undeploy, &appended, None))
+}
+
+/// The one target at which `reference`'s version runs in `env` (the given one, if it does).
+fn the_deployment(
+    state: &crate::state::ModelState,
+    reference: &ModelRef,
+    env: &MetaKey,
+    target: Option<&str>,
+) -> Result<String, Error> {
+    let name = &reference.name;
+    let version = select(state, reference)?;
+    let targets: Vec<&str> = version
+        .active_deployments()
+        .filter(|d| &d.env == env && target.is_none_or(|t| t == d.target))
+        .map(|d| d.target.as_str())
+        .collect();
+    let subject = format!("cannot end the deployment of {name} v{}", version.version);
+    match targets.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(Error::Refused {
+            subject,
+            why: format!(
+                "it has no active deployment in {env}{}",
+                target.map(|t| format!(" at {t}")).unwrap_or_default()
+            ),
+            hint: Some(format!("`modelreg show {name}@{}` lists where it runs", version.version)),
+        }),
+        many => Err(Error::Refused {
+            subject,
+            why: format!("it runs in {env} at {} targets: {}", many.len(), many.join(", ")),
+            hint: Some("name one with --target URI".into()),
+        }),
+    }
 }
 
 /// Tags to set and remove on a version.
@@ -188,17 +191,6 @@ pub fn tag(
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
     let name = &reference.name;
-    let (state, _) = load(registry, name)?;
-    let version = select(&state, reference)?;
-    change.set.retain(|k, v| version.tags.get(k) != Some(v));
-    if change.set.is_empty() && change.unset.is_empty() {
-        return Err(Error::Refused {
-            subject: format!("cannot tag {name} v{}", version.version),
-            why: "it already has exactly these tags".into(),
-            hint: Some(format!("`modelreg show {name}@{}` shows its tags", version.version)),
-        });
-    }
-    let number = version.version;
     let appended = append(
         registry,
         key,
@@ -206,19 +198,30 @@ pub fn tag(
         options,
         |header, state| {
             let version = select(state, reference)?;
+            change.set.retain(|k, v| version.tags.get(k) != Some(v));
+            if change.set.is_empty() && change.unset.is_empty() {
+                return Err(Error::Refused {
+                    subject: format!("cannot tag {name} v{}", version.version),
+                    why: "it already has exactly these tags".into(),
+                    hint: Some(format!("`modelreg show {name}@{}` shows its tags", version.version)),
+                });
+            }
             Ok(Record::Tag(Box::new(record_with_header!(TagRecord, RecordKind::Tag, header, {
                 version: version.version,
                 version_record: version.record_digest,
-                set: change.set.clone(),
-                unset: change.unset.clone(),
-                message: change.message.clone(),
+                set: change.set,
+                unset: change.unset,
+                message: change.message,
             }))))
         },
-        |_| {
-            let mut parts: Vec<String> = change.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            parts.extend(change.unset.iter().map(|k| format!("-{k}")));
-            format!("modelreg: tag {name} v{number}: {}", parts.join(" "))
+        |record| match record {
+            Record::Tag(t) => {
+                let mut parts: Vec<String> = t.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                parts.extend(t.unset.iter().map(|k| format!("-{k}")));
+                format!("modelreg: tag {name} v{}: {}", t.version, parts.join(" "))
+            }
+            _ => unreachable!("tag writes a tag record"),
         },
     )?;
-    Ok(report(RecordKind::Tag, &appended, Some(number), None))
+    Ok(report(RecordKind::Tag, &appended, None))
 }
