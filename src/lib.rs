@@ -10,7 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod card;
-pub mod drift;
+pub use modelreg_drift as drift;
 pub mod ops;
 pub mod policy;
 pub mod progress;

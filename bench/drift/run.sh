@@ -18,7 +18,7 @@ PEERS=${PEERS:-yes}
 mkdir -p "$WORK"
 
 cd "$ROOT"
-cargo build --release --example drift_bench >&2
+cargo build --release -p modelreg-drift --example drift_bench >&2
 BIN=$ROOT/target/release/examples/drift_bench
 [ -n "${CARGO_TARGET_DIR:-}" ] && BIN=$CARGO_TARGET_DIR/release/examples/drift_bench
 

@@ -18,7 +18,7 @@ fn section(card: &str, heading: &str) -> String {
 }
 
 fn drift_fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/drift/tests/fixtures").join(name)
 }
 
 #[test]

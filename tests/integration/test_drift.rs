@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::common::{TestEnv, tree_state};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/drift/tests/fixtures").join(name)
 }
 
 /// A registry with `churn` v1, registered with a baseline profile of the fixture's baseline data.

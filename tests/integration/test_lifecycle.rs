@@ -432,7 +432,7 @@ fn a_recent_failing_drift_report_blocks_promotion_until_the_window_passes() {
     text.push_str("\n[lifecycle.gates.production]\nno_drift_within = \"7d\"\n");
     std::fs::write(&config, text).unwrap();
     env.modelreg(&clone, &["config", "sign", "--key", &alice]).success();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/drift/tests/fixtures");
     let profile = env.path().join("baseline.profile.toml");
     let baseline = fixtures.join("baseline.csv");
     env.modelreg(&clone, &["profile", baseline.to_str().unwrap(), "-o", profile.to_str().unwrap()]).success();

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{assert_close, fixture};
-use crate::drift::stats::special::kolmogorov_sf;
-use crate::drift::{DriftConfig, FeatureOverride, FeatureReport, Input, MetricName, Mode, ReadOptions, compare};
+use crate::stats::special::kolmogorov_sf;
+use crate::{DriftConfig, FeatureOverride, FeatureReport, Input, MetricName, Mode, ReadOptions, compare};
 
 fn reference() -> Value {
     let text = std::fs::read_to_string(fixture("reference.json")).expect("fixture reference.json is committed");
@@ -74,12 +74,12 @@ fn kolmogorov_distribution_matches_scipy_kstwo_in_every_regime() {
     }
 }
 
-fn run(config: &DriftConfig) -> crate::drift::DriftReport {
+fn run(config: &DriftConfig) -> crate::DriftReport {
     compare(&Input::Data(fixture("baseline.csv")), &Input::Data(fixture("target.csv")), &ReadOptions::default(), config)
         .expect("compare")
 }
 
-fn drifted(report: &crate::drift::DriftReport) -> Vec<&str> {
+fn drifted(report: &crate::DriftReport) -> Vec<&str> {
     report.features.iter().filter(|f| f.drifted).map(|f| f.name.as_str()).collect()
 }
 
@@ -102,7 +102,7 @@ fn ks_p_value_decides_when_samples_are_small() {
     // The report embeds in TOML and JSON without NaN, and JSON round-trips.
     let toml = toml::to_string(&report).expect("report serialises to TOML");
     assert!(!toml.contains("nan"));
-    let back: crate::drift::DriftReport =
+    let back: crate::DriftReport =
         serde_json::from_str(&serde_json::to_string(&report).expect("json")).expect("parse");
     assert_eq!(back, report);
 }

@@ -1,4 +1,4 @@
-//! Tests of the drift module against committed fixtures (`tests/fixtures/drift/`): agreement with scipy,
+//! Tests of the drift module against committed fixtures (`crates/drift/tests/fixtures/`): agreement with scipy,
 //! bad input, and profile merging.
 
 mod bad_input;
@@ -11,7 +11,7 @@ mod spill;
 use std::path::PathBuf;
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// |a − b| ≤ 1e-9·max(|a|, |b|), or both below 1e-300.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::drift::{DriftConfig, DriftError, Input, ReadOptions, compare, load_exact};
+use crate::{DriftConfig, DriftError, Input, ReadOptions, compare, load_exact};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -11,7 +11,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-fn load(bytes: &[u8]) -> (tempfile::TempDir, Result<crate::drift::ExactDataset, DriftError>) {
+fn load(bytes: &[u8]) -> (tempfile::TempDir, Result<crate::ExactDataset, DriftError>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "data.csv", bytes);
     let result = load_exact(&path, &ReadOptions::default());
@@ -89,7 +89,7 @@ fn nan_and_infinity_are_counted_not_compared() {
     let data = r.expect("NaN is a value");
     let column = &data.columns[0];
     assert_eq!(column.counts.non_finite, 3);
-    assert_eq!(column.values, crate::drift::ExactValues::Numbers(vec![1.0, 2.0]));
+    assert_eq!(column.values, crate::ExactValues::Numbers(vec![1.0, 2.0]));
 }
 
 #[test]

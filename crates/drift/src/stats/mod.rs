@@ -1,7 +1,7 @@
 //! Drift statistics on plain numbers: no I/O, no column names, nothing that can fail on data.
 //!
 //! Every function here documents its convention (log base, bins, ε, ddof) so the report can record it,
-//! and the exact variants agree with scipy to 1e-9 relative (see `tests/fixtures/drift/`).
+//! and the exact variants agree with scipy to 1e-9 relative (see `crates/drift/tests/fixtures/`).
 
 pub mod categorical;
 pub mod ks;

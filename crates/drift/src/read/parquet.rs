@@ -14,8 +14,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use super::{Batch, BatchReader, ColumnChunk, ReadOptions};
-use crate::drift::error::DriftError;
-use crate::drift::schema::{ColumnKind, ColumnSchema};
+use crate::error::DriftError;
+use crate::schema::{ColumnKind, ColumnSchema};
 
 pub struct ParquetReader {
     file: PathBuf,

@@ -2,7 +2,7 @@
 //! report is the same as the in-memory one, bit for bit.
 
 use super::fixture;
-use crate::drift::{DriftConfig, ExactValues, Input, ReadOptions, compare, load_exact};
+use crate::{DriftConfig, ExactValues, Input, ReadOptions, compare, load_exact};
 
 fn spilling(after_bytes: u64) -> ReadOptions {
     ReadOptions { exact_memory: after_bytes, batch_rows: 50, ..ReadOptions::default() }

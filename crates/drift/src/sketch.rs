@@ -13,7 +13,7 @@
 //! - **Error bound:** a quantile read from the sketch has normalised rank error at most
 //!   [`KllSketch::rank_error`] = 2.296 / k^0.9723 (1.33 % of n for the default k = 200) with
 //!   probability ≥ 99 % per query. This is the single-sided bound Apache DataSketches publishes for
-//!   this compactor schedule; `src/drift/tests/sketch.rs` checks it on 1M values of several
+//!   this compactor schedule; `src/tests/sketch.rs` checks it on 1M values of several
 //!   distributions, heavy tails included, and after merging shard sketches.
 //!
 //! Sketches summarise; drift decisions use the fixed-edge histograms (DESIGN §5: sketch-based KS

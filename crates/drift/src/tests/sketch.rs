@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use crate::drift::{DEFAULT_SKETCH_K, KllSketch, Quantiles};
+use crate::{DEFAULT_SKETCH_K, KllSketch, Quantiles};
 
 /// xorshift64*: deterministic test data without a dependency.
 struct Rng(u64);

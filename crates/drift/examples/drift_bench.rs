@@ -1,4 +1,4 @@
-//! Drives `modelreg::drift` for the drift benchmark (`bench/drift/run.sh`) until the CLI exists.
+//! Drives `modelreg_drift` for the drift benchmark (`bench/drift/run.sh`) until the CLI exists.
 //!
 //! ```text
 //! drift_bench generate DIR ROWS      # DIR/baseline.csv and DIR/target.csv: 20 numerical + 5 categorical
@@ -14,7 +14,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use modelreg::drift::{DriftConfig, Input, Profile, ProfileOptions, ReadOptions, compare, profile_file, read};
+use modelreg_drift::{DriftConfig, Input, Profile, ProfileOptions, ReadOptions, compare, profile_file, read};
 
 const NUMERICAL: usize = 20;
 const CATEGORICAL: usize = 5;

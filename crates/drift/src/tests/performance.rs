@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::drift::{
+use crate::{
     DriftConfig, DriftError, Input, MetricName, PerformanceSpec, ReadOptions, Task, compare, performance,
 };
 

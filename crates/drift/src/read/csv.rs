@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::{Batch, BatchReader, ColumnChunk, ReadOptions};
-use crate::drift::error::DriftError;
-use crate::drift::schema::{ColumnKind, ColumnSchema, Inferred, infer, is_null_token, parse_bool, parse_datetime};
+use crate::error::DriftError;
+use crate::schema::{ColumnKind, ColumnSchema, Inferred, infer, is_null_token, parse_bool, parse_datetime};
 
 pub struct CsvReader {
     file: PathBuf,

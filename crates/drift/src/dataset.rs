@@ -7,7 +7,7 @@
 //! file streams there; a spilled column is read back and sorted only when it is compared
 //! ([`ExactColumn::sorted`]), so peak memory is the budget plus the columns being compared at once
 //! (one baseline + target pair per rayon thread), not the whole file. Results are identical either
-//! way: sorting the same multiset gives the same slice. Profile mode ([`crate::drift::profile`]) needs
+//! way: sorting the same multiset gives the same slice. Profile mode ([`crate::profile`]) needs
 //! no spill at all.
 
 use std::borrow::Cow;

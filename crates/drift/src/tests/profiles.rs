@@ -10,7 +10,7 @@ use parquet::arrow::ArrowWriter;
 use proptest::prelude::*;
 
 use super::fixture;
-use crate::drift::{
+use crate::{
     DriftConfig, Input, MetricName, Mode, Profile, ProfileOptions, ReadOptions, compare, load_exact, profile_file,
 };
 
@@ -124,7 +124,7 @@ fn profile_mode_approximates_exact_mode() {
         assert_eq!(e.drifted, p.drifted, "{}", e.name);
         for metric in [MetricName::KsStatistic, MetricName::NormalisedWasserstein] {
             let value =
-                |f: &crate::drift::FeatureReport| f.metrics.iter().find(|m| m.metric == metric).and_then(|m| m.value);
+                |f: &crate::FeatureReport| f.metrics.iter().find(|m| m.metric == metric).and_then(|m| m.value);
             if let (Some(a), Some(b)) = (value(e), value(p)) {
                 assert!(
                     (a - b).abs() <= 0.02 * a.abs().max(1.0),
@@ -190,7 +190,7 @@ fn profiles_carry_sketch_quantiles_and_reports_show_them() {
         compare(&Input::Data(b), &Input::Data(t), &ReadOptions::default(), &DriftConfig::default()).expect("exact");
     let x = exact_report.features.iter().find(|f| f.name == "x_shift").expect("x_shift");
     let sorted = exact.column("x_shift").and_then(|c| c.sorted().ok().flatten()).expect("values");
-    let median = crate::drift::stats::numeric::quantile_sorted(&sorted, 0.5);
+    let median = crate::stats::numeric::quantile_sorted(&sorted, 0.5);
     assert_eq!(x.baseline_quantiles.map(|q| q.p50), Some(median));
     assert_eq!(exact_report.settings.quantiles, "exact, numpy linear interpolation");
     // Old profiles (no sketch) still parse, and report no quantiles.
