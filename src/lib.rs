@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod card;
+pub mod index;
 pub use modelreg_drift as drift;
 pub mod ops;
 pub mod policy;

@@ -3,7 +3,7 @@
 use modelreg::ops::ModelRef;
 use modelreg::ops::lifecycle;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::lifecycle::{WriteArgs, show};
 

@@ -3,7 +3,7 @@
 use modelreg::ops::card::{self, CardStatus};
 use modelreg::record::ModelName;
 
-use super::Context;
+use super::context::Context;
 use super::error::{CliError, EXIT_FINDINGS};
 
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,7 @@
 use modelreg::ops::check;
 use modelreg::policy::{CheckOptions, CheckReport, Severity};
 
-use super::Context;
+use super::context::Context;
 use super::error::{CliError, EXIT_FINDINGS};
 
 #[derive(Debug, clap::Args)]

@@ -2,7 +2,7 @@
 
 use modelreg::ops::config::{AdminFile, sign};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 
 #[derive(Debug, clap::Subcommand)]

@@ -5,7 +5,7 @@ use modelreg::ops::{ModelRef, Selector};
 use modelreg::record::Stage;
 use modelreg::state::PromotionStatus;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::lifecycle::{WriteArgs, show};
 

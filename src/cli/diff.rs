@@ -3,7 +3,7 @@
 use modelreg::ops::ModelRef;
 use modelreg::ops::diff::{self, ArtifactSide, Change, DiffReport, ValueRow};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::{bytes, number, table};
 

@@ -7,7 +7,7 @@ use modelreg::ops::ModelRef;
 use modelreg::ops::drift::{DriftOutcome, DriftRequest, run as run_drift};
 use modelreg::record::Timestamp;
 
-use super::Context;
+use super::context::Context;
 use super::error::{CliError, EXIT_FINDINGS};
 use super::output::{number, table};
 

@@ -1,10 +1,10 @@
 //! Library errors become one line of cause, one line of hint, and an exit code.
 
 use modelreg::ops::Error;
+use modelreg::policy::LoadError;
 use modelreg::policy::rules::VersionNotIncreasing;
 use modelreg::repo::{GitError, RepoError};
 use modelreg::sign::SignError;
-use modelreg::state::LoadError;
 use modelreg::store::StoreError;
 
 /// Exit codes: 0 ok, 1 a finding (rule violated), 2 the command could not do what was asked.
@@ -50,10 +50,10 @@ fn hint(e: &Error) -> Option<String> {
         Error::Repo(RepoError::Config { .. }) => {
             "fix modelreg.toml at the place named above, then sign it as an admin with `modelreg config sign` (or `git checkout -- modelreg.toml` to drop the edit)"
         }
-        Error::Repo(RepoError::AdminSignatures { path, .. }) if path.starts_with("modelreg.toml") => {
+        Error::Untrusted(problem) if problem.path.starts_with("modelreg.toml") => {
             "an admin signs an edited modelreg.toml with `modelreg config sign`; otherwise restore it with `git checkout -- modelreg.toml`"
         }
-        Error::Repo(RepoError::Trust { .. } | RepoError::AdminSignatures { .. }) => {
+        Error::Repo(RepoError::Trust { .. }) | Error::Untrusted(_) => {
             "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
         }
         Error::Repo(RepoError::InvalidRecord(_)) => {

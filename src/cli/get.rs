@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use modelreg::ops::ModelRef;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::bytes;
 

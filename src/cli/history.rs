@@ -3,7 +3,7 @@
 use modelreg::ops::lifecycle;
 use modelreg::record::ModelName;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::table;
 

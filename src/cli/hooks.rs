@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use modelreg::ops::check::{self, HookSet, PushReport};
 
-use super::Context;
 use super::check::render_problems;
+use super::context::Context;
 use super::error::{CliError, EXIT_FINDINGS};
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@
 
 use modelreg::ops::lineage;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::table;
 

@@ -3,7 +3,7 @@
 use modelreg::ops::init::{InitOptions, init};
 use modelreg::repo::GitRepo;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 
 #[derive(Debug, clap::Args)]

@@ -8,7 +8,7 @@ use modelreg::ops::key;
 use modelreg::record::Timestamp;
 use modelreg::sign::{PublicKey, Role};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::table;
 

@@ -3,7 +3,7 @@
 use modelreg::ops::lifecycle::{LifecycleReport, PromotionInfo, WriteOptions};
 use modelreg::state::PromotionStatus;
 
-use super::Context;
+use super::context::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct WriteArgs {

@@ -3,7 +3,7 @@
 use modelreg::ops::ModelRef;
 use modelreg::ops::lineage::{self, Direction, LineageRequest};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

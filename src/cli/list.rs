@@ -1,6 +1,6 @@
 //! `modelreg list`
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::table;
 

@@ -6,6 +6,7 @@ mod archive;
 mod card;
 mod check;
 mod config;
+pub mod context;
 mod demote;
 mod deploy;
 mod diff;
@@ -30,13 +31,10 @@ mod show;
 mod sync;
 mod tag;
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
 
+pub use context::{Context, GlobalArgs};
 use error::CliError;
-use modelreg::repo::{GitRepo, Registry};
-use modelreg::sign::{KeySources, SigningKey};
 use output::Ui;
 
 #[derive(Debug, Parser)]
@@ -46,20 +44,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct GlobalArgs {
-    /// The registry repository (default: the git repository containing the current directory)
-    #[arg(short = 'C', long = "registry", global = true, value_name = "DIR", env = "MODELREG_REGISTRY")]
-    pub registry: Option<PathBuf>,
-    /// Signing key: an OpenSSH ed25519 private key [default: $MODELREG_KEY, git's user.signingKey,
-    /// ~/.ssh/id_ed25519]
-    #[arg(long, global = true, value_name = "PATH")]
-    pub key: Option<PathBuf>,
-    /// Print only data and errors (no status lines or progress)
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,34 +153,5 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Impact(args) => impact::run(&ctx, args),
         Command::Hooks(command) => hooks::install(&ctx, command),
         Command::Hook { name, git_args } => hooks::run(&ctx, name, &git_args),
-    }
-}
-
-pub struct Context {
-    pub global: GlobalArgs,
-    pub ui: Ui,
-}
-
-impl Context {
-    /// Where the registry is looked for.
-    pub fn start_dir(&self) -> Result<PathBuf, CliError> {
-        match &self.global.registry {
-            Some(dir) => Ok(dir.clone()),
-            None => std::env::current_dir().map_err(|e| CliError::new(format!("current directory: {e}"), None)),
-        }
-    }
-
-    pub fn open_registry(&self) -> Result<Registry, CliError> {
-        Ok(Registry::open(&self.start_dir()?)?)
-    }
-
-    /// The signing key, resolved in the documented order; `git` supplies `user.signingKey`.
-    pub fn signing_key(&self, git: Option<&GitRepo>) -> Result<SigningKey, CliError> {
-        let sources = KeySources {
-            explicit: self.global.key.clone(),
-            git_signing_key: git.and_then(|g| g.config_string("user.signingkey")),
-            home: std::env::var_os("HOME").map(PathBuf::from),
-        };
-        Ok(sources.resolve()?)
     }
 }

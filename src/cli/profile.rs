@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use modelreg::drift::{Profile, ProfileOptions, ReadOptions, profile_file};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 
 #[derive(Debug, clap::Args)]

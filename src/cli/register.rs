@@ -7,7 +7,7 @@ use modelreg::ops::ModelRef;
 use modelreg::ops::register::{CodeSource, RegisterRequest, register};
 use modelreg::record::{DatasetRef, Digest, MetaKey, Metric, ModelName, Version};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::bytes;
 

@@ -3,8 +3,8 @@
 use modelreg::ops::review::{NewVersion, ReviewReport, review};
 use modelreg::state::PromotionStatus;
 
-use super::Context;
 use super::check::summary;
+use super::context::Context;
 use super::error::{CliError, EXIT_FINDINGS};
 use super::output::number;
 

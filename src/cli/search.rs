@@ -3,7 +3,7 @@
 use modelreg::ops::search::{self, SearchOptions};
 use modelreg::state::query::Query;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::output::{number, table};
 

@@ -3,7 +3,7 @@
 use modelreg::ops::show::{self, ModelDetail, VersionDetail};
 use modelreg::ops::{ModelRef, Selector};
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::lifecycle::promotion_lines;
 use super::output::{bytes, number, table};

@@ -2,7 +2,7 @@
 
 use modelreg::ops::sync::sync;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 
 #[derive(Debug, clap::Args)]

@@ -4,7 +4,7 @@ use modelreg::ops::ModelRef;
 use modelreg::ops::lifecycle::{self, TagChange};
 use modelreg::record::MetaKey;
 
-use super::Context;
+use super::context::Context;
 use super::error::CliError;
 use super::lifecycle::{WriteArgs, show};
 

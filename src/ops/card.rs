@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use super::Error;
 use crate::card::{self, Templates};
+use crate::policy::{Judge, load_model};
 use crate::record::ModelName;
 use crate::repo::layout::{CARD_FILE, MODELS_DIR};
 use crate::repo::snapshot::WorkTree;
 use crate::repo::{Registry, write_atomic};
 use crate::sign::Trust;
-use crate::state::{Judge, ModelState, load_model};
+use crate::state::ModelState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -22,7 +22,7 @@ pub fn is_zero(id: &str) -> bool {
 
 /// Checks the working tree as it stands.
 pub fn worktree(start: &Path, options: CheckOptions, progress: &dyn Progress) -> Result<CheckReport, Error> {
-    let registry = Registry::open_unverified(start)?;
+    let registry = Registry::open(start)?;
     Ok(check_registry(&registry, options, progress))
 }
 

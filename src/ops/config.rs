@@ -45,12 +45,12 @@ pub struct SignReport {
 }
 
 pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Result<SignReport, Error> {
-    let registry = Registry::open_unverified(start)?;
+    let registry = Registry::open(start)?;
     let root = registry.root().to_owned();
     // Judged by the admins committed at HEAD (the rule the hooks apply when the change is pushed).
     let trust = match registry.git().head()? {
         Some(head) => crate::policy::load_trust(&registry.git().tree_snapshot(&head)?)
-            .map_err(|p| RepoError::AdminSignatures { path: p.path, message: p.message })?,
+            .map_err(|p| Error::Untrusted(Box::new(p)))?,
         None => registry.trust().clone(),
     };
     let now = Timestamp::now();

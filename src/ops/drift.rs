@@ -10,10 +10,10 @@ use super::show::{load_state, select};
 use super::{Error, ModelRef};
 use crate::drift::{self, DriftConfig, DriftReport, Input, Profile, ReadOptions};
 use crate::policy::rules::{may_sign, required_role};
+use crate::policy::{Judge, load_model};
 use crate::record::{Digest, DriftRecord, ModelName, Record, RecordKind, Timestamp, Version};
 use crate::repo::Registry;
 use crate::sign::SigningKey;
-use crate::state::{Judge, load_model};
 use crate::store::ArtifactStore;
 
 /// A drift input on the command line: a profile (`.toml`, from `modelreg profile`) or a dataset.

@@ -14,9 +14,10 @@ use super::show::{load_state, select};
 use super::{Error, ModelRef};
 use crate::card::context::lifecycle_view;
 use crate::card::lineage::{Graph, model_id};
+use crate::policy::{Judge, load_model};
 use crate::record::{Digest, ModelName, Timestamp, Version};
 use crate::repo::Registry;
-use crate::state::{Judge, ModelState, load_model};
+use crate::state::ModelState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

@@ -22,10 +22,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::policy::rules::{SignerViolation, VersionNotIncreasing};
+use crate::policy::{LoadError, OpenError, Problem};
 use crate::record::{ModelName, NameError, Version};
 use crate::repo::{GitError, RepoError};
 use crate::sign::SignError;
-use crate::state::LoadError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,9 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// Trust or configuration lacks admin signatures (in the working tree or committed history).
+    #[error("{}: {}", .0.path, .0.message)]
+    Untrusted(Box<Problem>),
     #[error(transparent)]
     Name(#[from] NameError),
     #[error(transparent)]
@@ -95,6 +98,15 @@ pub enum Error {
     SelfApproval { model: ModelName, version: Version, stage: crate::record::Stage },
     #[error("{model} has no earlier version in `{stage}` to roll back to")]
     NothingToRollBack { model: ModelName, stage: crate::record::Stage },
+}
+
+impl From<OpenError> for Error {
+    fn from(e: OpenError) -> Error {
+        match e {
+            OpenError::Repo(e) => Error::Repo(e),
+            OpenError::Untrusted(problem) => Error::Untrusted(problem),
+        }
+    }
 }
 
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {

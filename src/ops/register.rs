@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Error, ModelRef, collect};
 use crate::policy::rules::{may_sign, next_version, required_role};
+use crate::policy::{Judge, LoadError, load_model};
 use crate::progress::Progress;
 use crate::record::artifact_format;
 use crate::record::{
@@ -16,7 +17,7 @@ use crate::record::{
 };
 use crate::repo::{GitRepo, Registry, RepoError};
 use crate::sign::SigningKey;
-use crate::state::{Judge, LoadError, ModelHistory, ModelState, load_model};
+use crate::state::{ModelHistory, ModelState};
 use crate::store::{ArtifactStore, StoreError, hash_file};
 
 /// Where the training code's commit comes from.

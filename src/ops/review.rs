@@ -13,12 +13,13 @@ use serde::Serialize;
 use super::Error;
 use crate::ops::lifecycle::PromotionInfo;
 use crate::policy::{CheckReport, check_change, load_trust};
+use crate::policy::{Judge, scan_model};
 use crate::record::{ModelName, Record, RegisterRecord, Timestamp, Version};
 use crate::repo::layout::{CONFIG_FILE, MODELS_DIR};
 use crate::repo::snapshot::Snapshot;
 use crate::repo::{ChangeKind, GitRepo};
 use crate::sign::Trust;
-use crate::state::{Judge, ModelState, scan_model};
+use crate::state::ModelState;
 
 #[derive(Debug, Serialize)]
 pub struct ReviewReport {

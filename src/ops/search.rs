@@ -1,15 +1,15 @@
 //! `search`: the model versions a query matches, answered from the search cache (see
-//! [`crate::state::cache`]) so a registry of many thousands of models answers in milliseconds.
+//! [`crate::index`]) so a registry of many thousands of models answers in milliseconds.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
+use crate::index::{self as cache, CacheStats};
 use crate::policy::Problem;
 use crate::record::{ModelName, Stage, Timestamp, Version};
 use crate::repo::Registry;
-use crate::state::cache::{self, CacheStats};
 use crate::state::query::Query;
 use crate::state::search::SearchDoc;
 

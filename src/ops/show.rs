@@ -6,10 +6,11 @@ use serde::Serialize;
 use super::{Error, ModelRef, Selector};
 use crate::ops::lifecycle::PromotionInfo;
 use crate::policy::Problem;
+use crate::policy::{Judge, LoadError, load_model};
 use crate::record::{Digest, ModelName, RegisterRecord, Timestamp, Version};
 use crate::record::{MetaKey, Stage};
 use crate::repo::Registry;
-use crate::state::{Archival, Deployment, Judge, LoadError, ModelState, VersionState, load_model};
+use crate::state::{Archival, Deployment, ModelState, VersionState};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Serialize)]

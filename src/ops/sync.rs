@@ -14,12 +14,13 @@ use serde::Serialize;
 
 use super::Error;
 use crate::policy::rules::{VersionNotIncreasing, may_sign, next_version, publishing_role};
+use crate::policy::{Judge, LoadError, load_model};
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
 use crate::repo::layout::{self, MODELS_DIR, RecordFileName};
 use crate::repo::snapshot::Snapshot;
 use crate::repo::{ChangeKind, GitError, Registry};
 use crate::sign::SigningKey;
-use crate::state::{Judge, LoadError, ModelState, load_model};
+use crate::state::ModelState;
 
 /// How many fetch-replay-push rounds before giving up (each lost round means someone else landed).
 const MAX_ROUNDS: usize = 20;
@@ -77,7 +78,7 @@ struct Local {
 }
 
 pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Result<SyncReport, Error> {
-    let registry = Registry::open(start)?;
+    let registry = crate::policy::open_verified(start)?;
     let root = registry.root().to_owned();
     let branch = git_ok(&root, &["symbolic-ref", "--short", "HEAD"])?;
     if !git_ok(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
@@ -116,7 +117,7 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Resu
             // Diverged: put the local records on top of the remote. Should the result break a rule
             // (an approval of a promotion the remote superseded, say), the local commits come back.
             git_ok(&root, &["reset", "--quiet", "--hard", &base])?;
-            let replayed = Registry::open(&root).map_err(Error::from).and_then(|reopened| {
+            let replayed = crate::policy::open_verified(&root).map_err(Error::from).and_then(|reopened| {
                 let replayed = replay(&reopened, key, &local.records)?;
                 carry_cosignatures(&reopened, &local.cosignatures)?;
                 let check = super::check::range(&root, &base, "HEAD")?;

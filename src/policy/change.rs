@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::{
-    CheckReport, Problem, RuleId, admin_file_problems, card, check_snapshot, load_trust, model_layout_problems,
+    CheckReport, Problem, RuleId, admin_file_problems, card, check_snapshot, layout::model_layout_problems, load_trust,
 };
 use crate::card::Templates;
+use crate::policy::Judge;
 use crate::progress::NoProgress;
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp};
 use crate::repo::config::{Config, LifecycleConfig};
@@ -20,7 +21,7 @@ use crate::repo::layout::{self, CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS
 use crate::repo::snapshot::{EntryKind, Snapshot, split};
 use crate::repo::{Change, ChangeKind};
 use crate::sign::Trust;
-use crate::state::{self, Judge, ModelState, PromotionStatus};
+use crate::state::{ModelState, PromotionStatus};
 
 /// Judges `changes` (from `old` to `new`). With no `old` (a new branch, a first push), the whole of
 /// `new` is checked against its own trust file.
@@ -126,7 +127,7 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
             .par_iter()
             .filter_map(|name| {
                 let mut problems = Vec::new();
-                let history = state::scan_model(new, name, Judge::read(trust), &mut problems);
+                let history = super::scan_model(new, name, Judge::read(trust), &mut problems);
                 let records_stand = !problems.iter().any(|p| p.severity == super::Severity::Error);
                 card::card_problem(new, &history, trust, templates).filter(|_| records_stand)
             })
@@ -215,14 +216,14 @@ fn judge_model_change(
     }
 
     // Where the model stood before the change: its chain tip.
-    let before = state::scan_model(old, &name, Judge::read(base_trust), &mut Vec::new());
+    let before = super::scan_model(old, &name, Judge::read(base_trust), &mut Vec::new());
     let old_tip = before.records.last().map_or(0, |r| r.file.seq);
 
     // New records: the same scan as a full check, judging signatures only from the first new seq on,
     // with the base commit's trust and the time the change is judged.
     let judge = Judge { trust: Some(base_trust), from_seq: old_tip + 1, now: Some(now), lifecycle: base.lifecycle };
     let mut problems = Vec::new();
-    let after = state::scan_model(new, &name, judge, &mut problems);
+    let after = super::scan_model(new, &name, judge, &mut problems);
     report.records += after.records.iter().filter(|r| r.file.seq > old_tip).count();
     report.signatures += after.records.iter().map(|r| r.signers.len()).sum::<usize>();
     let records_stand = !problems.iter().any(|p| p.severity == super::Severity::Error);

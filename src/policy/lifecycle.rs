@@ -43,7 +43,7 @@ pub fn judge(state: &ModelState, record: &Record, config: Option<&LifecycleConfi
     // Records are dated in chain order (up to clock skew between machines): none can be backdated
     // before the record it follows to fake a soak time or slip out of a drift window.
     if let Some(last) = state.updated_at
-        && record.created_at().unix_seconds() + crate::state::MAX_CLOCK_SKEW_SECS < last.unix_seconds()
+        && record.created_at().unix_seconds() + super::MAX_CLOCK_SKEW_SECS < last.unix_seconds()
     {
         found.push(
             Violation::new(

@@ -1,9 +1,9 @@
 //! A registry: a git working tree with `modelreg.toml`, a signed trust file and `models/`.
 //!
-//! [`Registry::open`] refuses a registry whose trust file or configuration is not signed by enough
-//! admins, so no command acts on rights that someone granted themselves with a plain edit; `check` uses
-//! [`Registry::open_unverified`] and reports the same findings instead. Writes go through this module:
-//! atomic (temp file, fsync, rename), under a per-clone lock, committing exactly the files written.
+//! Storage only: [`Registry::open`] parses configuration and trust without judging them (the rule
+//! engine in `policy` does that, and `policy::open_verified` is how commands open a registry). Writes
+//! go through this module: atomic (temp file, fsync, rename), under a per-clone lock, committing exactly
+//! the files written.
 
 pub mod config;
 pub mod git;
@@ -35,8 +35,6 @@ pub enum RepoError {
     Config { path: String, source: RecordError },
     #[error("{path}: {source}")]
     Trust { path: String, source: TrustError },
-    #[error("{path}: {message}")]
-    AdminSignatures { path: String, message: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0} already exists (another modelreg command wrote it concurrently?)")]
@@ -56,48 +54,10 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Opens the registry containing `start`, verifying that trust and configuration carry enough
-    /// admin signatures.
-    ///
-    /// When the working tree's trust or configuration differs from HEAD's, it must also carry enough
-    /// signatures from HEAD's admins: a hand edit that grants a key admin and is signed by that key
-    /// alone is refused here, as the hooks refuse it at push.
+    /// Opens the registry containing `start` as storage: configuration and trust parsed, nothing judged.
+    /// Commands open it through `policy::open_verified`, which refuses a registry whose trust or
+    /// configuration lacks admin signatures; `check` opens it here and reports the same findings.
     pub fn open(start: &Path) -> Result<Registry, RepoError> {
-        let registry = Registry::open_unverified(start)?;
-        let mut problems = crate::policy::admin_file_problems(&registry.worktree(), &registry.trust, None);
-        problems.extend(registry.uncommitted_trust_problems()?);
-        // Committed trust changes, judged once each: only commits after the last verified HEAD.
-        let verified_marker = registry.git.git_dir().join("modelreg").join("trusted-head");
-        let verified = std::fs::read_to_string(&verified_marker).ok();
-        problems.extend(crate::policy::trust_history_problems(&registry.git, verified.as_deref().map(str::trim))?);
-        if let Some(problem) = problems.into_iter().next() {
-            return Err(RepoError::AdminSignatures { path: problem.path, message: problem.message });
-        }
-        if let Some(head) = registry.git.head()?
-            && verified.as_deref().map(str::trim) != Some(head.as_str())
-        {
-            // A cache: losing it only means verifying the history again.
-            let _ = write_atomic(&verified_marker, head.as_bytes(), true);
-        }
-        Ok(registry)
-    }
-
-    /// When trust or configuration in the working tree differ from HEAD's, findings about their
-    /// signatures judged by HEAD's admins (the rule the hooks apply when the change is pushed).
-    pub fn uncommitted_trust_problems(&self) -> Result<Vec<crate::policy::Problem>, RepoError> {
-        let worktree = self.worktree();
-        if let Some(head) = self.git.head()?
-            && let Ok(committed) = self.git.tree_snapshot(&head)
-            && let Ok(committed_trust) = crate::policy::load_trust(&committed)
-            && admin_files_differ(&worktree, &committed)
-        {
-            return Ok(crate::policy::admin_file_problems(&worktree, &committed_trust, Some(Timestamp::now())));
-        }
-        Ok(Vec::new())
-    }
-
-    /// Opens without judging signatures (for `check`, which reports them).
-    pub fn open_unverified(start: &Path) -> Result<Registry, RepoError> {
         let git = GitRepo::discover(start)?;
         let root = git.workdir().to_owned();
         let config_path = root.join(CONFIG_FILE);
@@ -248,27 +208,6 @@ impl Registry {
         out.sort();
         Ok(out)
     }
-}
-
-/// Do trust or configuration (or their signatures) differ between two snapshots?
-fn admin_files_differ(a: &dyn snapshot::Snapshot, b: &dyn snapshot::Snapshot) -> bool {
-    let cap = crate::record::MAX_RECORD_BYTES;
-    let files = |s: &dyn snapshot::Snapshot| -> Vec<(String, Option<Vec<u8>>)> {
-        let mut out = Vec::new();
-        for (dir, name) in [("", CONFIG_FILE), (".modelreg", "trust.toml")] {
-            for entry in s.list(dir).ok().flatten().unwrap_or_default() {
-                let ours = entry.name == name
-                    || layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name);
-                if ours {
-                    let path = snapshot::join(dir, &entry.name);
-                    let bytes = s.read(&path, cap).ok().flatten();
-                    out.push((path, bytes));
-                }
-            }
-        }
-        out
-    };
-    files(a) != files(b)
 }
 
 /// Detached signature files of an admin-signed file (`<file>.<keyid>.sig` beside it), sorted.

@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 use crate::ops::Error;
+use crate::policy::{Judge, load_model};
 use crate::record::{ModelName, Record, Timestamp, Version};
 use crate::repo::Registry;
-use crate::state::{Judge, PromotionStatus, load_model};
+use crate::state::PromotionStatus;
 
 #[derive(Debug, Serialize)]
 pub struct HistoryReport {

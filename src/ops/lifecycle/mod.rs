@@ -21,11 +21,12 @@ use super::Error;
 use crate::policy::RuleId;
 use crate::policy::lifecycle::judge;
 use crate::policy::rules::{may_sign, publishing_role};
+use crate::policy::{Judge, load_model};
 use crate::record::{Digest, KeyId, ModelName, Record, RecordKind, Stage, Timestamp, Version};
 use crate::repo::Registry;
 use crate::repo::layout::RecordFileName;
 use crate::sign::{Role, SigningKey};
-use crate::state::{Judge, LoadedRecord, ModelState, PromotionState, PromotionStatus, load_model};
+use crate::state::{LoadedRecord, ModelState, PromotionState, PromotionStatus};
 
 /// What every lifecycle write may be asked.
 #[derive(Debug, Clone, Copy)]

@@ -5,9 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{
-    DriftConfig, DriftError, Input, MetricName, PerformanceSpec, ReadOptions, Task, compare, performance,
-};
+use crate::{DriftConfig, DriftError, Input, MetricName, PerformanceSpec, ReadOptions, Task, compare, performance};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -123,8 +123,7 @@ fn profile_mode_approximates_exact_mode() {
         assert_eq!(e.name, p.name);
         assert_eq!(e.drifted, p.drifted, "{}", e.name);
         for metric in [MetricName::KsStatistic, MetricName::NormalisedWasserstein] {
-            let value =
-                |f: &crate::FeatureReport| f.metrics.iter().find(|m| m.metric == metric).and_then(|m| m.value);
+            let value = |f: &crate::FeatureReport| f.metrics.iter().find(|m| m.metric == metric).and_then(|m| m.value);
             if let (Some(a), Some(b)) = (value(e), value(p)) {
                 assert!(
                     (a - b).abs() <= 0.02 * a.abs().max(1.0),

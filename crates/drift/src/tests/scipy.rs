@@ -102,8 +102,7 @@ fn ks_p_value_decides_when_samples_are_small() {
     // The report embeds in TOML and JSON without NaN, and JSON round-trips.
     let toml = toml::to_string(&report).expect("report serialises to TOML");
     assert!(!toml.contains("nan"));
-    let back: crate::DriftReport =
-        serde_json::from_str(&serde_json::to_string(&report).expect("json")).expect("parse");
+    let back: crate::DriftReport = serde_json::from_str(&serde_json::to_string(&report).expect("json")).expect("parse");
     assert_eq!(back, report);
 }
 

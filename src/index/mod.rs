@@ -1,4 +1,4 @@
-//! The search cache: every model's [`SearchDoc`]s in one compact binary file in the git directory
+//! The search index, a cache above the rule engine: every model's [`SearchDoc`]s in one compact binary file in the git directory
 //! (`.git/modelreg/search-cache`), so `search` does not parse every record of a large registry.
 //!
 //! Invariants:
@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::search::{SearchDoc, docs_of};
-use super::{Judge, LoadError, ModelState, load_model};
-use crate::policy::Problem;
+use crate::policy::{Judge, LoadError, Problem, load_model};
 use crate::record::{ModelName, Stage, Timestamp, Version};
 use crate::repo::layout;
 use crate::repo::snapshot::WorkTree;
+use crate::state::ModelState;
+use crate::state::search::{SearchDoc, docs_of};
 
 mod codec;
 

@@ -1,0 +1,53 @@
+//! What every command gets: the global arguments and the output layer. Commands import this module,
+//! never `cli/mod.rs` (which only parses and dispatches), so the CLI's modules point one way.
+
+use std::path::PathBuf;
+
+use modelreg::repo::{GitRepo, Registry};
+use modelreg::sign::{KeySources, SigningKey};
+
+use super::error::CliError;
+use super::output::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// The registry repository (default: the git repository containing the current directory)
+    #[arg(short = 'C', long = "registry", global = true, value_name = "DIR", env = "MODELREG_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Signing key: an OpenSSH ed25519 private key [default: $MODELREG_KEY, git's user.signingKey,
+    /// ~/.ssh/id_ed25519]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Print only data and errors (no status lines or progress)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+pub struct Context {
+    pub global: GlobalArgs,
+    pub ui: Ui,
+}
+
+impl Context {
+    /// Where the registry is looked for.
+    pub fn start_dir(&self) -> Result<PathBuf, CliError> {
+        match &self.global.registry {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::current_dir().map_err(|e| CliError::new(format!("current directory: {e}"), None)),
+        }
+    }
+
+    pub fn open_registry(&self) -> Result<Registry, CliError> {
+        Ok(modelreg::policy::open_verified(&self.start_dir()?).map_err(modelreg::ops::Error::from)?)
+    }
+
+    /// The signing key, resolved in the documented order; `git` supplies `user.signingKey`.
+    pub fn signing_key(&self, git: Option<&GitRepo>) -> Result<SigningKey, CliError> {
+        let sources = KeySources {
+            explicit: self.global.key.clone(),
+            git_signing_key: git.and_then(|g| g.config_string("user.signingkey")),
+            home: std::env::var_os("HOME").map(PathBuf::from),
+        };
+        Ok(sources.resolve()?)
+    }
+}

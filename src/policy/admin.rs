@@ -1,0 +1,180 @@
+//! Admin-signed files: `modelreg.toml` and `.modelreg/trust.toml` must carry signatures from enough
+//! admins, judged by the trust before a change; [`open_verified`] refuses to act on a registry whose
+//! working tree or history fails that rule.
+
+use super::rules::{judge_signatures, take_expired};
+use super::{Problem, RuleId, Severity};
+use crate::record::Timestamp;
+use std::path::Path;
+
+use crate::repo::layout::{self, CONFIG_FILE, TRUST_FILE};
+use crate::repo::snapshot::{Snapshot, join, split};
+use crate::repo::{GitRepo, Registry, RepoError, write_atomic};
+use crate::sign::{Role, Trust};
+
+/// Reads and validates the trust file of a snapshot.
+pub fn load_trust(snapshot: &dyn Snapshot) -> Result<Trust, Problem> {
+    let bytes = snapshot
+        .read(TRUST_FILE, crate::record::MAX_RECORD_BYTES)
+        .map_err(|e| Problem::error(TRUST_FILE, RuleId::Trust, e.to_string()))?
+        .ok_or_else(|| Problem::error(TRUST_FILE, RuleId::Trust, "missing").with_hint("run `modelreg init`"))?;
+    Trust::parse(&bytes).map_err(|e| Problem::error(TRUST_FILE, RuleId::Trust, e.to_string()))
+}
+
+/// Findings about the admin signatures on `modelreg.toml` and `.modelreg/trust.toml`, judged by
+/// `trust` (their own for a full check; the base commit's for a change). With `now`, keys expired at
+/// that instant do not count (a change is judged at the time it is received).
+pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<Timestamp>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for file in [CONFIG_FILE, TRUST_FILE] {
+        let cap = crate::record::MAX_RECORD_BYTES;
+        let bytes = match snapshot.read(file, cap) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                problems.push(Problem::error(file, RuleId::Trust, "missing").with_hint("restore it from git history"));
+                continue;
+            }
+            Err(e) => {
+                problems.push(Problem::error(file, RuleId::Trust, e.to_string()));
+                continue;
+            }
+        };
+        let (dir, name) = split(file);
+        let mut sig_paths = Vec::new();
+        let mut armored = Vec::new();
+        for entry in snapshot.list(dir).ok().flatten().unwrap_or_default() {
+            if layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name) {
+                let path = join(dir, &entry.name);
+                match snapshot.read(&path, cap) {
+                    Ok(Some(sig)) => {
+                        armored.push(sig);
+                        sig_paths.push(path);
+                    }
+                    Ok(None) => {}
+                    Err(e) => problems.push(Problem::error(&path, RuleId::Signature, e.to_string())),
+                }
+            }
+        }
+        let mut judgement = judge_signatures(&bytes, &armored, trust, &[Role::Admin]);
+        for (i, message) in judgement.problems {
+            problems.push(Problem::error(&sig_paths[i], RuleId::Signature, message));
+        }
+        if let Some(now) = now {
+            for (key, expired) in take_expired(&mut judgement.valid, trust, now) {
+                let message = format!("signed by admin key {} which expired at {expired}", key.id());
+                problems.push(Problem::error(file, RuleId::Signature, message));
+            }
+        }
+        let threshold = trust.admin_threshold as usize;
+        if judgement.valid.len() < threshold {
+            problems.push(
+                Problem::error(
+                    file,
+                    RuleId::Trust,
+                    format!("signed by {} of the {threshold} admin key(s) required", judgement.valid.len()),
+                )
+                .with_hint(
+                    "trust and configuration change only through modelreg commands run by admins; restore it from git",
+                ),
+            );
+        }
+    }
+    problems
+}
+
+/// Every committed change to trust or configuration on HEAD's first-parent line, judged by the admins
+/// before it (and by the trust it installs), as the hooks judge a push. Catches a self-granted admin
+/// committed with `--no-verify` into a repository without a server hook. Changes are rare, and finding
+/// them compares one root-tree entry per commit.
+/// With `since`, only commits after that (already verified) commit are judged.
+pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<Problem>, RepoError> {
+    let admin_entry = |name: &str| name == ".modelreg" || name.starts_with(CONFIG_FILE);
+    let mut problems = Vec::new();
+    for (commit, parent) in git.first_parent_changes(admin_entry, since)? {
+        let (new, old) = (git.tree_snapshot(&commit)?, git.tree_snapshot(&parent)?);
+        // The commit that creates the registry has no admins before it.
+        let Ok(before) = load_trust(&old) else { continue };
+        let mut found = admin_file_problems(&new, &before, None);
+        if let Ok(after) = load_trust(&new) {
+            found.extend(admin_file_problems(&new, &after, None));
+        }
+        for mut problem in found.into_iter().filter(|p| p.severity == Severity::Error) {
+            problem.message = format!("in commit {}: {}", &commit[..12], problem.message);
+            problem.hint =
+                Some("trust changes need the signatures of the admins before them; revert that commit".into());
+            problems.push(problem);
+        }
+    }
+    problems.dedup();
+    Ok(problems)
+}
+
+/// Why a registry could not be opened for a command.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// Trust or configuration (in the working tree or in committed history) lacks admin signatures.
+    #[error("{}: {}", .0.path, .0.message)]
+    Untrusted(Box<Problem>),
+}
+
+/// Opens the registry containing `start`, verifying that trust and configuration carry enough admin
+/// signatures.
+///
+/// When the working tree's trust or configuration differs from HEAD's, it must also carry enough
+/// signatures from HEAD's admins: a hand edit that grants a key admin and is signed by that key alone
+/// is refused here, as the hooks refuse it at push. Committed trust changes are judged once each: only
+/// commits after the last verified HEAD (a marker in the git directory; losing it only costs time).
+pub fn open_verified(start: &Path) -> Result<Registry, OpenError> {
+    let registry = Registry::open(start)?;
+    let mut problems = admin_file_problems(&registry.worktree(), registry.trust(), None);
+    problems.extend(uncommitted_trust_problems(&registry)?);
+    let verified_marker = registry.git().git_dir().join("modelreg").join("trusted-head");
+    let verified = std::fs::read_to_string(&verified_marker).ok();
+    problems.extend(trust_history_problems(registry.git(), verified.as_deref().map(str::trim))?);
+    if let Some(problem) = problems.into_iter().next() {
+        return Err(OpenError::Untrusted(Box::new(problem)));
+    }
+    if let Some(head) = registry.git().head().map_err(RepoError::from)?
+        && verified.as_deref().map(str::trim) != Some(head.as_str())
+    {
+        let _ = write_atomic(&verified_marker, head.as_bytes(), true);
+    }
+    Ok(registry)
+}
+
+/// When trust or configuration in the working tree differ from HEAD's, findings about their signatures
+/// judged by HEAD's admins (the rule the hooks apply when the change is pushed).
+pub fn uncommitted_trust_problems(registry: &Registry) -> Result<Vec<Problem>, RepoError> {
+    let worktree = registry.worktree();
+    if let Some(head) = registry.git().head()?
+        && let Ok(committed) = registry.git().tree_snapshot(&head)
+        && let Ok(committed_trust) = load_trust(&committed)
+        && admin_files_differ(&worktree, &committed)
+    {
+        return Ok(admin_file_problems(&worktree, &committed_trust, Some(Timestamp::now())));
+    }
+    Ok(Vec::new())
+}
+
+/// Do trust or configuration (or their signatures) differ between two snapshots?
+fn admin_files_differ(a: &dyn Snapshot, b: &dyn Snapshot) -> bool {
+    let cap = crate::record::MAX_RECORD_BYTES;
+    let files = |s: &dyn Snapshot| -> Vec<(String, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        for (dir, name) in [("", CONFIG_FILE), (".modelreg", "trust.toml")] {
+            for entry in s.list(dir).ok().flatten().unwrap_or_default() {
+                let ours = entry.name == name
+                    || layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name);
+                if ours {
+                    let path = join(dir, &entry.name);
+                    let bytes = s.read(&path, cap).ok().flatten();
+                    out.push((path, bytes));
+                }
+            }
+        }
+        out
+    };
+    files(a) != files(b)
+}

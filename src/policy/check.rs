@@ -1,0 +1,164 @@
+//! The full check behind `modelreg check`: every model of a snapshot scanned under the rules (in
+//! parallel), the admin files, the layout, cards, and optionally every stored artifact.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::admin::{admin_file_problems, trust_history_problems, uncommitted_trust_problems};
+use super::layout::{model_layout_problems, models_dir};
+use super::{Judge, Problem, RuleId, Severity, card, scan_model};
+use crate::progress::Progress;
+use crate::record::{Digest, ModelName, Record};
+use crate::repo::Registry;
+use crate::repo::layout::{MODELS_DIR, TRUST_FILE};
+use crate::repo::snapshot::Snapshot;
+use crate::sign::Trust;
+use crate::store::{ArtifactStore, ObjectState};
+
+/// What `check` looked at and what it found.
+#[derive(Debug, Default, Serialize)]
+pub struct CheckReport {
+    pub models: usize,
+    pub records: usize,
+    pub signatures: usize,
+    pub artifacts_verified: usize,
+    pub artifacts_missing: usize,
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions {
+    /// Re-hash every artifact present in the local store.
+    pub verify_artifacts: bool,
+}
+
+/// Verifies the registry as it stands in the working tree (see [`check_snapshot`]).
+pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn Progress) -> CheckReport {
+    let store = registry.store();
+    let store: Option<&dyn ArtifactStore> = if options.verify_artifacts { Some(&store) } else { None };
+    let mut report = check_snapshot(&registry.worktree(), registry.trust(), store, progress);
+    // A command interrupted between writing a record and rewriting the card leaves the card behind its
+    // uncommitted records: worth a warning, not a broken registry (the next command, or `modelreg
+    // card`, rewrites it; the hooks still refuse to commit or push a stale card).
+    for problem in report.problems.iter_mut().filter(|p| p.rule == RuleId::Card && p.severity == Severity::Error) {
+        let model = problem.path.strip_prefix(&format!("{MODELS_DIR}/")).and_then(|r| r.split('/').next());
+        let interrupted = model
+            .and_then(|m| m.parse::<ModelName>().ok())
+            .is_some_and(|m| registry.uncommitted_records(&m).is_ok_and(|files| !files.is_empty()));
+        if interrupted {
+            problem.severity = Severity::Warning;
+            problem.hint = Some(format!(
+                "the model has uncommitted records (an interrupted command?): run `modelreg card {}`",
+                model.unwrap_or_default()
+            ));
+        }
+    }
+    let history = uncommitted_trust_problems(registry).and_then(|mut problems| {
+        problems.extend(trust_history_problems(registry.git(), None)?);
+        Ok(problems)
+    });
+    match history {
+        Ok(problems) => report.problems.extend(problems),
+        Err(e) => report.problems.push(Problem::error(TRUST_FILE, RuleId::Trust, e.to_string())),
+    }
+    report.problems.sort_by(|a, b| (&a.path, a.rule, &a.message).cmp(&(&b.path, b.rule, &b.message)));
+    report.problems.dedup();
+    report
+}
+
+/// The full check of one snapshot, judged by `trust` (the snapshot's own, for a full check): admin
+/// signatures on trust and configuration, the layout under `models/`, every record's schema, chain,
+/// version order and signatures, and (with a store) every artifact present in it.
+pub fn check_snapshot(
+    snapshot: &dyn Snapshot,
+    trust: &Trust,
+    store: Option<&dyn ArtifactStore>,
+    progress: &dyn Progress,
+) -> CheckReport {
+    let mut report = CheckReport::default();
+    report.problems.extend(admin_file_problems(snapshot, trust, None));
+    let (names, layout_problems) = models_dir(snapshot);
+    report.problems.extend(layout_problems);
+    report.models = names.len();
+    // Templates are compiled once for every card (overrides come from the snapshot itself).
+    let templates = crate::card::Templates::for_snapshot(snapshot)
+        .map_err(|e| report.problems.push(card::template_problem(&e)))
+        .ok();
+
+    let histories: Vec<_> = names
+        .par_iter()
+        .map(|name| {
+            let mut problems = model_layout_problems(snapshot, name);
+            let history = scan_model(snapshot, name, Judge::all(trust), &mut problems);
+            // A card is judged against records that stand: otherwise the records' findings say it all.
+            let records_stand = !problems.iter().any(|p| p.severity == Severity::Error);
+            if let Some(templates) = templates.as_ref().filter(|_| records_stand) {
+                problems.extend(card::card_problem(snapshot, &history, trust, templates));
+            }
+            (history, problems)
+        })
+        .collect();
+
+    let mut artifacts: BTreeMap<Digest, (u64, String)> = BTreeMap::new();
+    for (history, problems) in histories {
+        report.records += history.records.len();
+        report.signatures += history.records.iter().map(|r| r.signers.len()).sum::<usize>();
+        report.problems.extend(problems);
+        for loaded in &history.records {
+            let Record::Register(register) = &loaded.record else { continue };
+            for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
+                artifacts
+                    .entry(artifact.digest)
+                    .or_insert_with(|| (artifact.size, format!("{}: {}", loaded.relative_path, artifact.path)));
+            }
+        }
+    }
+    if let Some(store) = store {
+        verify_artifacts(store, &artifacts, &mut report, progress);
+    }
+    report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
+    report
+}
+
+fn verify_artifacts(
+    store: &dyn ArtifactStore,
+    artifacts: &BTreeMap<Digest, (u64, String)>,
+    report: &mut CheckReport,
+    progress: &dyn Progress,
+) {
+    let total: u64 = artifacts.values().map(|(size, _)| size).sum();
+    progress.start("verifying artifacts", total);
+    let results: Vec<_> = artifacts
+        .par_iter()
+        .map(|(digest, (size, origin))| {
+            let state = store.verify(digest);
+            progress.advance(*size);
+            (digest, origin, state)
+        })
+        .collect();
+    progress.finish();
+    for (digest, origin, state) in results {
+        let path = format!("{}/{}", store.location(), digest.hex());
+        match state {
+            Ok(ObjectState::Missing) => report.artifacts_missing += 1,
+            Ok(ObjectState::Intact) => report.artifacts_verified += 1,
+            Ok(ObjectState::Corrupt { actual, .. }) => report.problems.push(
+                Problem::error(
+                    path,
+                    RuleId::Artifact,
+                    format!("stored object for {origin} is corrupted: expected {digest}, found {actual}"),
+                )
+                .with_hint("restore the object from another copy of the store, or register the file again"),
+            ),
+            Err(e) => report.problems.push(Problem::error(path, RuleId::Artifact, e.to_string())),
+        }
+    }
+}
