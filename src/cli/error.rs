@@ -2,6 +2,7 @@
 
 use modelreg::ops::Error;
 use modelreg::policy::LoadError;
+use modelreg::policy::lifecycle::ApprovalRefused;
 use modelreg::policy::rules::VersionNotIncreasing;
 use modelreg::repo::{GitError, RepoError};
 use modelreg::sign::SignError;
@@ -122,11 +123,13 @@ fn hint(e: &Error) -> Option<String> {
         Error::StageEmpty { model, .. } => {
             return Some(format!("`modelreg show {model}` shows which version holds each stage"));
         }
-        Error::NoPendingPromotion { model, version, stage } => {
+        Error::Approval(ApprovalRefused::NoPendingPromotion { model, version, stage }) => {
             return Some(format!("propose it first: `modelreg promote {model}@{version} --to {stage}`"));
         }
-        Error::AlreadyApproved { .. } => "another approver with the `approver:<stage>` role must sign",
-        Error::SelfApproval { .. } => {
+        Error::Approval(ApprovalRefused::AlreadyApproved { .. }) => {
+            "another approver with the `approver:<stage>` role must sign"
+        }
+        Error::Approval(ApprovalRefused::SelfApproval { .. }) => {
             "another approver must sign (or an admin sets allow_self_approval = true in the stage's gates)"
         }
         Error::NothingToRollBack { .. } => "promote a version explicitly with `modelreg promote NAME@V --to STAGE`",

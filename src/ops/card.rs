@@ -1,6 +1,6 @@
-//! `modelreg card`: render model cards into `models/<name>/README.md`, or check that they are fresh;
-//! and [`refresh`]/[`commit_with_card`], which every command that writes a record uses so the card
-//! is committed with the record that changed it.
+//! `modelreg card`: render model cards into `models/<name>/README.md`, or check that they are fresh.
+//! Commands that write records render the card inside their transaction (`ops::transaction`), so it is
+//! committed with the record that changed it.
 
 use std::path::{Path, PathBuf};
 
@@ -11,9 +11,9 @@ use super::Error;
 use crate::card::{self, Templates};
 use crate::policy::{Judge, load_model};
 use crate::record::ModelName;
+use crate::repo::Registry;
 use crate::repo::layout::{CARD_FILE, MODELS_DIR};
 use crate::repo::snapshot::WorkTree;
-use crate::repo::{Registry, write_atomic};
 use crate::sign::Trust;
 use crate::state::ModelState;
 
@@ -116,53 +116,6 @@ pub fn all_models(registry: &Registry) -> Result<Vec<ModelName>, Error> {
             std::fs::read_dir(records).is_ok_and(|mut entries| entries.next().is_some())
         })
         .collect())
-}
-
-/// Renders a model's card from the working tree and writes it atomically; returns its path relative
-/// to the registry root.
-pub fn refresh(registry: &Registry, name: &ModelName) -> Result<PathBuf, Error> {
-    let templates = Templates::for_snapshot(&registry.worktree())?;
-    let rendered = render(registry, name, &templates)?;
-    let rel = card_path(name);
-    write_atomic(&registry.root().join(&rel), rendered.as_bytes(), true)?;
-    Ok(rel)
-}
-
-/// After a record was written (`written`, by `Registry::append_record`): refreshes the model's card
-/// and, with `commit`, commits record, card and `also` together. On failure the card is put back as it
-/// was and the record is taken back, so a failed command leaves the repository as it found it.
-pub(crate) fn record_written(
-    registry: &Registry,
-    name: &ModelName,
-    written: &[PathBuf],
-    also: &[PathBuf],
-    commit: Option<&str>,
-) -> Result<Option<String>, Error> {
-    let card = registry.root().join(card_path(name));
-    let before = read_optional(&card)?;
-    let restore = || {
-        let _ = match &before {
-            Some(bytes) => write_atomic(&card, bytes, true).map_err(|_| ()),
-            None => std::fs::remove_file(&card).map_err(|_| ()),
-        };
-    };
-    let refreshed = match refresh(registry, name) {
-        Ok(path) => path,
-        Err(e) => {
-            restore();
-            for path in written {
-                let _ = std::fs::remove_file(registry.root().join(path));
-            }
-            return Err(e);
-        }
-    };
-    let Some(message) = commit else { return Ok(None) };
-    let mut paths = also.to_vec();
-    paths.push(refreshed);
-    registry.commit_record(written, &paths, message).map(Some).map_err(|e| {
-        restore();
-        e.into()
-    })
 }
 
 /// Replaces a card by rename (readers see the old card or the new one, never half of one), without

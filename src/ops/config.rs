@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Error;
+use super::transaction::Transaction;
 use crate::policy::rules::{judge_signatures, may_sign};
 use crate::record::{MAX_RECORD_BYTES, RecordError, Timestamp};
 use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
-use crate::repo::{Config, Registry, RepoError, admin_signature_files, write_atomic};
+use crate::repo::{Config, Registry, RepoError, admin_signature_files};
 use crate::sign::{Role, SigningKey, Trust};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,26 +77,22 @@ pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Re
         }
     };
 
-    let _lock = registry.lock()?;
-    let mut changed: Vec<PathBuf> = Vec::new();
+    let mut tx = Transaction::begin(&registry, now)?;
     let mut removed = Vec::new();
+    let ours = PathBuf::from(signature_file_name(file.path(), key.id()));
     for sig in admin_signature_files(&path)? {
         let armored = std::fs::read(&sig).map_err(super::io(&sig))?;
-        let verifies = crate::sign::verify(&armored, &bytes).is_ok();
-        if !verifies {
-            std::fs::remove_file(&sig).map_err(super::io(&sig))?;
+        if crate::sign::verify(&armored, &bytes).is_err() {
             let rel = sig.strip_prefix(&root).unwrap_or(&sig).to_owned();
-            if rel != Path::new(&signature_file_name(file.path(), key.id())) {
+            tx.remove_file(&rel)?;
+            if rel != ours {
                 removed.push(rel.display().to_string());
             }
-            changed.push(rel);
         }
     }
-    let ours = PathBuf::from(signature_file_name(file.path(), key.id()));
-    write_atomic(&root.join(&ours), key.sign(&bytes).as_bytes(), true)?;
-    changed.retain(|p| p != &ours);
-    changed.push(ours);
-    changed.push(file.path().into());
+    tx.write_file(&ours, key.sign(&bytes).as_bytes())?;
+    // The signed file itself is committed as the admin edited it.
+    tx.include(Path::new(file.path()));
 
     let armored: Vec<Vec<u8>> = admin_signature_files(&path)?
         .iter()
@@ -106,9 +103,8 @@ pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Re
     let threshold = trust.admin_threshold.max(new_trust.as_ref().map_or(0, |t| t.admin_threshold));
     let mut report =
         SignReport { file: file.path(), signed_by: key.id().to_string(), signatures, threshold, removed, commit: None };
-    if commit && signatures >= threshold as usize {
-        let message = format!("modelreg: sign {} ({signatures} of {threshold} admin signatures)", file.path());
-        report.commit = Some(registry.commit(&changed, &message)?);
-    }
+    // Below the threshold the files stay in the working tree for the other admins to co-sign.
+    let message = format!("modelreg: sign {} ({signatures} of {threshold} admin signatures)", file.path());
+    report.commit = tx.commit((commit && signatures >= threshold as usize).then_some(message.as_str()))?;
     Ok(report)
 }

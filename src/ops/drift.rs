@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::show::{load_state, select};
+use super::transaction::Transaction;
 use super::{Error, ModelRef};
 use crate::drift::{self, DriftConfig, DriftReport, Input, Profile, ReadOptions};
 use crate::policy::rules::{may_sign, required_role};
-use crate::policy::{Judge, load_model};
 use crate::record::{Digest, DriftRecord, ModelName, Record, RecordKind, Timestamp, Version};
 use crate::repo::Registry;
 use crate::sign::SigningKey;
@@ -76,33 +76,31 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     };
     let Some(key) = key.filter(|_| request.record) else { return Ok(outcome) };
 
-    let lock = registry.lock()?;
-    let history = load_model(&registry.worktree(), &state.name, Judge::all(registry.trust()))?;
-    let tip = history.tip();
-    let (author_name, author_email) = registry.git().author()?;
+    let mut tx = Transaction::on_model(registry, &state.name, now, false)?;
+    // The chain is read again under the lock (another command may have written while the data was
+    // read); the rule engine checks that `version_record` still names the version judged.
+    let header = tx.header(key)?;
     let record = Record::Drift(Box::new(DriftRecord {
         schema: RecordKind::Drift.schema().into(),
-        model: state.name.clone(),
-        seq: tip.map_or(1, |(seq, _)| seq + 1),
-        previous: tip.map(|(_, digest)| digest),
-        created_at: now,
-        author: format!("{author_name} <{author_email}>"),
-        signer: key.id().clone(),
+        model: header.model,
+        seq: header.seq,
+        previous: header.previous,
+        created_at: header.created_at,
+        author: header.author,
+        signer: header.signer,
         version: version.version,
         version_record: version.record_digest,
         window_start: request.window_start,
         window_end: request.window_end,
         report: outcome.report.clone(),
     }));
-    super::lifecycle::refuse_violations(&crate::state::ModelState::replay(history), &record, registry)?;
-    let (digest, written) = registry.append_record(&lock, &record, key)?;
-    outcome.record = Some(written[1].display().to_string());
-    outcome.record_digest = Some(digest);
+    let appended = tx.append(key, record)?;
+    outcome.record = Some(appended.record_path);
+    outcome.record_digest = Some(appended.digest);
     let verdict = if outcome.report.summary.drift { "drift found" } else { "no drift" };
     let message = format!("modelreg: drift report for {} v{}: {verdict}", state.name, version.version);
     // The card shows the latest drift verdicts: it is rewritten (and committed) with the record.
-    let message = request.commit.then_some(message.as_str());
-    outcome.commit = super::card::record_written(registry, &state.name, &written, &[], message)?;
+    outcome.commit = tx.commit(request.commit.then_some(message.as_str()))?;
     Ok(outcome)
 }
 

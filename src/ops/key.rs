@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Error;
+use super::transaction::Transaction;
 use crate::policy::rules::{SignerViolation, may_sign};
 use crate::record::{KeyId, Timestamp};
 use crate::repo::layout::{TRUST_FILE, signature_file_name};
-use crate::repo::{Registry, admin_signature_files, write_atomic};
+use crate::repo::{Registry, admin_signature_files};
 use crate::sign::{PublicKey, Role, SigningKey, Trust, TrustedKey};
 
 #[derive(Debug, Serialize)]
@@ -112,7 +113,7 @@ pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<A
 
     let message =
         format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
-    let commit = write_trust(registry, admin, &trust, request.commit.then_some(message.as_str()))?;
+    let commit = write_trust(registry, admin, &trust, now, request.commit.then_some(message.as_str()))?;
     Ok(AddKeyReport { key: report_key, signed_by: admin.id().to_string(), commit, dry_run: false, signatures_missing })
 }
 
@@ -124,24 +125,20 @@ fn write_trust(
     registry: &Registry,
     admin: &SigningKey,
     trust: &Trust,
+    now: Timestamp,
     message: Option<&str>,
 ) -> Result<Option<String>, Error> {
-    let _lock = registry.lock()?;
+    let mut tx = Transaction::begin(registry, now)?;
     let root = registry.root();
     let trust_path = root.join(TRUST_FILE);
     let bytes = trust.to_bytes();
-    let mut changed: Vec<PathBuf> = Vec::new();
     for stale in admin_signature_files(&trust_path)? {
-        std::fs::remove_file(&stale).map_err(super::io(&stale))?;
-        changed.push(stale.strip_prefix(root).unwrap_or(&stale).to_owned());
+        tx.remove_file(stale.strip_prefix(root).unwrap_or(&stale))?;
     }
     let sig_rel = PathBuf::from(signature_file_name(TRUST_FILE, admin.id()));
-    write_atomic(&root.join(&sig_rel), admin.sign(&bytes).as_bytes(), true)?;
-    write_atomic(&trust_path, &bytes, true)?;
-    changed.retain(|p| p != &sig_rel);
-    changed.push(sig_rel);
-    changed.push(TRUST_FILE.into());
-    message.map(|m| registry.commit(&changed, m)).transpose().map_err(Error::from)
+    tx.write_file(&sig_rel, admin.sign(&bytes).as_bytes())?;
+    tx.write_file(Path::new(TRUST_FILE), &bytes)?;
+    tx.commit(message)
 }
 
 #[derive(Debug, Serialize)]
@@ -174,6 +171,6 @@ pub fn revoke(registry: &Registry, admin: &SigningKey, id: &KeyId, commit: bool)
     let revoked = trust.key(&raw).expect("the key is listed");
     let info = key_info(revoked, now);
     let message = format!("modelreg: revoke key {} ({})", info.id, info.owner);
-    let commit = write_trust(registry, admin, &trust, commit.then_some(message.as_str()))?;
+    let commit = write_trust(registry, admin, &trust, now, commit.then_some(message.as_str()))?;
     Ok(RevokeReport { key: info, signed_by: admin.id().to_string(), commit })
 }

@@ -16,6 +16,7 @@ pub mod review;
 pub mod search;
 pub mod show;
 pub mod sync;
+pub mod transaction;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -90,12 +91,8 @@ pub enum Error {
     GatesNotMet { model: ModelName, version: Version, stage: crate::record::Stage, failures: Vec<String> },
     #[error("{model} has no version in `{stage}`")]
     StageEmpty { model: ModelName, stage: crate::record::Stage },
-    #[error("{model} v{version} has no promotion to `{stage}` waiting for approval")]
-    NoPendingPromotion { model: ModelName, version: Version, stage: crate::record::Stage },
-    #[error("{key} has already signed the promotion of {model} v{version} to `{stage}`")]
-    AlreadyApproved { model: ModelName, version: Version, stage: crate::record::Stage, key: crate::record::KeyId },
-    #[error("you proposed the promotion of {model} v{version} to `{stage}`; the proposer's approval does not count")]
-    SelfApproval { model: ModelName, version: Version, stage: crate::record::Stage },
+    #[error(transparent)]
+    Approval(#[from] crate::policy::lifecycle::ApprovalRefused),
     #[error("{model} has no earlier version in `{stage}` to roll back to")]
     NothingToRollBack { model: ModelName, stage: crate::record::Stage },
 }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::transaction::Transaction;
 use super::{Error, ModelRef, collect};
 use crate::policy::rules::{may_sign, next_version, required_role};
-use crate::policy::{Judge, LoadError, load_model};
+use crate::policy::{Judge, load_model};
 use crate::progress::Progress;
 use crate::record::artifact_format;
 use crate::record::{
@@ -17,7 +18,7 @@ use crate::record::{
 };
 use crate::repo::{GitRepo, Registry, RepoError};
 use crate::sign::SigningKey;
-use crate::state::{ModelHistory, ModelState};
+use crate::state::ModelState;
 use crate::store::{ArtifactStore, StoreError, hash_file};
 
 /// Where the training code's commit comes from.
@@ -79,18 +80,18 @@ pub fn register(
     let now = Timestamp::now();
     may_sign(registry.trust(), key.public(), &required_role(RecordKind::Register), now)?;
     let inputs = collect::collect(&request.paths)?;
-    let (author_name, author_email) = registry.git().author()?;
     let lineage = Lineage {
         code: code_ref(&request.code)?,
         datasets: request.datasets,
         parents: request.parents.iter().map(|p| parent_ref(registry, p)).collect::<Result<_, _>>()?,
     };
-    // Refuse a bad version before the slow part; it is checked again under the lock.
-    let history = current(registry, &request.name)?;
-    let tip = history.as_ref().and_then(ModelHistory::tip);
-    let state = history.map(ModelState::replay);
-    let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
-    if let Some(refused) = state.as_ref().and_then(crate::policy::lifecycle::registration_refused) {
+    // One transaction from here: the model is read and verified once, under the lock, before the slow
+    // part, so a bad version or an archived model is refused before anything is hashed, and no other
+    // command in this clone can move the chain while the files are stored.
+    let mut tx = Transaction::on_model(registry, &request.name, now, true)?;
+    let latest = tx.state().latest().map(|v| v.version);
+    let version = next_version(latest, request.version)?;
+    if let Some(refused) = crate::policy::lifecycle::registration_refused(tx.state()) {
         let subject = format!("cannot register {}", request.name);
         return Err(Error::Refused { subject, why: refused.message, hint: refused.hint });
     }
@@ -117,7 +118,7 @@ pub fn register(
         })
         .collect();
     let total: u64 = artifacts.iter().map(|a| a.size).sum();
-    if let Some(latest) = state.as_ref().and_then(ModelState::latest).filter(|_| !request.allow_same)
+    if let Some(latest) = tx.state().latest().filter(|_| !request.allow_same)
         && same_artifacts(&latest.register.artifacts, &artifacts)
     {
         return Err(Error::SameArtifacts { model: request.name, version: latest.version });
@@ -135,14 +136,16 @@ pub fn register(
         None => None,
     };
     let files = artifacts.len();
-    let mut register = RegisterRecord {
+    let header = tx.header(key)?;
+    let seq = header.seq;
+    let record = Record::Register(Box::new(RegisterRecord {
         schema: RecordKind::Register.schema().into(),
-        model: request.name.clone(),
-        seq: tip.map_or(1, |(seq, _)| seq + 1),
-        previous: tip.map(|(_, digest)| digest),
-        created_at: now,
-        author: format!("{author_name} <{author_email}>"),
-        signer: key.id().clone(),
+        model: header.model,
+        seq,
+        previous: header.previous,
+        created_at: header.created_at,
+        author: header.author,
+        signer: header.signer,
         version,
         message: request.message.clone(),
         description: request.description,
@@ -153,47 +156,11 @@ pub fn register(
         lineage,
         artifacts,
         baseline_profile: baseline_profile.as_ref().map(|(_, a)| a.clone()),
-    };
+    }));
     // The record our parser would refuse (too large, a dataset named twice, a path that is both a
     // file and a directory) is refused before anything is stored.
-    Record::parse(&Record::Register(Box::new(register.clone())).to_bytes()).map_err(RepoError::InvalidRecord)?;
-
-    let mut bytes_stored = 0;
-    if !request.dry_run {
-        // Objects are immutable and content-addressed: storing them needs no lock, and an interruption
-        // from here on leaves at worst unreferenced objects.
-        let store = registry.store();
-        progress.start("storing", total);
-        let copied: Vec<bool> = inputs
-            .par_iter()
-            .zip(&register.artifacts)
-            .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
-            .collect::<Result<_, StoreError>>()?;
-        if let Some((source, profile)) = &baseline_profile
-            && store.put_verified(source, &profile.digest, profile.size, progress)?
-        {
-            store.flush(&[profile.digest])?;
-        }
-        let new: Vec<Digest> =
-            register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
-        store.flush(&new)?;
-        progress.finish();
-        bytes_stored = register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
-    }
-
-    // Under the lock, the chain and version are taken again: another command may have written since.
-    let lock = registry.lock()?;
-    let history = current(registry, &request.name)?;
-    let tip = history.as_ref().and_then(ModelHistory::tip);
-    let state = history.map(ModelState::replay);
-    let version = next_version(state.as_ref().and_then(ModelState::latest).map(|v| v.version), request.version)?;
-    let seq = tip.map_or(1, |(seq, _)| seq + 1);
-    register.seq = seq;
-    register.previous = tip.map(|(_, digest)| digest);
-    register.version = version;
-    let record = Record::Register(Box::new(register));
-    let state = state.unwrap_or_else(|| ModelState::new(request.name.clone()));
-    super::lifecycle::refuse_violations(&state, &record, registry)?;
+    Record::parse(&record.to_bytes()).map_err(RepoError::InvalidRecord)?;
+    tx.judge(key, &record)?;
     let mut report = RegisterReport {
         model: request.name.clone(),
         version,
@@ -202,7 +169,7 @@ pub fn register(
         record_digest: None,
         files,
         bytes: total,
-        bytes_stored,
+        bytes_stored: 0,
         commit: None,
         dry_run: request.dry_run,
         signer: key.id().to_string(),
@@ -210,29 +177,39 @@ pub fn register(
     if request.dry_run {
         return Ok(report);
     }
-    let (digest, written) = registry.append_record(&lock, &record, key)?;
-    report.record = Some(written[1].display().to_string());
-    report.record_digest = Some(digest);
+
+    // Objects are immutable and content-addressed: an interruption from here on leaves at worst
+    // unreferenced objects.
+    let Record::Register(register) = &record else { unreachable!("built above") };
+    let store = registry.store();
+    progress.start("storing", total);
+    let copied: Vec<bool> = inputs
+        .par_iter()
+        .zip(&register.artifacts)
+        .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
+        .collect::<Result<_, StoreError>>()?;
+    if let Some((source, profile)) = &baseline_profile
+        && store.put_verified(source, &profile.digest, profile.size, progress)?
+    {
+        store.flush(&[profile.digest])?;
+    }
+    let new: Vec<Digest> = register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
+    store.flush(&new)?;
+    progress.finish();
+    report.bytes_stored = register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
+
+    let appended = tx.append(key, record)?;
+    report.record = Some(appended.record_path);
+    report.record_digest = Some(appended.digest);
     let mut message = format!("modelreg: register {} v{version}", request.name);
     if let Some(why) = &request.message {
         message.push_str("\n\n");
         message.push_str(why);
     }
-    // Earlier uncommitted records of this model are this record's chain: commit them with it.
-    let earlier = if request.commit { registry.uncommitted_records(&request.name)? } else { Vec::new() };
-    // The card is rewritten (and committed) with the record, so it is never stale.
-    let message = request.commit.then_some(message.as_str());
-    report.commit = super::card::record_written(registry, &request.name, &written, &earlier, message)?;
+    // The card is rewritten and committed with the record (with the model's earlier uncommitted
+    // records, which this one chains onto), so it is never stale.
+    report.commit = tx.commit(request.commit.then_some(message.as_str()))?;
     Ok(report)
-}
-
-/// The model's verified records, or `None` for a model not yet registered.
-fn current(registry: &Registry, name: &ModelName) -> Result<Option<ModelHistory>, Error> {
-    match load_model(&registry.worktree(), name, Judge::all(registry.trust())) {
-        Ok(history) => Ok(Some(history)),
-        Err(LoadError::UnknownModel(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn same_artifacts(a: &[Artifact], b: &[Artifact]) -> bool {

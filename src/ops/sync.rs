@@ -13,8 +13,9 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::Error;
-use crate::policy::rules::{VersionNotIncreasing, may_sign, next_version, publishing_role};
-use crate::policy::{Judge, LoadError, load_model};
+use super::transaction::Transaction;
+use crate::policy::rules::{VersionNotIncreasing, next_version};
+use crate::policy::{Judge, load_model};
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
 use crate::repo::layout::{self, MODELS_DIR, RecordFileName};
 use crate::repo::snapshot::Snapshot;
@@ -223,25 +224,26 @@ fn carry_cosignatures(registry: &Registry, cosignatures: &[(String, Vec<u8>)]) -
     if cosignatures.is_empty() {
         return Ok(());
     }
-    let _lock = registry.lock()?;
-    let mut paths = Vec::new();
+    let mut tx = Transaction::begin(registry, Timestamp::now())?;
     let mut models = std::collections::BTreeSet::new();
     for (path, bytes) in cosignatures {
-        let full = registry.root().join(path);
-        if std::fs::read(&full).ok().as_deref() != Some(bytes.as_slice()) {
-            crate::repo::write_atomic(&full, bytes, false)?;
+        let rel = std::path::Path::new(path);
+        if std::fs::read(registry.root().join(rel)).ok().as_deref() != Some(bytes.as_slice()) {
+            tx.write_file(rel, bytes)?;
+        } else {
+            tx.include(rel);
         }
-        paths.push(std::path::PathBuf::from(path));
         if let Some(model) = path.strip_prefix(&format!("{MODELS_DIR}/")).and_then(|rest| rest.split('/').next()) {
             models.insert(model.parse::<ModelName>()?);
         }
     }
-    let approvals = paths.len();
     // Approvals change what the cards show.
+    let templates = crate::card::Templates::for_snapshot(&registry.worktree())?;
     for model in &models {
-        paths.push(super::card::refresh(registry, model)?);
+        let card = super::card::render(registry, model, &templates)?;
+        tx.write_file(&super::card::card_path(model), card.as_bytes())?;
     }
-    registry.commit(&paths, &format!("modelreg: {approvals} approval(s) carried over by sync"))?;
+    tx.commit(Some(&format!("modelreg: {} approval(s) carried over by sync", cosignatures.len())))?;
     Ok(())
 }
 
@@ -281,30 +283,24 @@ fn renumber(latest: Option<Version>, local: Version) -> Result<Version, VersionN
 /// Writes each pending record again on top of the current chain: registrations renumbered past the
 /// remote's versions, and records about a replayed version (drift reports) pointed at its new record.
 fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<Vec<Replayed>, Error> {
-    let lock = registry.lock()?;
     let mut out = Vec::new();
     let mut moved: std::collections::BTreeMap<(ModelName, Version), (Version, crate::record::Digest)> =
         Default::default();
     for p in pending {
         let model = p.record.model().clone();
-        let history = match load_model(&registry.worktree(), &model, Judge::all(registry.trust())) {
-            Ok(h) => Some(h),
-            Err(LoadError::UnknownModel(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let tip = history.as_ref().and_then(|h| h.tip());
-        let state_before = history.clone();
-        let latest = history.map(ModelState::replay).and_then(|s| s.latest().map(|v| v.version));
+        // One transaction per record: each replayed record is its own commit, as it was locally.
+        let mut tx = Transaction::on_model(registry, &model, Timestamp::now(), true)?;
+        let header = tx.header(key)?;
+        let latest = tx.state().latest().map(|v| v.version);
         let mut record = p.record.clone();
-        let seq = tip.map_or(1, |(seq, _)| seq + 1);
-        let created_at = Timestamp::now().max(p.record.created_at());
-        record.rechain(seq, tip.map(|(_, digest)| digest), key.id().clone(), created_at);
+        let created_at = tx.now().max(p.record.created_at());
+        record.rechain(header.seq, header.previous, key.id().clone(), created_at);
         let (message, replayed) = match &mut record {
             Record::Register(r) => {
                 let local_version = r.version;
                 r.version = renumber(latest, local_version)?;
                 let message = format!("modelreg: register {} v{}", r.model, r.version);
-                (message, Some(Replayed { model: model.clone(), local_version, version: r.version, seq }))
+                (message, Some(Replayed { model: model.clone(), local_version, version: r.version, seq: header.seq }))
             }
             other => {
                 if let Some((local_version, _)) = other.subject()
@@ -317,27 +313,24 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
             }
         };
         // A lifecycle record may no longer fit the remote's state (both sides promoted to the same
-        // stage, say): refuse rather than write a record the rule engine would reject.
-        if let Some(history) = &state_before {
-            let state = ModelState::replay(history.clone());
-            if let Some(violation) =
-                crate::policy::lifecycle::judge(&state, &record, Some(&registry.config().lifecycle)).into_iter().next()
-            {
-                return Err(Error::Refused {
-                    subject: format!("replaying a {} record of {model}", p.record.kind()),
-                    why: violation.message,
-                    hint: Some(
-                        "the remote changed the model's lifecycle meanwhile: pull, then run the command again".into(),
-                    ),
-                });
-            }
+        // stage, say): refuse rather than write a record the rule engine would reject, and say why in
+        // sync's own words.
+        if let Some(violation) =
+            crate::policy::lifecycle::judge(tx.state(), &record, Some(&registry.config().lifecycle)).into_iter().next()
+        {
+            return Err(Error::Refused {
+                subject: format!("replaying a {} record of {model}", p.record.kind()),
+                why: violation.message,
+                hint: Some(
+                    "the remote changed the model's lifecycle meanwhile: pull, then run the command again".into(),
+                ),
+            });
         }
-        // Re-signed by whoever syncs: they need the role each record needs.
-        may_sign(registry.trust(), key.public(), &publishing_role(&record), Timestamp::now())?;
-        let (digest, paths) = registry.append_record(&lock, &record, key)?;
-        super::card::record_written(registry, &model, &paths, &[], Some(&message))?;
+        // Re-signed by whoever syncs: they need the role each record needs (judged by `append`).
+        let appended = tx.append(key, record)?;
+        tx.commit(Some(&message))?;
         if let (Some(replayed), Record::Register(original)) = (replayed, &p.record) {
-            moved.insert((model, original.version), (replayed.version, digest));
+            moved.insert((model, original.version), (replayed.version, appended.digest));
             out.push(replayed);
         }
     }

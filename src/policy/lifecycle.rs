@@ -7,21 +7,61 @@
 //! change being pushed), so tightening a gate later does not condemn past promotions.
 
 use super::RuleId;
-use crate::record::{Gates, Record, Stage, Timestamp};
+use crate::record::{Gates, KeyId, ModelName, Record, Stage, Timestamp, Version};
 use crate::repo::config::LifecycleConfig;
-use crate::state::{ModelState, VersionState};
+use crate::sign::PublicKey;
+use crate::state::{ModelState, PromotionState, VersionState};
 
 /// A rule a record breaks.
+///
+/// The rule engine reports [`Violation::message`], a whole sentence; a command that refuses an action
+/// says "cannot <action> <subject>: <reason>" from the typed parts, without taking the sentence apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The rule broken.
     pub rule: RuleId,
+    /// The whole finding, as `check` reports it (e.g. "fraud v2 is archived").
     pub message: String,
+    /// What the finding is about, when its sentence starts by naming it (e.g. "fraud v2").
+    pub subject: Option<String>,
+    /// The finding after its subject (e.g. "is archived"); for a failed gate, what the gate found;
+    /// otherwise the whole message.
+    pub reason: String,
+    /// For a failed gate: the stage whose gate it is.
+    pub gate: Option<Stage>,
+    /// What to do about it.
     pub hint: Option<String>,
 }
 
 impl Violation {
     fn new(rule: RuleId, message: impl Into<String>) -> Violation {
-        Violation { rule, message: message.into(), hint: None }
+        let message = message.into();
+        Violation { rule, reason: message.clone(), message, subject: None, gate: None, hint: None }
+    }
+
+    /// A finding whose sentence starts with what it is about (`subject`, e.g. `fraud v2`).
+    fn about(rule: RuleId, subject: impl std::fmt::Display, reason: impl Into<String>) -> Violation {
+        let (subject, reason) = (subject.to_string(), reason.into());
+        Violation {
+            rule,
+            message: format!("{subject} {reason}"),
+            subject: Some(subject),
+            reason,
+            gate: None,
+            hint: None,
+        }
+    }
+
+    /// A gate of `stage` that the promotion does not meet.
+    fn gate_not_met(stage: &Stage, detail: String) -> Violation {
+        Violation {
+            rule: RuleId::Gate,
+            message: format!("gate for `{stage}` not met: {detail}"),
+            subject: None,
+            reason: detail,
+            gate: Some(stage.clone()),
+            hint: None,
+        }
     }
 
     fn hint(mut self, hint: impl Into<String>) -> Violation {
@@ -61,12 +101,12 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
     let Some((number, digest)) = record.subject() else {
         return match record {
             Record::Register(_) => registration_refused(state).into_iter().collect(),
-            Record::Archive(_) if state.archived.is_some() => vec![
-                Violation::new(RuleId::Lifecycle, format!("{} is already archived", state.name)).hint("nothing to do"),
-            ],
+            Record::Archive(_) if state.archived.is_some() => {
+                vec![Violation::about(RuleId::Lifecycle, &state.name, "is already archived").hint("nothing to do")]
+            }
             Record::Archive(_) => archive_model(state),
             Record::Restore(_) if state.archived.is_none() => {
-                vec![Violation::new(RuleId::Lifecycle, format!("{} is not archived", state.name)).hint("nothing to do")]
+                vec![Violation::about(RuleId::Lifecycle, &state.name, "is not archived").hint("nothing to do")]
             }
             _ => Vec::new(),
         };
@@ -83,7 +123,7 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
     let name = &state.name;
     let archived = || {
         state.is_archived(number).then(|| {
-            Violation::new(RuleId::Lifecycle, format!("{name} v{number} is archived"))
+            Violation::about(RuleId::Lifecycle, format!("{name} v{number}"), "is archived")
                 .hint(format!("restore it first: `modelreg restore {name}@{number} -m WHY`"))
         })
     };
@@ -109,8 +149,12 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
             }
             if state.stages.get(stage) == Some(&number) {
                 found.push(
-                    Violation::new(RuleId::Lifecycle, format!("{name} v{number} already holds `{stage}`"))
-                        .hint("nothing to do"),
+                    Violation::about(
+                        RuleId::Lifecycle,
+                        format!("{name} v{number}"),
+                        format!("already holds `{stage}`"),
+                    )
+                    .hint("nothing to do"),
                 );
             }
             let holder = state.stages.get(stage).copied();
@@ -140,15 +184,19 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
             }
             if !promote.emergency {
                 for failure in gate_failures(version, &promote.gates, promote.created_at) {
-                    found.push(Violation::new(RuleId::Gate, format!("gate for `{stage}` not met: {failure}")));
+                    found.push(Violation::gate_not_met(stage, failure));
                 }
             }
             found
         }
         Record::Demote(demote) if state.stages.get(&demote.stage) != Some(&number) => {
             vec![
-                Violation::new(RuleId::Lifecycle, format!("{name} v{number} does not hold `{}`", demote.stage))
-                    .hint(format!("`modelreg show {name}` shows which version holds each stage")),
+                Violation::about(
+                    RuleId::Lifecycle,
+                    format!("{name} v{number}"),
+                    format!("does not hold `{}`", demote.stage),
+                )
+                .hint(format!("`modelreg show {name}` shows which version holds each stage")),
             ]
         }
         Record::Demote(demote) => match config {
@@ -157,22 +205,26 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
         },
         Record::Archive(_) if version.archived.is_some() => {
             vec![
-                Violation::new(RuleId::Lifecycle, format!("{name} v{number} is already archived"))
+                Violation::about(RuleId::Lifecycle, format!("{name} v{number}"), "is already archived")
                     .hint("nothing to do; `modelreg restore` brings it back"),
             ]
         }
         Record::Archive(_) => in_service(name.as_str(), version).into_iter().collect(),
         Record::Restore(_) if version.archived.is_none() => {
-            vec![Violation::new(RuleId::Lifecycle, format!("{name} v{number} is not archived")).hint("nothing to do")]
+            vec![
+                Violation::about(RuleId::Lifecycle, format!("{name} v{number}"), "is not archived")
+                    .hint("nothing to do"),
+            ]
         }
         Record::Restore(_) => Vec::new(),
         Record::Deploy(deploy) => {
             let mut found: Vec<Violation> = archived().into_iter().collect();
             if version.active_deployments().any(|d| d.env == deploy.env && d.target == deploy.target) {
                 found.push(
-                    Violation::new(
+                    Violation::about(
                         RuleId::Lifecycle,
-                        format!("{name} v{number} is already deployed to {} at {}", deploy.env, deploy.target),
+                        format!("{name} v{number}"),
+                        format!("is already deployed to {} at {}", deploy.env, deploy.target),
                     )
                     .hint("nothing to do; `modelreg deploy end` records that it stopped"),
                 );
@@ -180,9 +232,10 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
             found
         }
         Record::Undeploy(end) if !version.active_deployments().any(|d| d.env == end.env && d.target == end.target) => {
-            vec![Violation::new(
+            vec![Violation::about(
                 RuleId::Lifecycle,
-                format!("{name} v{number} has no active deployment in {} at {}", end.env, end.target),
+                format!("{name} v{number}"),
+                format!("has no active deployment in {} at {}", end.env, end.target),
             )]
         }
         Record::Undeploy(_) => Vec::new(),
@@ -197,11 +250,53 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
     }
 }
 
+/// Why an approval cannot be added to a promotion.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalRefused {
+    /// No promotion of that version to that stage is pending.
+    #[error("{model} v{version} has no promotion to `{stage}` waiting for approval")]
+    NoPendingPromotion { model: ModelName, version: Version, stage: Stage },
+    /// The key has signed the promotion already (a threshold counts distinct keys).
+    #[error("{key} has already signed the promotion of {model} v{version} to `{stage}`")]
+    AlreadyApproved { model: ModelName, version: Version, stage: Stage, key: KeyId },
+    /// The proposer approving their own promotion, which the stage's gates do not allow.
+    #[error("you proposed the promotion of {model} v{version} to `{stage}`; the proposer's approval does not count")]
+    SelfApproval { model: ModelName, version: Version, stage: Stage },
+}
+
+/// The pending promotion of `version` to `stage` that `approver` may add an approval to: one exists,
+/// the key has not signed it, and it is not the proposer's own unless the gates allow that (the rule
+/// [`PromotionState::counted_approvals`] applies when the approvals are counted).
+pub fn approvable<'s>(
+    state: &'s ModelState,
+    version: Version,
+    stage: &Stage,
+    approver: &PublicKey,
+) -> Result<&'s PromotionState, ApprovalRefused> {
+    let model = state.name.clone();
+    let promotion = state
+        .pending()
+        .find(|p| p.record.version == version && &p.record.stage == stage)
+        .ok_or_else(|| ApprovalRefused::NoPendingPromotion { model: model.clone(), version, stage: stage.clone() })?;
+    if approver.id() == &promotion.record.signer && !promotion.record.gates.allow_self_approval {
+        return Err(ApprovalRefused::SelfApproval { model, version, stage: stage.clone() });
+    }
+    if promotion.approvers.iter().any(|k| k.raw() == approver.raw()) {
+        return Err(ApprovalRefused::AlreadyApproved {
+            model,
+            version,
+            stage: stage.clone(),
+            key: approver.id().clone(),
+        });
+    }
+    Ok(promotion)
+}
+
 /// Whether the model takes new versions (an archived model does not). `register` asks before it
 /// hashes and stores anything.
 pub fn registration_refused(state: &ModelState) -> Option<Violation> {
     state.archived.as_ref().map(|_| {
-        Violation::new(RuleId::Lifecycle, format!("the model {} is archived", state.name))
+        Violation::about(RuleId::Lifecycle, format!("the model {}", state.name), "is archived")
             .hint(format!("restore it first: `modelreg restore {} -m WHY`", state.name))
     })
 }
@@ -217,14 +312,18 @@ fn in_service(name: &str, version: &VersionState) -> Option<Violation> {
     let number = version.version;
     if let Some(stage) = version.stages().next() {
         return Some(
-            Violation::new(RuleId::Lifecycle, format!("{name} v{number} holds `{stage}`")).hint(format!(
+            Violation::about(RuleId::Lifecycle, format!("{name} v{number}"), format!("holds `{stage}`")).hint(format!(
                 "demote it first: `modelreg demote {name} --stage {stage}` (or promote another version)"
             )),
         );
     }
     version.active_deployments().next().map(|d| {
-        Violation::new(RuleId::Lifecycle, format!("{name} v{number} is deployed to {} at {}", d.env, d.target))
-            .hint(format!("end the deployment first: `modelreg deploy end {name}@{number} --env {}`", d.env))
+        Violation::about(
+            RuleId::Lifecycle,
+            format!("{name} v{number}"),
+            format!("is deployed to {} at {}", d.env, d.target),
+        )
+        .hint(format!("end the deployment first: `modelreg deploy end {name}@{number} --env {}`", d.env))
     })
 }
 

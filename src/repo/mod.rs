@@ -162,22 +162,9 @@ impl Registry {
         Ok(sig_rel)
     }
 
-    /// Commits exactly these root-relative paths.
-    pub fn commit(&self, paths: &[PathBuf], message: &str) -> Result<String, RepoError> {
-        Ok(self.git.commit_paths(paths, message, Timestamp::now())?)
-    }
-
-    /// Commits a record just written by [`Registry::append_record`] (with `also`, e.g. earlier
-    /// uncommitted records it chains onto). If the commit fails, the record and its signature are taken
-    /// back, so a command that fails leaves the repository as it was (the commit moved no ref).
-    pub fn commit_record(&self, written: &[PathBuf], also: &[PathBuf], message: &str) -> Result<String, RepoError> {
-        let mut paths = written.to_vec();
-        paths.extend(also.iter().filter(|p| !written.contains(p)).cloned());
-        self.commit(&paths, message).inspect_err(|_| {
-            for path in written {
-                let _ = std::fs::remove_file(self.root().join(path));
-            }
-        })
+    /// Commits exactly these root-relative paths, dated `when`.
+    pub fn commit(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, RepoError> {
+        Ok(self.git.commit_paths(paths, message, when)?)
     }
 
     /// The files of a model's records directory that HEAD does not have: records written earlier with

@@ -1,9 +1,9 @@
 //! Stages: `promote`, `approve`, `demote`, `rollback`.
 
-use super::{Header, LifecycleReport, PromotionInfo, WriteOptions, append, load, record_with_header, report};
+use super::{Header, LifecycleReport, PromotionInfo, Transaction, WriteOptions, append, record_with_header, report};
 use crate::ops::show::select;
 use crate::ops::{Error, ModelRef};
-use crate::policy::lifecycle::evaluate_gates;
+use crate::policy::lifecycle::{approvable, evaluate_gates};
 use crate::policy::rules::may_sign;
 use crate::record::{DemoteRecord, ModelName, PromoteRecord, Record, RecordKind, Stage, Timestamp, Version};
 use crate::repo::Registry;
@@ -125,58 +125,42 @@ pub fn approve(
     stage: &Stage,
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
-    let now = Timestamp::now();
-    may_sign(registry.trust(), key.public(), &Role::Approver(stage.clone()), now)?;
-    let lock = registry.lock()?;
-    let (state, _) = load(registry, &reference.name)?;
-    let version = select(&state, reference)?.version;
-    let name = &state.name;
-    let promotion = state
-        .pending()
-        .find(|p| p.record.version == version && &p.record.stage == stage)
-        .ok_or_else(|| Error::NoPendingPromotion { model: name.clone(), version, stage: stage.clone() })?;
-    if key.id() == &promotion.record.signer && !promotion.record.gates.allow_self_approval {
-        return Err(Error::SelfApproval { model: name.clone(), version, stage: stage.clone() });
-    }
-    if promotion.approvers.iter().any(|k| k.raw() == key.public().raw()) {
-        return Err(Error::AlreadyApproved {
-            model: name.clone(),
-            version,
-            stage: stage.clone(),
-            key: key.id().clone(),
-        });
-    }
+    let mut tx = Transaction::on_model(registry, &reference.name, Timestamp::now(), false)?;
+    may_sign(registry.trust(), key.public(), &Role::Approver(stage.clone()), tx.now())?;
+    let version = select(tx.state(), reference)?.version;
+    let name = tx.state().name.clone();
+    let promotion = approvable(tx.state(), version, stage, key.public())?;
+    let (record_path, record_digest) = (promotion.record_path.clone(), promotion.record_digest);
     let mut after = promotion.clone();
     after.approvers.push(key.public().clone());
     if after.approvals_missing() == 0 {
         after.status = PromotionStatus::Effective;
     }
-    let mut out = LifecycleReport {
-        model: name.clone(),
-        action: "approve",
-        version: Some(version),
-        stage: Some(stage.clone()),
-        promotion: Some(PromotionInfo::of(&after, registry.trust())),
-        gates: Vec::new(),
-        record: Some(promotion.record_path.clone()),
-        record_digest: Some(promotion.record_digest),
-        commit: None,
-        dry_run: options.dry_run,
-    };
-    if options.dry_run {
-        return Ok(out);
-    }
-    let sig = registry.cosign_record(&lock, &promotion.record_path, key)?;
-    let info = out.promotion.as_ref().expect("set above");
+    let info = PromotionInfo::of(&after, registry.trust());
     let effect = if info.status == PromotionStatus::Effective { ": now in effect" } else { "" };
     let message = format!(
         "modelreg: approve {name} v{version} to {stage} ({} of {}){effect}",
         info.approvals.len(),
         info.approvals_required
     );
+    let mut out = LifecycleReport {
+        model: name,
+        action: "approve",
+        version: Some(version),
+        stage: Some(stage.clone()),
+        promotion: Some(info),
+        gates: Vec::new(),
+        record: Some(record_path.clone()),
+        record_digest: Some(record_digest),
+        commit: None,
+        dry_run: options.dry_run,
+    };
+    if options.dry_run {
+        return Ok(out);
+    }
+    tx.cosign(key, &record_path)?;
     // The approval may change the card (the approval trail, the stage holder): it is rewritten too.
-    let message = options.commit.then_some(message.as_str());
-    out.commit = crate::ops::card::record_written(registry, name, std::slice::from_ref(&sig), &[], message)?;
+    out.commit = tx.commit(options.commit.then_some(message.as_str()))?;
     Ok(out)
 }
 
