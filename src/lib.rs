@@ -4,14 +4,29 @@
 //! (`models/<name>/records/`), with model files kept by blake3 digest in an artifact store. This crate
 //! is the library behind the `modelreg` binary; the binary is a thin layer over [`ops`].
 //!
-//! Data flows one way: CLI → an operation in [`ops`] → state replayed from records ([`state`]) → the
-//! rules ([`policy`]) → records written and committed ([`repo`]).
+//! # Layers
+//!
+//! Each module uses only the modules above it in this list (checked by `tests/integration/test_layers.rs`;
+//! see docs/ARCHITECTURE.md):
+//!
+//! 1. [`progress`], [`record`]: record types, strict parsing, digests; a progress trait.
+//! 2. [`sign`], [`store`]: keys, SSHSIG signatures, trust; the content-addressed artifact store.
+//! 3. [`repo`]: storage only — the git repository, layout, configuration, atomic writes, the lock.
+//! 4. [`state`]: pure replay of a model's records into its current state; the search language.
+//! 5. [`card`]: model cards and lineage rendered from state.
+//! 6. [`policy`]: every rule, once — the scan of a model under the rules, the full and change checks,
+//!    admin signatures, pushes, the verified open.
+//! 7. [`index`]: the search index, a cache of what the records say.
+//! 8. [`ops`]: one function per command, returning reports; every write goes through
+//!    [`ops::transaction::Transaction`].
+//!
+//! [`drift`] is the leaf crate `modelreg-drift` (no imports from the registry), re-exported here.
 
 #![forbid(unsafe_code)]
 
 pub mod card;
-pub mod index;
 pub use modelreg_drift as drift;
+pub mod index;
 pub mod ops;
 pub mod policy;
 pub mod progress;

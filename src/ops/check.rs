@@ -8,17 +8,12 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::Error;
-use crate::policy::{CheckOptions, CheckReport, Problem, RuleId, check_change, check_registry};
+pub use crate::policy::push::{PushReport, RefReport, RefUpdate, ZERO_ID, is_zero};
+use crate::policy::push::{check_commits, judge_updates};
+use crate::policy::{CheckOptions, CheckReport, check_change, check_registry};
 use crate::progress::Progress;
 use crate::record::Timestamp;
 use crate::repo::{GitRepo, Registry};
-
-/// A commit id of all zeros: git's "no commit" (a created or deleted ref).
-pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
-
-pub fn is_zero(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b == b'0')
-}
 
 /// Checks the working tree as it stands.
 pub fn worktree(start: &Path, options: CheckOptions, progress: &dyn Progress) -> Result<CheckReport, Error> {
@@ -31,14 +26,7 @@ pub fn range(start: &Path, old: &str, new: &str) -> Result<CheckReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let new = git.resolve_commit(new)?;
     let old = if old.is_empty() || is_zero(old) { None } else { Some(git.resolve_commit(old)?) };
-    commits(&git, old.as_deref(), &new)
-}
-
-fn commits(git: &GitRepo, old: Option<&str>, new: &str) -> Result<CheckReport, Error> {
-    let changes = git.diff_commits(old, new)?;
-    let new_snapshot = git.tree_snapshot(new)?;
-    let old_snapshot = old.map(|o| git.tree_snapshot(o)).transpose()?;
-    Ok(check_change(old_snapshot.as_ref().map(|s| s as _), &new_snapshot, &changes, Timestamp::now()))
+    Ok(check_commits(&git, old.as_deref(), &new, Timestamp::now())?)
 }
 
 /// Checks what is staged against HEAD (the `pre-commit` hook).
@@ -48,31 +36,6 @@ pub fn staged(start: &Path) -> Result<CheckReport, Error> {
     let index = git.index_snapshot()?;
     let head = git.head()?.map(|h| git.tree_snapshot(&h)).transpose()?;
     Ok(check_change(head.as_ref().map(|s| s as _), &index, &changes, Timestamp::now()))
-}
-
-/// One ref update, as `pre-receive` and `pre-push` hooks read them on stdin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RefUpdate {
-    pub refname: String,
-    pub old: String,
-    pub new: String,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct PushReport {
-    pub refs: Vec<RefReport>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RefReport {
-    pub refname: String,
-    pub report: CheckReport,
-}
-
-impl PushReport {
-    pub fn errors(&self) -> usize {
-        self.refs.iter().map(|r| r.report.errors()).sum()
-    }
 }
 
 /// Parses `<old> <new> <ref>` lines (`pre-receive`).
@@ -105,7 +68,7 @@ pub fn receive(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error>
     let git = GitRepo::discover_any(start)?;
     let protected = git.head_ref_name();
     let registry_tip = protected.as_deref().and_then(|r| git.resolve_commit(r).ok());
-    judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref())
+    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), Timestamp::now())?)
 }
 
 /// The client side (`pre-push`): the same rules, on what is about to be pushed to `remote`, whose
@@ -128,63 +91,7 @@ pub fn pre_push(start: &Path, remote: Option<&str>, updates: &[RefUpdate]) -> Re
         Some(format!("refs/heads/{branch}"))
     });
     let registry_tip = remote_head.as_deref().and_then(|r| git.resolve_commit(r).ok());
-    judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref())
-}
-
-/// Judges ref updates. `protected` is the registry branch, `registry_tip` where it stands now.
-fn judge_updates(
-    git: &GitRepo,
-    updates: &[RefUpdate],
-    protected: Option<&str>,
-    registry_tip: Option<&str>,
-) -> Result<PushReport, Error> {
-    let mut push = PushReport::default();
-    for update in updates.iter().filter(|u| u.refname.starts_with("refs/heads/")) {
-        let is_protected = protected == Some(update.refname.as_str());
-        let mut report = CheckReport::default();
-        if is_zero(&update.new) {
-            if is_protected {
-                report.problems.push(
-                    Problem::error(&update.refname, RuleId::AppendOnly, "the registry branch cannot be deleted")
-                        .with_hint("nothing registered is deleted: use `modelreg archive`"),
-                );
-            }
-            push.refs.push(RefReport { refname: update.refname.clone(), report });
-            continue;
-        }
-        // The old tip may be unknown here (a client that has not fetched): judge as if it were absent.
-        let old = (!is_zero(&update.old) && git.resolve_commit(&update.old).is_ok()).then_some(update.old.as_str());
-        let fast_forward = match old {
-            Some(old) => git.is_ancestor(old, &update.new)?,
-            None => true,
-        };
-        if is_protected && !fast_forward {
-            report.problems.push(
-                Problem::error(&update.refname, RuleId::AppendOnly, "force-push would rewrite the registry's history")
-                    .with_hint("fetch, rebase your records onto the remote (`modelreg sync`), and push again"),
-            );
-        }
-        // When the registry branch is unknown (a clone of an empty remote has no origin/HEAD), every
-        // branch is judged strictly, from its own old tip.
-        let strict = is_protected || fast_forward || protected.is_none();
-        let base = match (old, strict) {
-            // The registry branch, or a branch moving forward: judged from its own old tip.
-            (Some(old), true) => Some(old.to_owned()),
-            // A new or rewritten feature branch: judged as the change it proposes to the registry,
-            // from where it leaves the registry branch.
-            _ => match registry_tip {
-                Some(tip) => git.merge_base(tip, &update.new)?,
-                None => None,
-            },
-        };
-        let change = commits(git, base.as_deref(), &update.new)?;
-        report.problems.extend(change.problems);
-        report.records = change.records;
-        report.signatures = change.signatures;
-        report.models = change.models;
-        push.refs.push(RefReport { refname: update.refname.clone(), report });
-    }
-    Ok(push)
+    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), Timestamp::now())?)
 }
 
 /// Which hooks `hooks install` writes.

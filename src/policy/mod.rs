@@ -10,6 +10,7 @@
 //! - [`admin`]: admin signatures on trust and configuration, trust history, and [`open_verified`].
 //! - [`layout`]: what may live under `models/`.
 //! - [`check`]: the full check behind `modelreg check`; [`check_change`], a change judged by its base.
+//! - [`push`]: ref updates (no deleting or rewriting the registry branch), each judged as a change.
 
 pub mod admin;
 pub mod card;
@@ -17,6 +18,7 @@ mod change;
 pub mod check;
 pub mod layout;
 pub mod lifecycle;
+pub mod push;
 pub mod rules;
 pub mod scan;
 

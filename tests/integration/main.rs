@@ -11,6 +11,7 @@ mod test_diff;
 mod test_drift;
 mod test_hooks;
 mod test_keys;
+mod test_layers;
 mod test_lifecycle;
 mod test_review;
 mod test_search;

@@ -1,0 +1,108 @@
+//! The push rules: what a ref update may do. The registry branch is never deleted or rewritten; every
+//! branch's new commits are judged as a change, from its own old tip when it moves forward, or from
+//! where it leaves the registry branch when it is new or rewritten. The server's `pre-receive`, the
+//! client's `pre-push` and `check --range` all come here.
+
+use serde::Serialize;
+
+use super::{CheckReport, Problem, RuleId, check_change};
+use crate::record::Timestamp;
+use crate::repo::{GitError, GitRepo};
+
+/// A commit id of all zeros: git's "no commit" (a created or deleted ref).
+pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
+
+pub fn is_zero(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b == b'0')
+}
+
+/// One ref update, as `pre-receive` and `pre-push` hooks read them on stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefUpdate {
+    pub refname: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct PushReport {
+    pub refs: Vec<RefReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefReport {
+    pub refname: String,
+    pub report: CheckReport,
+}
+
+impl PushReport {
+    pub fn errors(&self) -> usize {
+        self.refs.iter().map(|r| r.report.errors()).sum()
+    }
+}
+
+/// Judges the commits from `old` to `new` as one change, by the trust and rules of `old` (with no `old`,
+/// everything in `new` by its own trust), at the time `now` it is received.
+pub fn check_commits(git: &GitRepo, old: Option<&str>, new: &str, now: Timestamp) -> Result<CheckReport, GitError> {
+    let changes = git.diff_commits(old, new)?;
+    let new_snapshot = git.tree_snapshot(new)?;
+    let old_snapshot = old.map(|o| git.tree_snapshot(o)).transpose()?;
+    Ok(check_change(old_snapshot.as_ref().map(|s| s as _), &new_snapshot, &changes, now))
+}
+
+/// Judges ref updates. `protected` is the registry branch, `registry_tip` where it stands now.
+pub fn judge_updates(
+    git: &GitRepo,
+    updates: &[RefUpdate],
+    protected: Option<&str>,
+    registry_tip: Option<&str>,
+    now: Timestamp,
+) -> Result<PushReport, GitError> {
+    let mut push = PushReport::default();
+    for update in updates.iter().filter(|u| u.refname.starts_with("refs/heads/")) {
+        let is_protected = protected == Some(update.refname.as_str());
+        let mut report = CheckReport::default();
+        if is_zero(&update.new) {
+            if is_protected {
+                report.problems.push(
+                    Problem::error(&update.refname, RuleId::AppendOnly, "the registry branch cannot be deleted")
+                        .with_hint("nothing registered is deleted: use `modelreg archive`"),
+                );
+            }
+            push.refs.push(RefReport { refname: update.refname.clone(), report });
+            continue;
+        }
+        // The old tip may be unknown here (a client that has not fetched): judge as if it were absent.
+        let old = (!is_zero(&update.old) && git.resolve_commit(&update.old).is_ok()).then_some(update.old.as_str());
+        let fast_forward = match old {
+            Some(old) => git.is_ancestor(old, &update.new)?,
+            None => true,
+        };
+        if is_protected && !fast_forward {
+            report.problems.push(
+                Problem::error(&update.refname, RuleId::AppendOnly, "force-push would rewrite the registry's history")
+                    .with_hint("fetch, rebase your records onto the remote (`modelreg sync`), and push again"),
+            );
+        }
+        // When the registry branch is unknown (a clone of an empty remote has no origin/HEAD), every
+        // branch is judged strictly, from its own old tip.
+        let strict = is_protected || fast_forward || protected.is_none();
+        let base = match (old, strict) {
+            // The registry branch, or a branch moving forward: judged from its own old tip.
+            (Some(old), true) => Some(old.to_owned()),
+            // A new or rewritten feature branch: judged as the change it proposes to the registry,
+            // from where it leaves the registry branch.
+            _ => match registry_tip {
+                Some(tip) => git.merge_base(tip, &update.new)?,
+                None => None,
+            },
+        };
+        let change = check_commits(git, base.as_deref(), &update.new, now)?;
+        report.problems.extend(change.problems);
+        report.records = change.records;
+        report.signatures = change.signatures;
+        report.models = change.models;
+        push.refs.push(RefReport { refname: update.refname.clone(), report });
+    }
+    Ok(push)
+}
