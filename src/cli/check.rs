@@ -32,13 +32,13 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, CliError> {
                 Some("write it as OLD..NEW, e.g. origin/main..HEAD".into()),
             )
         })?;
-        (check::range(&start, old, if new.is_empty() { "HEAD" } else { new })?, format!("change {range}: "))
+        (check::range(&start, old, if new.is_empty() { "HEAD" } else { new }, ctx.now())?, format!("change {range}: "))
     } else if args.staged {
-        (check::staged(&start)?, "staged change: ".to_owned())
+        (check::staged(&start, ctx.now())?, "staged change: ".to_owned())
     } else {
         let progress = ctx.ui.progress();
         let options = CheckOptions { verify_artifacts: !args.skip_artifacts };
-        (check::worktree(&start, options, &progress)?, String::new())
+        (check::worktree(&start, options, &progress, ctx.now())?, String::new())
     };
     let code = if report.errors() > 0 { EXIT_FINDINGS } else { 0 };
     if args.json {

@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, command: ConfigCommand) -> Result<u8, CliError> {
     let git = modelreg::repo::GitRepo::discover(&start).ok();
     let key = ctx.signing_key(git.as_ref())?;
     let file = if args.trust { AdminFile::Trust } else { AdminFile::Config };
-    let report = sign(&start, &key, file, !args.no_commit)?;
+    let report = sign(&start, &key, file, !args.no_commit, ctx.now())?;
     if args.json {
         ctx.ui.json(&report);
         return Ok(0);

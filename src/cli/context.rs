@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use modelreg::record::Timestamp;
 use modelreg::repo::{GitRepo, Registry};
 use modelreg::sign::{KeySources, SigningKey};
 
@@ -38,13 +39,21 @@ impl Context {
     }
 
     pub fn open_registry(&self) -> Result<Registry, CliError> {
-        Ok(modelreg::policy::open_verified(&self.start_dir()?).map_err(modelreg::ops::Error::from)?)
+        Ok(modelreg::policy::open_verified(&self.start_dir()?, self.now()).map_err(modelreg::ops::Error::from)?)
+    }
+
+    /// The time the command judges and dates records at: `MODELREG_TIMESTAMP` when set (tests and
+    /// reproducible builds pin the clock with it), else the system clock.
+    pub fn now(&self) -> Timestamp {
+        std::env::var("MODELREG_TIMESTAMP").ok().and_then(|t| t.parse().ok()).unwrap_or_else(Timestamp::now)
     }
 
     /// The signing key, resolved in the documented order; `git` supplies `user.signingKey`.
     pub fn signing_key(&self, git: Option<&GitRepo>) -> Result<SigningKey, CliError> {
         let sources = KeySources {
             explicit: self.global.key.clone(),
+            from_env: std::env::var_os(modelreg::sign::KEY_ENV).map(PathBuf::from),
+            passphrase: std::env::var(modelreg::sign::PASSPHRASE_ENV).ok(),
             git_signing_key: git.and_then(|g| g.config_string("user.signingkey")),
             home: std::env::var_os("HOME").map(PathBuf::from),
         };

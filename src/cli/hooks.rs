@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
     let start = ctx.start_dir()?;
     let report = match hook {
         HookName::PreCommit => {
-            let report = check::staged(&start)?;
+            let report = check::staged(&start, ctx.now())?;
             eprint!("{}", render_problems(&report));
             if report.errors() > 0 {
                 eprintln!("modelreg: commit refused ({})", super::check::summary(&report));
@@ -67,10 +67,13 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
             }
             return Ok(0);
         }
-        HookName::PrePush => {
-            check::pre_push(&start, git_args.first().map(String::as_str), &check::parse_push_lines(&stdin()?))?
-        }
-        HookName::PreReceive => check::receive(&start, &check::parse_receive_lines(&stdin()?))?,
+        HookName::PrePush => check::pre_push(
+            &start,
+            git_args.first().map(String::as_str),
+            &check::parse_push_lines(&stdin()?),
+            ctx.now(),
+        )?,
+        HookName::PreReceive => check::receive(&start, &check::parse_receive_lines(&stdin()?), ctx.now())?,
     };
     Ok(print_push(&report))
 }

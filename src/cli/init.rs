@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<u8, CliError> {
     let start = ctx.start_dir()?;
     let git = GitRepo::discover(&start).map_err(modelreg::ops::Error::from)?;
     let key = ctx.signing_key(Some(&git))?;
-    let report = init(&start, &key, InitOptions { owner: args.owner, commit: !args.no_commit })?;
+    let report = init(&start, &key, InitOptions { owner: args.owner, commit: !args.no_commit }, ctx.now())?;
     let ui = &ctx.ui;
     ui.status(format!("initialised registry in {}", report.root.display()));
     ui.status(format!("  admin key  {} ({}), from {}", report.admin_key, report.owner, key.origin()));

@@ -166,7 +166,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<u8, CliError> {
 
 fn list(ctx: &Context, args: ListArgs) -> Result<u8, CliError> {
     let registry = ctx.open_registry()?;
-    let keys = key::list(registry.trust(), Timestamp::now());
+    let keys = key::list(registry.trust(), ctx.now());
     if args.json {
         #[derive(serde::Serialize)]
         struct Keys {

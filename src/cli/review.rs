@@ -30,7 +30,7 @@ pub struct ReviewArgs {
 }
 
 pub fn run(ctx: &Context, args: ReviewArgs) -> Result<u8, CliError> {
-    let report = review(&ctx.start_dir()?, &args.base, &args.head)?;
+    let report = review(&ctx.start_dir()?, &args.base, &args.head, ctx.now())?;
     match if args.json { Format::Json } else { args.format } {
         Format::Json => ctx.ui.json(&report),
         Format::Markdown => ctx.ui.data(markdown(&report)),

@@ -22,7 +22,7 @@ pub fn run(ctx: &Context, args: SyncArgs) -> Result<u8, CliError> {
     let start = ctx.start_dir()?;
     let git = modelreg::repo::GitRepo::discover(&start).map_err(modelreg::ops::Error::from)?;
     let key = ctx.signing_key(Some(&git))?;
-    let report = sync(&start, &key, &args.remote, args.dry_run)?;
+    let report = sync(&start, &key, &args.remote, args.dry_run, ctx.now())?;
     if args.json {
         ctx.ui.json(&report);
         return Ok(0);

@@ -16,26 +16,31 @@ use crate::record::Timestamp;
 use crate::repo::{GitRepo, Registry};
 
 /// Checks the working tree as it stands.
-pub fn worktree(start: &Path, options: CheckOptions, progress: &dyn Progress) -> Result<CheckReport, Error> {
-    let registry = Registry::open(start)?;
+pub fn worktree(
+    start: &Path,
+    options: CheckOptions,
+    progress: &dyn Progress,
+    now: Timestamp,
+) -> Result<CheckReport, Error> {
+    let registry = Registry::open(start, now)?;
     Ok(check_registry(&registry, options, progress))
 }
 
 /// Checks the change from `old` to `new` (revisions; `old` may be empty or all zeros for "nothing").
-pub fn range(start: &Path, old: &str, new: &str) -> Result<CheckReport, Error> {
+pub fn range(start: &Path, old: &str, new: &str, now: Timestamp) -> Result<CheckReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let new = git.resolve_commit(new)?;
     let old = if old.is_empty() || is_zero(old) { None } else { Some(git.resolve_commit(old)?) };
-    Ok(check_commits(&git, old.as_deref(), &new, Timestamp::now())?)
+    Ok(check_commits(&git, old.as_deref(), &new, now)?)
 }
 
 /// Checks what is staged against HEAD (the `pre-commit` hook).
-pub fn staged(start: &Path) -> Result<CheckReport, Error> {
+pub fn staged(start: &Path, now: Timestamp) -> Result<CheckReport, Error> {
     let git = GitRepo::discover(start)?;
     let changes = git.diff_staged()?;
     let index = git.index_snapshot()?;
     let head = git.head()?.map(|h| git.tree_snapshot(&h)).transpose()?;
-    Ok(check_change(head.as_ref().map(|s| s as _), &index, &changes, Timestamp::now()))
+    Ok(check_change(head.as_ref().map(|s| s as _), &index, &changes, now))
 }
 
 /// Parses `<old> <new> <ref>` lines (`pre-receive`).
@@ -64,17 +69,22 @@ pub fn parse_push_lines(input: &str) -> Vec<RefUpdate> {
 
 /// The server side: judges every branch update of a push. The registry branch (the repository's
 /// default branch) may not be deleted or rewritten; every branch's new commits must keep the rules.
-pub fn receive(start: &Path, updates: &[RefUpdate]) -> Result<PushReport, Error> {
+pub fn receive(start: &Path, updates: &[RefUpdate], now: Timestamp) -> Result<PushReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let protected = git.head_ref_name();
     let registry_tip = protected.as_deref().and_then(|r| git.resolve_commit(r).ok());
-    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), Timestamp::now())?)
+    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now)?)
 }
 
 /// The client side (`pre-push`): the same rules, on what is about to be pushed to `remote`, whose
 /// registry branch is the one its `HEAD` names (as recorded by `git clone`/`git remote set-head`), else
 /// its `main` or `master`.
-pub fn pre_push(start: &Path, remote: Option<&str>, updates: &[RefUpdate]) -> Result<PushReport, Error> {
+pub fn pre_push(
+    start: &Path,
+    remote: Option<&str>,
+    updates: &[RefUpdate],
+    now: Timestamp,
+) -> Result<PushReport, Error> {
     let git = GitRepo::discover_any(start)?;
     // The remote's HEAD as `git clone` recorded it; a clone of an empty remote has none, so fall back
     // to the conventional names. (The server, which always knows, has the final word.)
@@ -91,7 +101,7 @@ pub fn pre_push(start: &Path, remote: Option<&str>, updates: &[RefUpdate]) -> Re
         Some(format!("refs/heads/{branch}"))
     });
     let registry_tip = remote_head.as_deref().and_then(|r| git.resolve_commit(r).ok());
-    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), Timestamp::now())?)
+    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now)?)
 }
 
 /// Which hooks `hooks install` writes.

@@ -45,8 +45,14 @@ pub struct SignReport {
     pub commit: Option<String>,
 }
 
-pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Result<SignReport, Error> {
-    let registry = Registry::open(start)?;
+pub fn sign(
+    start: &Path,
+    key: &SigningKey,
+    file: AdminFile,
+    commit: bool,
+    now: Timestamp,
+) -> Result<SignReport, Error> {
+    let registry = Registry::open(start, now)?;
     let root = registry.root().to_owned();
     // Judged by the admins committed at HEAD (the rule the hooks apply when the change is pushed).
     let trust = match registry.git().head()? {
@@ -54,7 +60,6 @@ pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Re
             .map_err(|p| Error::Untrusted(Box::new(p)))?,
         None => registry.trust().clone(),
     };
-    let now = Timestamp::now();
     may_sign(&trust, key.public(), &Role::Admin, now)?;
     let path = root.join(file.path());
     let bytes = std::fs::read(&path).map_err(super::io(&path))?;
@@ -77,7 +82,7 @@ pub fn sign(start: &Path, key: &SigningKey, file: AdminFile, commit: bool) -> Re
         }
     };
 
-    let mut tx = Transaction::begin(&registry, now)?;
+    let mut tx = Transaction::begin(&registry)?;
     let mut removed = Vec::new();
     let ours = PathBuf::from(signature_file_name(file.path(), key.id()));
     for sig in admin_signature_files(&path)? {

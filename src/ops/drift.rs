@@ -54,7 +54,7 @@ pub struct DriftOutcome {
 }
 
 pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest) -> Result<DriftOutcome, Error> {
-    let now = Timestamp::now();
+    let now = registry.now();
     if let Some(key) = key.filter(|_| request.record) {
         may_sign(registry.trust(), key.public(), &required_role(RecordKind::Drift), now)?;
     }
@@ -76,7 +76,7 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     };
     let Some(key) = key.filter(|_| request.record) else { return Ok(outcome) };
 
-    let mut tx = Transaction::on_model(registry, &state.name, now, false)?;
+    let mut tx = Transaction::on_model(registry, &state.name, false)?;
     // The chain is read again under the lock (another command may have written while the data was
     // read); the rule engine checks that `version_record` still names the version judged.
     let header = tx.header(key)?;

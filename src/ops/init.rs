@@ -30,7 +30,7 @@ const GITIGNORE_BLOCK: &str = "# modelreg: the local artifact store and interrup
 /// Line-ending filters must never touch signed bytes; scoped to the registry's own files.
 const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n/modelreg.toml* -text\n/.modelreg/** -text\n/models/** -text\n";
 
-pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<InitReport, Error> {
+pub fn init(start: &Path, key: &SigningKey, options: InitOptions, now: Timestamp) -> Result<InitReport, Error> {
     let git = GitRepo::discover(start)?;
     let root = git.workdir().to_owned();
     // modelreg.toml is written last, so it alone marks a registry: the other files of an interrupted
@@ -42,7 +42,6 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions) -> Result<Init
         Some(owner) => owner,
         None => git.author().map(|(_, email)| email)?,
     };
-    let now = Timestamp::now();
     let config = Config::default();
     let trust = Trust::genesis(key.public(), &owner, now);
     let config_bytes = config.to_bytes();

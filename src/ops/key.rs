@@ -88,7 +88,7 @@ pub struct AddKeyReport {
 /// The previous signatures cover the previous bytes, so they are removed (git history keeps them); with
 /// an admin threshold above one, the other admins must co-sign before the registry opens again.
 pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<AddKeyReport, Error> {
-    let now = Timestamp::now();
+    let now = registry.now();
     may_sign(registry.trust(), admin.public(), &Role::Admin, now)?;
     let mut trust = registry.trust().clone();
     trust.add(TrustedKey {
@@ -113,7 +113,7 @@ pub fn add(registry: &Registry, admin: &SigningKey, request: AddKey) -> Result<A
 
     let message =
         format!("modelreg: grant {} to {} ({})", report_key.roles.join(", "), report_key.id, report_key.owner);
-    let commit = write_trust(registry, admin, &trust, now, request.commit.then_some(message.as_str()))?;
+    let commit = write_trust(registry, admin, &trust, request.commit.then_some(message.as_str()))?;
     Ok(AddKeyReport { key: report_key, signed_by: admin.id().to_string(), commit, dry_run: false, signatures_missing })
 }
 
@@ -125,10 +125,9 @@ fn write_trust(
     registry: &Registry,
     admin: &SigningKey,
     trust: &Trust,
-    now: Timestamp,
     message: Option<&str>,
 ) -> Result<Option<String>, Error> {
-    let mut tx = Transaction::begin(registry, now)?;
+    let mut tx = Transaction::begin(registry)?;
     let root = registry.root();
     let trust_path = root.join(TRUST_FILE);
     let bytes = trust.to_bytes();
@@ -152,7 +151,7 @@ pub struct RevokeReport {
 /// receive time), while what it signed before stays verifiable. Signed by an admin, like every trust
 /// change.
 pub fn revoke(registry: &Registry, admin: &SigningKey, id: &KeyId, commit: bool) -> Result<RevokeReport, Error> {
-    let now = Timestamp::now();
+    let now = registry.now();
     may_sign(registry.trust(), admin.public(), &Role::Admin, now)?;
     let mut trust = registry.trust().clone();
     let raw = *trust
@@ -171,6 +170,6 @@ pub fn revoke(registry: &Registry, admin: &SigningKey, id: &KeyId, commit: bool)
     let revoked = trust.key(&raw).expect("the key is listed");
     let info = key_info(revoked, now);
     let message = format!("modelreg: revoke key {} ({})", info.id, info.owner);
-    let commit = write_trust(registry, admin, &trust, now, commit.then_some(message.as_str()))?;
+    let commit = write_trust(registry, admin, &trust, commit.then_some(message.as_str()))?;
     Ok(RevokeReport { key: info, signed_by: admin.id().to_string(), commit })
 }

@@ -14,7 +14,7 @@ use crate::progress::Progress;
 use crate::record::artifact_format;
 use crate::record::{
     Artifact, CodeRef, DatasetRef, Digest, Lineage, MetaKey, Metric, ModelName, ParentRef, Record, RecordKind,
-    RegisterRecord, Timestamp, Version,
+    RegisterRecord, Version,
 };
 use crate::repo::{GitRepo, Registry, RepoError};
 use crate::sign::SigningKey;
@@ -77,7 +77,7 @@ pub fn register(
     request: RegisterRequest,
     progress: &dyn Progress,
 ) -> Result<RegisterReport, Error> {
-    let now = Timestamp::now();
+    let now = registry.now();
     may_sign(registry.trust(), key.public(), &required_role(RecordKind::Register), now)?;
     let inputs = collect::collect(&request.paths)?;
     let lineage = Lineage {
@@ -88,7 +88,7 @@ pub fn register(
     // One transaction from here: the model is read and verified once, under the lock, before the slow
     // part, so a bad version or an archived model is refused before anything is hashed, and no other
     // command in this clone can move the chain while the files are stored.
-    let mut tx = Transaction::on_model(registry, &request.name, now, true)?;
+    let mut tx = Transaction::on_model(registry, &request.name, true)?;
     let latest = tx.state().latest().map(|v| v.version);
     let version = next_version(latest, request.version)?;
     if let Some(refused) = crate::policy::lifecycle::registration_refused(tx.state()) {

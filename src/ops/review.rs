@@ -92,14 +92,14 @@ pub struct TrustChange {
     pub roles_after: Vec<String>,
 }
 
-pub fn review(start: &Path, base: &str, head: &str) -> Result<ReviewReport, Error> {
+pub fn review(start: &Path, base: &str, head: &str, now: Timestamp) -> Result<ReviewReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let base = git.resolve_commit(base)?;
     let head = git.resolve_commit(head)?;
     let changes = git.diff_commits(Some(&base), &head)?;
     let old = git.tree_snapshot(&base)?;
     let new = git.tree_snapshot(&head)?;
-    let check = check_change(Some(&old), &new, &changes, Timestamp::now());
+    let check = check_change(Some(&old), &new, &changes, now);
 
     let models: BTreeSet<ModelName> = changes
         .iter()
@@ -118,7 +118,7 @@ pub fn review(start: &Path, base: &str, head: &str) -> Result<ReviewReport, Erro
         let after_history = scan_model(&new, name, judge, &mut Vec::new());
         let after = ModelState::replay(after_history.clone());
         if let Some(trust) = &trust {
-            lifecycle.extend(lifecycle_changes(&before, &after, &after_history, old_tip, trust));
+            lifecycle.extend(lifecycle_changes(&before, &after, &after_history, old_tip, trust, now));
         }
         let mut previous = before.latest().map(|v| &v.register);
         for (version, state) in &after.versions {
@@ -146,6 +146,7 @@ fn lifecycle_changes(
     history: &crate::state::ModelHistory,
     old_tip: u64,
     trust: &Trust,
+    now: Timestamp,
 ) -> Vec<LifecycleChange> {
     let promotion = |seq: u64| after.promotions.iter().find(|p| p.seq == seq);
     let mut out = Vec::new();
@@ -201,7 +202,7 @@ fn lifecycle_changes(
             created_at: record.created_at(),
             what,
             message: record.message().map(str::to_owned),
-            promotion: promotion(seq).map(|p| PromotionInfo::of(p, trust)),
+            promotion: promotion(seq).map(|p| PromotionInfo::of(p, trust, now)),
             approvals_only: new_approvals,
         });
     }

@@ -198,7 +198,7 @@ pub fn model(registry: &Registry, name: &ModelName) -> Result<ModelDetail, Error
         records: state.records,
         stages,
         archived: state.archived.clone(),
-        pending: state.pending().map(|p| PromotionInfo::of(p, registry.trust())).collect(),
+        pending: state.pending().map(|p| PromotionInfo::of(p, registry.trust(), registry.now())).collect(),
         deployments: state
             .versions
             .values()
@@ -266,7 +266,7 @@ pub fn version(registry: &Registry, reference: &ModelRef) -> Result<VersionDetai
             .promotions
             .iter()
             .filter(|p| p.record.version == v.version)
-            .map(|p| PromotionInfo::of(p, registry.trust()))
+            .map(|p| PromotionInfo::of(p, registry.trust(), registry.now()))
             .collect(),
         register: v.register.clone(),
     })

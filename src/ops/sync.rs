@@ -78,8 +78,8 @@ struct Local {
     dropped_approvals: usize,
 }
 
-pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Result<SyncReport, Error> {
-    let registry = crate::policy::open_verified(start)?;
+pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Timestamp) -> Result<SyncReport, Error> {
+    let registry = crate::policy::open_verified(start, now)?;
     let root = registry.root().to_owned();
     let branch = git_ok(&root, &["symbolic-ref", "--short", "HEAD"])?;
     if !git_ok(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
@@ -118,10 +118,10 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool) -> Resu
             // Diverged: put the local records on top of the remote. Should the result break a rule
             // (an approval of a promotion the remote superseded, say), the local commits come back.
             git_ok(&root, &["reset", "--quiet", "--hard", &base])?;
-            let replayed = crate::policy::open_verified(&root).map_err(Error::from).and_then(|reopened| {
+            let replayed = crate::policy::open_verified(&root, now).map_err(Error::from).and_then(|reopened| {
                 let replayed = replay(&reopened, key, &local.records)?;
                 carry_cosignatures(&reopened, &local.cosignatures)?;
-                let check = super::check::range(&root, &base, "HEAD")?;
+                let check = super::check::range(&root, &base, "HEAD", now)?;
                 match check.problems.iter().find(|p| p.severity == crate::policy::Severity::Error) {
                     Some(problem) => Err(Error::Refused {
                         subject: "cannot publish the local records on the remote's".into(),
@@ -224,7 +224,7 @@ fn carry_cosignatures(registry: &Registry, cosignatures: &[(String, Vec<u8>)]) -
     if cosignatures.is_empty() {
         return Ok(());
     }
-    let mut tx = Transaction::begin(registry, Timestamp::now())?;
+    let mut tx = Transaction::begin(registry)?;
     let mut models = std::collections::BTreeSet::new();
     for (path, bytes) in cosignatures {
         let rel = std::path::Path::new(path);
@@ -289,7 +289,7 @@ fn replay(registry: &Registry, key: &SigningKey, pending: &[Pending]) -> Result<
     for p in pending {
         let model = p.record.model().clone();
         // One transaction per record: each replayed record is its own commit, as it was locally.
-        let mut tx = Transaction::on_model(registry, &model, Timestamp::now(), true)?;
+        let mut tx = Transaction::on_model(registry, &model, true)?;
         let header = tx.header(key)?;
         let latest = tx.state().latest().map(|v| v.version);
         let mut record = p.record.clone();

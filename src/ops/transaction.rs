@@ -76,14 +76,14 @@ pub struct Appended {
 }
 
 impl<'r> Transaction<'r> {
-    /// Takes the write lock (waiting for another modelreg command in this clone to finish). `now` is
-    /// the time every record of the transaction is dated and every key's expiry is judged at.
-    pub fn begin(registry: &'r Registry, now: Timestamp) -> Result<Transaction<'r>, Error> {
+    /// Takes the write lock (waiting for another modelreg command in this clone to finish). Every
+    /// record of the transaction is dated, and every key's expiry judged, at the registry's `now`.
+    pub fn begin(registry: &'r Registry) -> Result<Transaction<'r>, Error> {
         let lock = registry.lock()?;
         Ok(Transaction {
             registry,
             lock,
-            now,
+            now: registry.now(),
             chain: None,
             created: Vec::new(),
             included: Vec::new(),
@@ -95,13 +95,8 @@ impl<'r> Transaction<'r> {
     /// Begins a transaction on one model's chain, read and verified once under the lock. A model with
     /// no records starts an empty chain when `may_be_new` (a first registration); otherwise it is an
     /// error.
-    pub fn on_model(
-        registry: &'r Registry,
-        name: &ModelName,
-        now: Timestamp,
-        may_be_new: bool,
-    ) -> Result<Transaction<'r>, Error> {
-        let mut tx = Transaction::begin(registry, now)?;
+    pub fn on_model(registry: &'r Registry, name: &ModelName, may_be_new: bool) -> Result<Transaction<'r>, Error> {
+        let mut tx = Transaction::begin(registry)?;
         let history = match load_model(&registry.worktree(), name, Judge::all(registry.trust())) {
             Ok(history) => history,
             Err(LoadError::UnknownModel(_)) if may_be_new => ModelHistory { name: name.clone(), records: Vec::new() },

@@ -126,8 +126,8 @@ pub enum OpenError {
 /// signatures from HEAD's admins: a hand edit that grants a key admin and is signed by that key alone
 /// is refused here, as the hooks refuse it at push. Committed trust changes are judged once each: only
 /// commits after the last verified HEAD (a marker in the git directory; losing it only costs time).
-pub fn open_verified(start: &Path) -> Result<Registry, OpenError> {
-    let registry = Registry::open(start)?;
+pub fn open_verified(start: &Path, now: Timestamp) -> Result<Registry, OpenError> {
+    let registry = Registry::open(start, now)?;
     let mut problems = admin_file_problems(&registry.worktree(), registry.trust(), None);
     problems.extend(uncommitted_trust_problems(&registry)?);
     let verified_marker = registry.git().git_dir().join("modelreg").join("trusted-head");
@@ -153,7 +153,7 @@ pub fn uncommitted_trust_problems(registry: &Registry) -> Result<Vec<Problem>, R
         && let Ok(committed_trust) = load_trust(&committed)
         && admin_files_differ(&worktree, &committed)
     {
-        return Ok(admin_file_problems(&worktree, &committed_trust, Some(Timestamp::now())));
+        return Ok(admin_file_problems(&worktree, &committed_trust, Some(registry.now())));
     }
     Ok(Vec::new())
 }

@@ -190,11 +190,10 @@ impl fmt::Debug for Version {
 pub struct Timestamp(u64);
 
 impl Timestamp {
-    /// Now, or `MODELREG_TIMESTAMP` when set: tests and reproducible builds pin the clock with it.
+    /// The system clock. The library never calls it below `ops`' callers: the time a command judges and
+    /// dates records at is passed in (the CLI pins it with `MODELREG_TIMESTAMP` for tests and
+    /// reproducible builds).
     pub fn now() -> Timestamp {
-        if let Some(pinned) = std::env::var("MODELREG_TIMESTAMP").ok().and_then(|t| t.parse().ok()) {
-            return pinned;
-        }
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Timestamp(secs)
     }

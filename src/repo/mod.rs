@@ -51,13 +51,15 @@ pub struct Registry {
     git: GitRepo,
     config: Config,
     trust: Trust,
+    now: Timestamp,
 }
 
 impl Registry {
     /// Opens the registry containing `start` as storage: configuration and trust parsed, nothing judged.
     /// Commands open it through `policy::open_verified`, which refuses a registry whose trust or
     /// configuration lacks admin signatures; `check` opens it here and reports the same findings.
-    pub fn open(start: &Path) -> Result<Registry, RepoError> {
+    /// `now` is the time the session judges and dates at (the caller's clock; see [`Registry::now`]).
+    pub fn open(start: &Path, now: Timestamp) -> Result<Registry, RepoError> {
         let git = GitRepo::discover(start)?;
         let root = git.workdir().to_owned();
         let config_path = root.join(CONFIG_FILE);
@@ -71,7 +73,13 @@ impl Registry {
         let trust_bytes = std::fs::read(&trust_path).map_err(io(&trust_path))?;
         let trust =
             Trust::parse(&trust_bytes).map_err(|source| RepoError::Trust { path: TRUST_FILE.into(), source })?;
-        Ok(Registry { git, config, trust })
+        Ok(Registry { git, config, trust, now })
+    }
+
+    /// The time this session judges key expiry and dates records at: given when the registry was
+    /// opened, so the library never reads a clock or an environment variable of its own.
+    pub fn now(&self) -> Timestamp {
+        self.now
     }
 
     pub fn root(&self) -> &Path {

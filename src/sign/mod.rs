@@ -134,8 +134,13 @@ impl fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Loads an OpenSSH private key file; `origin` says how it was chosen (for messages).
+    /// Loads an unencrypted OpenSSH private key file; `origin` says how it was chosen (for messages).
     pub fn load(path: &Path, origin: &str) -> Result<SigningKey, SignError> {
+        SigningKey::load_with(path, origin, None)
+    }
+
+    /// Loads an OpenSSH private key file, decrypting it with `passphrase` when it is encrypted.
+    pub fn load_with(path: &Path, origin: &str, passphrase: Option<&str>) -> Result<SigningKey, SignError> {
         let text = std::fs::read(path).map_err(|source| SignError::KeyRead { path: path.into(), source })?;
         let mut private = ssh_key::PrivateKey::from_openssh(&text)
             .map_err(|e| SignError::KeyFormat { path: path.into(), reason: e.to_string() })?;
@@ -143,7 +148,7 @@ impl SigningKey {
             return Err(SignError::NotEd25519 { path: path.into(), algorithm: private.algorithm().to_string() });
         }
         if private.is_encrypted() {
-            let passphrase = std::env::var(PASSPHRASE_ENV).map_err(|_| SignError::Encrypted { path: path.into() })?;
+            let passphrase = passphrase.ok_or_else(|| SignError::Encrypted { path: path.into() })?;
             private = private.decrypt(passphrase).map_err(|_| SignError::WrongPassphrase { path: path.into() })?;
         }
         let KeyData::Ed25519(pk) = private.public_key().key_data() else {
@@ -228,14 +233,20 @@ pub fn verify(armored: &[u8], message: &[u8]) -> Result<PublicKey, BadSignature>
     Ok(PublicKey::from_raw(pk.0, ""))
 }
 
-/// Where a signing key may come from, in the order they are tried.
+/// Where a signing key may come from, in the order they are tried. The caller fills it in from its
+/// arguments and environment (the library reads no environment variable itself).
 #[derive(Debug, Default)]
 pub struct KeySources {
     /// `--key PATH`.
     pub explicit: Option<PathBuf>,
+    /// The path in [`KEY_ENV`], if set and not empty.
+    pub from_env: Option<PathBuf>,
     /// git's `user.signingKey`, as configured.
     pub git_signing_key: Option<String>,
+    /// The home directory, for `~/.ssh/id_ed25519` and `~/` in `user.signingKey`.
     pub home: Option<PathBuf>,
+    /// The passphrase for an encrypted key ([`PASSPHRASE_ENV`]).
+    pub passphrase: Option<String>,
 }
 
 impl KeySources {
@@ -243,12 +254,13 @@ impl KeySources {
     /// `~/.ssh/id_ed25519`. A configured key that fails to load is an error (not silently skipped); the
     /// error for no key at all lists what was tried.
     pub fn resolve(&self) -> Result<SigningKey, SignError> {
+        let load = |path: &Path, origin: &str| SigningKey::load_with(path, origin, self.passphrase.as_deref());
         if let Some(path) = &self.explicit {
-            return SigningKey::load(path, "--key");
+            return load(path, "--key");
         }
         let mut tried = vec!["--key (not given)".to_owned()];
-        match std::env::var_os(KEY_ENV) {
-            Some(path) if !path.is_empty() => return SigningKey::load(Path::new(&path), KEY_ENV),
+        match &self.from_env {
+            Some(path) if !path.as_os_str().is_empty() => return load(path, KEY_ENV),
             _ => tried.push(format!("{KEY_ENV} (not set)")),
         }
         match self.git_signing_key.as_deref().map(str::trim) {
@@ -262,14 +274,14 @@ impl KeySources {
                     Some(stripped) => PathBuf::from(stripped),
                     None => path,
                 };
-                return SigningKey::load(&private, "git user.signingKey");
+                return load(&private, "git user.signingKey");
             }
             _ => tried.push("git user.signingKey (not set)".into()),
         }
         if let Some(home) = &self.home {
             let default = home.join(".ssh").join("id_ed25519");
             if default.exists() {
-                return SigningKey::load(&default, "default key");
+                return load(&default, "default key");
             }
             tried.push(format!("{} (absent)", default.display()));
         }

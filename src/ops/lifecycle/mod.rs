@@ -98,7 +98,8 @@ pub struct Person {
 }
 
 impl PromotionInfo {
-    pub fn of(promotion: &PromotionState, trust: &crate::sign::Trust) -> PromotionInfo {
+    /// The promotion as reports show it; approvers are judged eligible at `now`.
+    pub fn of(promotion: &PromotionState, trust: &crate::sign::Trust, now: Timestamp) -> PromotionInfo {
         let person = |key: &KeyId| Person {
             key: key.clone(),
             owner: trust.keys().iter().find(|k| k.public.id() == key).map(|k| k.owner.clone()).unwrap_or_default(),
@@ -106,7 +107,6 @@ impl PromotionInfo {
         let record = &promotion.record;
         let approvals: Vec<Person> = promotion.counted_approvals().map(|k| person(k.id())).collect();
         let role = Role::Approver(record.stage.clone());
-        let now = Timestamp::now();
         let eligible_approvers = trust
             .keys_with_role(&role)
             .filter(|k| !k.expired_at(now))
@@ -152,7 +152,7 @@ fn append(
     build: impl FnOnce(Header, &ModelState) -> Result<Record, Error>,
     message: impl FnOnce(&Record) -> String,
 ) -> Result<Appended, Error> {
-    let mut tx = Transaction::on_model(registry, name, Timestamp::now(), false)?;
+    let mut tx = Transaction::on_model(registry, name, false)?;
     let record = build(tx.header(key)?, tx.state())?;
     let subject = record.subject().map(|(v, _)| v);
     let commit_message = message(&record);

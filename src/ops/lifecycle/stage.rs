@@ -5,7 +5,7 @@ use crate::ops::show::select;
 use crate::ops::{Error, ModelRef};
 use crate::policy::lifecycle::{approvable, evaluate_gates};
 use crate::policy::rules::may_sign;
-use crate::record::{DemoteRecord, ModelName, PromoteRecord, Record, RecordKind, Stage, Timestamp, Version};
+use crate::record::{DemoteRecord, ModelName, PromoteRecord, Record, RecordKind, Stage, Version};
 use crate::repo::Registry;
 use crate::sign::{Role, SigningKey};
 use crate::state::{ModelState, PromotionStatus};
@@ -111,7 +111,7 @@ fn with_promotion(registry: &Registry, appended: &super::Appended) -> LifecycleR
             before.stints.retain(|s| s.record_path != promotion.record_path);
             out.gates = evaluate_gates(&before, &record.gates, record.created_at);
         }
-        out.promotion = Some(PromotionInfo::of(promotion, registry.trust()));
+        out.promotion = Some(PromotionInfo::of(promotion, registry.trust(), registry.now()));
     }
     out
 }
@@ -125,7 +125,7 @@ pub fn approve(
     stage: &Stage,
     options: WriteOptions,
 ) -> Result<LifecycleReport, Error> {
-    let mut tx = Transaction::on_model(registry, &reference.name, Timestamp::now(), false)?;
+    let mut tx = Transaction::on_model(registry, &reference.name, false)?;
     may_sign(registry.trust(), key.public(), &Role::Approver(stage.clone()), tx.now())?;
     let version = select(tx.state(), reference)?.version;
     let name = tx.state().name.clone();
@@ -136,7 +136,7 @@ pub fn approve(
     if after.approvals_missing() == 0 {
         after.status = PromotionStatus::Effective;
     }
-    let info = PromotionInfo::of(&after, registry.trust());
+    let info = PromotionInfo::of(&after, registry.trust(), tx.now());
     let effect = if info.status == PromotionStatus::Effective { ": now in effect" } else { "" };
     let message = format!(
         "modelreg: approve {name} v{version} to {stage} ({} of {}){effect}",
