@@ -8,7 +8,6 @@
 //! `git rebase`, so sync never silently drops work.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde::Serialize;
 
@@ -19,6 +18,7 @@ use crate::policy::{Judge, load_model};
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp, Version};
 use crate::repo::layout::{self, MODELS_DIR, RecordFileName};
 use crate::repo::snapshot::Snapshot;
+use crate::repo::transport::{PushOutcome, Transport};
 use crate::repo::{ChangeKind, GitError, Registry};
 use crate::sign::SigningKey;
 use crate::state::ModelState;
@@ -47,23 +47,6 @@ pub struct SyncReport {
     pub approvals_dropped: usize,
 }
 
-fn git(root: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
-    Command::new("git")
-        .current_dir(root)
-        .args(args)
-        .output()
-        .map_err(|e| Error::from(GitError::Other(format!("cannot run git: {e}"))))
-}
-
-fn git_ok(root: &Path, args: &[&str]) -> Result<String, Error> {
-    let out = git(root, args)?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(GitError::Other(format!("git {}: {}", args.join(" "), stderr.trim())).into());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
 /// One local record to replay: its model, original bytes and parsed form.
 struct Pending {
     record: Record,
@@ -81,8 +64,9 @@ struct Local {
 pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Timestamp) -> Result<SyncReport, Error> {
     let registry = crate::policy::open_verified(start, now)?;
     let root = registry.root().to_owned();
-    let branch = git_ok(&root, &["symbolic-ref", "--short", "HEAD"])?;
-    if !git_ok(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
+    let git = Transport::new(&root);
+    let branch = git.current_branch()?;
+    if git.has_uncommitted_changes()? {
         return Err(
             GitError::Other("the working tree has uncommitted changes; commit or stash them first".into()).into()
         );
@@ -100,12 +84,12 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Ti
 
     for round in 1..=MAX_ROUNDS {
         report.rounds = round;
-        git_ok(&root, &["fetch", "--quiet", remote, &format!("+refs/heads/{branch}:{upstream}")])?;
+        git.fetch(remote, &branch, &upstream)?;
         let head = registry.git().head()?.ok_or_else(|| GitError::Other("nothing committed yet".into()))?;
         let base = registry.git().resolve_commit(&upstream)?;
         if registry.git().is_ancestor(&head, &base)? {
             // Nothing local to publish: fast-forward to the remote.
-            git_ok(&root, &["merge", "--ff-only", "--quiet", &upstream])?;
+            git.fast_forward(&upstream)?;
             return Ok(report);
         }
         let local = local_records(&registry, &base, &head)?;
@@ -117,7 +101,7 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Ti
         if !registry.git().is_ancestor(&base, &head)? {
             // Diverged: put the local records on top of the remote. Should the result break a rule
             // (an approval of a promotion the remote superseded, say), the local commits come back.
-            git_ok(&root, &["reset", "--quiet", "--hard", &base])?;
+            git.reset_hard(&base)?;
             let replayed = crate::policy::open_verified(&root, now).map_err(Error::from).and_then(|reopened| {
                 let replayed = replay(&reopened, key, &local.records)?;
                 carry_cosignatures(&reopened, &local.cosignatures)?;
@@ -134,26 +118,19 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Ti
             match replayed {
                 Ok(replayed) => report.replayed = replayed,
                 Err(e) => {
-                    git_ok(&root, &["reset", "--quiet", "--hard", &head])?;
+                    git.reset_hard(&head)?;
                     return Err(e);
                 }
             }
         }
-        let out = git(&root, &["push", "--quiet", remote, &format!("HEAD:refs/heads/{branch}")])?;
-        if out.status.success() {
-            report.pushed = Some(git_ok(&root, &["rev-parse", "HEAD"])?);
-            return Ok(report);
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        // Lost the race again (or the remote moved): go round. Anything else is a real refusal.
-        if stderr.contains("hook declined")
-            || !(stderr.contains("fetch first")
-                || stderr.contains("non-fast-forward")
-                || stderr.contains("failed to lock")
-                || stderr.contains("cannot lock ref")
-                || stderr.contains("rejected"))
-        {
-            return Err(GitError::Other(format!("push refused: {}", stderr.trim())).into());
+        match git.push_head(remote, &branch)? {
+            PushOutcome::Accepted => {
+                report.pushed = Some(git.head()?);
+                return Ok(report);
+            }
+            // Lost the race again (or the remote moved): go round.
+            PushOutcome::Raced => {}
+            PushOutcome::Refused(why) => return Err(GitError::Other(format!("push refused: {why}")).into()),
         }
     }
     Err(GitError::Other(format!("gave up after {MAX_ROUNDS} rounds: the remote keeps moving")).into())
@@ -162,7 +139,7 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Ti
 /// The records that `head` adds over `base`, in commit order per model; refuses any other change.
 fn local_records(registry: &Registry, base: &str, head: &str) -> Result<Local, Error> {
     let git = registry.git();
-    let merge_base = git_ok(registry.root(), &["merge-base", base, head])?;
+    let merge_base = Transport::new(registry.root()).merge_base(base, head)?;
     let changes = git.diff_commits(Some(&merge_base), head)?;
     let tree = git.tree_snapshot(head)?;
     let shared = git.tree_snapshot(&merge_base)?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod git;
 pub mod layout;
 pub mod snapshot;
+pub mod transport;
 
 use std::fs::File;
 use std::io::Write;
