@@ -179,23 +179,13 @@ impl<'r> Transaction<'r> {
     pub fn cosign(&mut self, key: &SigningKey, record_path: &str) -> Result<PathBuf, Error> {
         let signature = self.registry.cosign_record(&self.lock, record_path, key)?;
         self.created.push(signature.clone());
-        let approver = |record: &Record| match record {
-            Record::Promote(p) => Some(Role::Approver(p.stage.clone())),
-            _ => None,
-        };
-        let trust = self.registry.trust();
+        // Read back from disk: signatures are ordered by key id there, and the card lists approvals
+        // in that order, so the state must be exactly what the rule engine reads.
+        let name = self.chain().state.name.clone();
+        let history = load_model(&self.registry.worktree(), &name, Judge::all(self.registry.trust()))?;
         let chain = self.chain.as_mut().expect("a chain transaction");
-        if let Some(loaded) = chain.history.records.iter_mut().find(|r| r.relative_path == record_path) {
-            if !loaded.signers.iter().any(|k| k.raw() == key.public().raw()) {
-                loaded.signers.push(key.public().clone());
-            }
-            let holds = approver(&loaded.record)
-                .is_some_and(|role| trust.key(key.public().raw()).is_some_and(|k| k.has_role(&role)));
-            if holds && !loaded.approvers.iter().any(|k| k.raw() == key.public().raw()) {
-                loaded.approvers.push(key.public().clone());
-            }
-        }
-        chain.state = ModelState::replay(chain.history.clone());
+        chain.state = ModelState::replay(history.clone());
+        chain.history = history;
         Ok(signature)
     }
 
@@ -263,7 +253,7 @@ impl<'r> Transaction<'r> {
     }
 
     /// `key` itself when it holds `role` (its signature on a promotion is then also an approval).
-    fn holding(&self, key: &PublicKey, role: &Role) -> Vec<PublicKey> {
+    pub(crate) fn holding(&self, key: &PublicKey, role: &Role) -> Vec<PublicKey> {
         let holds = self.registry.trust().key(key.raw()).is_some_and(|k| k.has_role(role));
         if holds { vec![key.clone()] } else { Vec::new() }
     }

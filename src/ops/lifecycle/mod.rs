@@ -161,7 +161,12 @@ fn append(
         let bytes = record.to_bytes();
         let file = RecordFileName { seq: record.seq(), kind: record.kind() };
         let record_path = format!("{}/{file}", crate::repo::layout::records_rel(name));
-        // The state after, as a report shows it: the record applied as if written.
+        // The state after, as a report shows it: the record applied as if written (the proposer's
+        // signature counts as an approval when the key holds the stage's approver role, as in append).
+        let approvers = match &record {
+            Record::Promote(p) => tx.holding(key.public(), &Role::Approver(p.stage.clone())),
+            _ => Vec::new(),
+        };
         let mut state = tx.state().clone();
         state.apply(LoadedRecord {
             file,
@@ -169,7 +174,7 @@ fn append(
             digest: Digest::of_bytes(&bytes),
             record,
             signers: vec![key.public().clone()],
-            approvers: Vec::new(),
+            approvers,
         });
         return Ok(Appended {
             state,
