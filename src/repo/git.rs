@@ -80,8 +80,13 @@ impl GitRepo {
     /// The files of a commit, read from the object database.
     pub fn tree_snapshot(&self, commit: &str) -> Result<GitTree, GitError> {
         let tree = self.repo.find_commit(oid(commit)?)?.tree_id();
+        // One handle per rayon worker (plus one for other threads), opened on first use: a
+        // `git2::Repository` is not `Sync`, and one shared handle behind a lock serialised every read
+        // of a parallel scan.
+        let handles = (0..rayon::current_num_threads() + 1).map(|_| Mutex::new(None)).collect();
         Ok(GitTree {
-            repo: Mutex::new(self.reopen()?),
+            source: RepoSource { git_dir: self.repo.path().to_owned(), from_env: self.from_env },
+            handles,
             dirs: Mutex::new(HashMap::from([(String::new(), Some(tree))])),
             label: format!("commit {}", &commit[..12.min(commit.len())]),
         })
@@ -324,6 +329,9 @@ impl GitRepo {
 
     /// Commits exactly `paths` (relative to the working tree; absent files are removed) on top of HEAD,
     /// leaving anything else the user has staged out of the commit and still staged.
+    ///
+    /// The tree is the parent's with only the subtrees on the changed paths rebuilt (see
+    /// [`edit_tree`]), so its cost follows the depth of the paths, not the size of the registry.
     pub fn commit_paths(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, GitError> {
         let repo = &self.repo;
         let parent = match repo.head() {
@@ -331,23 +339,27 @@ impl GitRepo {
             Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => None,
             Err(e) => return Err(e.into()),
         };
-        let mut index = git2::Index::new()?;
-        if let Some(parent) = &parent {
-            index.read_tree(&parent.tree()?)?;
-        }
         let mut real_index = repo.index()?;
+        let mut edits: Vec<(String, TreeEdit)> = Vec::with_capacity(paths.len());
         for path in paths {
             let full = self.workdir().join(path);
+            let rel = tree_path(path)?;
             if full.exists() {
                 let oid = repo.blob_path(&full)?;
-                index.add(&index_entry(path, oid, &full)?)?;
+                edits.push((rel, Some((oid, blob_mode(&full)?))));
                 real_index.add_path(path)?;
             } else {
-                let _ = index.remove_path(path);
+                edits.push((rel, None));
                 let _ = real_index.remove_path(path);
             }
         }
-        let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+        let base = parent.as_ref().map(|p| p.tree()).transpose()?;
+        let edits: Vec<(&str, TreeEdit)> = edits.iter().map(|(p, e)| (p.as_str(), *e)).collect();
+        let tree = match edit_tree(repo, base.as_ref(), &edits)? {
+            Some(id) => id,
+            None => repo.treebuilder(None)?.write()?,
+        };
+        let tree = repo.find_tree(tree)?;
         let signature = repo.signature()?;
         let time = git2::Time::new(when.unix_seconds() as i64, 0);
         let signature =
@@ -369,6 +381,71 @@ impl GitRepo {
         };
         Ok(id.to_string())
     }
+}
+
+/// A blob to put at a path (id and file mode), or `None` to remove the file there.
+type TreeEdit = Option<(git2::Oid, i32)>;
+
+/// `base` with `edits` applied (paths relative to it, `/`-separated; `None` removes a file): only the
+/// subtrees on an edited path are read and rewritten, every other entry is kept by id. Like a tree
+/// written from an index, a directory left empty disappears (`Ok(None)` for an empty result).
+fn edit_tree(
+    repo: &git2::Repository,
+    base: Option<&git2::Tree<'_>>,
+    edits: &[(&str, TreeEdit)],
+) -> Result<Option<git2::Oid>, GitError> {
+    let mut builder = repo.treebuilder(base)?;
+    let mut subdirs: BTreeMap<&str, Vec<(&str, TreeEdit)>> = BTreeMap::new();
+    for &(path, edit) in edits {
+        match path.split_once('/') {
+            Some((dir, rest)) => subdirs.entry(dir).or_default().push((rest, edit)),
+            None => match edit {
+                Some((id, mode)) => {
+                    builder.insert(path, id, mode)?;
+                }
+                // As `git rm --cached`: only a file is removed, never a directory of the same name.
+                None => {
+                    if builder.get(path)?.is_some_and(|e| e.kind() != Some(git2::ObjectType::Tree)) {
+                        builder.remove(path)?;
+                    }
+                }
+            },
+        }
+    }
+    for (dir, inner) in subdirs {
+        let existing = builder.get(dir)?.filter(|e| e.kind() == Some(git2::ObjectType::Tree)).map(|e| e.id());
+        let sub_base = existing.map(|id| repo.find_tree(id)).transpose()?;
+        match edit_tree(repo, sub_base.as_ref(), &inner)? {
+            Some(id) => {
+                builder.insert(dir, id, 0o040000)?;
+            }
+            None => {
+                if existing.is_some() {
+                    builder.remove(dir)?;
+                }
+            }
+        }
+    }
+    Ok(if builder.is_empty() { None } else { Some(builder.write()?) })
+}
+
+/// A working-tree-relative path as git names it in a tree.
+fn tree_path(path: &Path) -> Result<String, GitError> {
+    let text = path.to_str().ok_or_else(|| GitError::Other(format!("{} is not UTF-8", path.display())))?;
+    Ok(text.replace('\\', "/"))
+}
+
+/// The blob mode git records for a file: executable or not.
+fn blob_mode(full: &Path) -> Result<i32, GitError> {
+    let meta = std::fs::metadata(full).map_err(|e| GitError::Other(format!("{}: {e}", full.display())))?;
+    #[cfg(unix)]
+    let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+    #[cfg(not(unix))]
+    let executable = {
+        let _ = meta;
+        false
+    };
+    Ok(if executable { 0o100755 } else { 0o100644 })
 }
 
 /// What happened to one path between two snapshots. Renames are reported as a deletion and an addition.
@@ -435,29 +512,66 @@ fn read_blob(repo: &git2::Repository, id: git2::Oid, cap: usize) -> Result<Vec<u
     Ok(blob.content().to_vec())
 }
 
+/// How to open another handle on the same repository.
+struct RepoSource {
+    git_dir: PathBuf,
+    /// Inside a hook: objects in quarantine are only visible when opened from the environment.
+    from_env: bool,
+}
+
+impl RepoSource {
+    fn open(&self) -> Result<git2::Repository, git2::Error> {
+        if self.from_env { git2::Repository::open_from_env() } else { git2::Repository::open(&self.git_dir) }
+    }
+}
+
 /// A commit's tree, read from the object database.
+///
+/// Reads cost per path: a directory is resolved once (by name, down from the root) and remembered,
+/// a file is one lookup in its directory's tree. Safe to read from many threads at once (each rayon
+/// worker reads through its own repository handle).
 pub struct GitTree {
-    repo: Mutex<git2::Repository>,
-    /// Directory path → tree id, filled as directories are resolved. libgit2 does not cache large tree
-    /// objects (like `models/` with thousands of entries), so each is read once here, not per lookup.
+    source: RepoSource,
+    /// Slot `0` for threads outside the rayon pool, `i + 1` for worker `i`.
+    handles: Vec<Mutex<Option<git2::Repository>>>,
+    /// Directory path → tree id (`None`: not a directory), filled as directories are resolved.
+    /// libgit2 does not cache large tree objects (like `models/` with thousands of entries), so each
+    /// directory is read once here, and all its subdirectories recorded, not once per lookup.
     dirs: Mutex<HashMap<String, Option<git2::Oid>>>,
     label: String,
 }
 
 impl GitTree {
+    /// Runs `f` with this thread's repository handle.
+    fn with_repo<T>(&self, f: impl FnOnce(&git2::Repository) -> Result<T, ReadError>) -> Result<T, ReadError> {
+        let slot = rayon::current_thread_index().map_or(0, |i| i + 1) % self.handles.len();
+        let mut handle = self.handles[slot].lock().map_err(poisoned)?;
+        if handle.is_none() {
+            *handle = Some(self.source.open().map_err(git_read_error)?);
+        }
+        f(handle.as_ref().expect("opened just above"))
+    }
+
     fn dir_id(&self, repo: &git2::Repository, dir: &str) -> Result<Option<git2::Oid>, ReadError> {
         if let Some(known) = self.dirs.lock().map_err(poisoned)?.get(dir) {
             return Ok(*known);
         }
         let (parent, _) = split(dir);
         let Some(parent_id) = self.dir_id(repo, parent)? else { return Ok(None) };
-        let tree = repo.find_tree(parent_id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+        let tree = repo.find_tree(parent_id).map_err(git_read_error)?;
+        let subdirs: Vec<(String, git2::Oid)> = tree
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .map(|e| (join(parent, &String::from_utf8_lossy(e.name_bytes())), e.id()))
+            .collect();
         let mut dirs = self.dirs.lock().map_err(poisoned)?;
-        for entry in tree.iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree)) {
-            dirs.insert(join(parent, &String::from_utf8_lossy(entry.name_bytes())), Some(entry.id()));
-        }
+        dirs.extend(subdirs.into_iter().map(|(path, id)| (path, Some(id))));
         Ok(*dirs.entry(dir.to_owned()).or_insert(None))
     }
+}
+
+fn git_read_error(e: git2::Error) -> ReadError {
+    ReadError::Io(e.message().to_owned())
 }
 
 fn poisoned<T>(_: T) -> ReadError {
@@ -470,29 +584,46 @@ impl Snapshot for GitTree {
     }
 
     fn list(&self, dir: &str) -> Result<Option<Vec<Entry>>, ReadError> {
-        let repo = self.repo.lock().map_err(poisoned)?;
-        let Some(id) = self.dir_id(&repo, dir)? else { return Ok(None) };
-        let tree = repo.find_tree(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
-        let mut out: Vec<Entry> = tree
-            .iter()
-            .map(|e| {
-                let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
-                Entry { utf8: e.name().is_ok(), name, kind: kind_of_mode(e.filemode() as u32) }
-            })
-            .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Some(out))
+        self.with_repo(|repo| {
+            let Some(id) = self.dir_id(repo, dir)? else { return Ok(None) };
+            let tree = repo.find_tree(id).map_err(git_read_error)?;
+            let mut out: Vec<Entry> = tree
+                .iter()
+                .map(|e| {
+                    let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
+                    Entry { utf8: e.name().is_ok(), name, kind: kind_of_mode(e.filemode() as u32) }
+                })
+                .collect();
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(Some(out))
+        })
     }
 
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
-        let repo = self.repo.lock().map_err(poisoned)?;
-        let (dir, name) = split(path);
-        let Some(id) = self.dir_id(&repo, dir)? else { return Ok(None) };
-        let tree = repo.find_tree(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
-        match tree.get_name(name) {
-            Some(entry) if entry.kind() == Some(git2::ObjectType::Blob) => read_blob(&repo, entry.id(), cap).map(Some),
-            _ => Ok(None),
-        }
+        self.with_repo(|repo| {
+            let (dir, name) = split(path);
+            let Some(id) = self.dir_id(repo, dir)? else { return Ok(None) };
+            let tree = repo.find_tree(id).map_err(git_read_error)?;
+            match tree.get_name(name) {
+                Some(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                    read_blob(repo, entry.id(), cap).map(Some)
+                }
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>, ReadError> {
+        self.with_repo(|repo| {
+            if path.is_empty() || self.dir_id(repo, path)?.is_some() {
+                return Ok(Some(EntryKind::Dir));
+            }
+            // Not a directory: one lookup in the parent's tree (whose subdirectories are known now).
+            let (dir, name) = split(path);
+            let Some(id) = self.dir_id(repo, dir)? else { return Ok(None) };
+            let tree = repo.find_tree(id).map_err(git_read_error)?;
+            Ok(tree.get_name(name).map(|e| kind_of_mode(e.filemode() as u32)))
+        })
     }
 }
 
@@ -525,34 +656,22 @@ impl Snapshot for IndexSnapshot {
         Ok(if out.is_empty() && !dir.is_empty() { None } else { Some(out) })
     }
 
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>, ReadError> {
+        if let Ok(i) = self.entries.binary_search_by(|(p, _, _)| p.as_str().cmp(path)) {
+            return Ok(Some(kind_of_mode(self.entries[i].2)));
+        }
+        // A directory is implied by the first entry under it.
+        let prefix = format!("{path}/");
+        let start = self.entries.partition_point(|(p, _, _)| p.as_str() < prefix.as_str());
+        let is_dir = path.is_empty() || self.entries.get(start).is_some_and(|(p, _, _)| p.starts_with(&prefix));
+        Ok(is_dir.then_some(EntryKind::Dir))
+    }
+
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
         let Ok(i) = self.entries.binary_search_by(|(p, _, _)| p.as_str().cmp(path)) else { return Ok(None) };
         let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
         read_blob(&repo, self.entries[i].1, cap).map(Some)
     }
-}
-
-fn index_entry(path: &Path, oid: git2::Oid, full: &Path) -> Result<git2::IndexEntry, GitError> {
-    let meta = std::fs::metadata(full).map_err(|e| GitError::Other(format!("{}: {e}", full.display())))?;
-    let path_bytes = path.to_str().ok_or_else(|| GitError::Other(format!("{} is not UTF-8", path.display())))?;
-    #[cfg(unix)]
-    let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
-    #[cfg(not(unix))]
-    let executable = false;
-    Ok(git2::IndexEntry {
-        ctime: git2::IndexTime::new(0, 0),
-        mtime: git2::IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode: if executable { 0o100755 } else { 0o100644 },
-        uid: 0,
-        gid: 0,
-        file_size: meta.len() as u32,
-        id: oid,
-        flags: (path_bytes.len().min(0xfff)) as u16,
-        flags_extended: 0,
-        path: path_bytes.replace('\\', "/").into_bytes(),
-    })
 }
 
 /// `https://user:token@host/x` → `https://host/x`; scp-style `git@host:x` is kept (no secret in it).
