@@ -1,6 +1,6 @@
 //! The only place that speaks git (through libgit2). Everything else sees paths, ids and strings.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -142,31 +142,43 @@ impl GitRepo {
         if old == new {
             return Ok(());
         }
-        let entries = |id: Option<git2::Oid>| -> Result<BTreeMap<Vec<u8>, (git2::Oid, i32)>, GitError> {
-            let Some(id) = id else { return Ok(BTreeMap::new()) };
-            let tree = self.repo.find_tree(id)?;
-            Ok(tree.iter().map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode()))).collect())
-        };
-        let (before, after) = (entries(old)?, entries(new)?);
-        let names: BTreeSet<&Vec<u8>> = before.keys().chain(after.keys()).collect();
-        for name in names {
-            let path = join(prefix, &String::from_utf8_lossy(name));
-            let is_tree = |mode: i32| mode as u32 & 0o170000 == 0o040000;
-            match (before.get(name), after.get(name)) {
-                (Some(a), Some(b)) if a == b => {}
-                (Some(&(a, am)), Some(&(b, bm))) if is_tree(am) && is_tree(bm) => {
-                    self.diff_trees(Some(a), Some(b), &path, out)?
+        let (old, new) =
+            (old.map(|id| self.repo.find_tree(id)).transpose()?, new.map(|id| self.repo.find_tree(id)).transpose()?);
+        // Both trees list their entries in git's order, so one merge walk pairs them up without
+        // collecting either side: a registry-sized `models/` costs one comparison per entry. A tree
+        // out of order (hand-made, hostile) only makes pairs miss each other: every entry that differs
+        // is still reported, as a deletion and an addition at worst.
+        let mut before = old.iter().flat_map(|t| t.iter()).peekable();
+        let mut after = new.iter().flat_map(|t| t.iter()).peekable();
+        let is_tree = |mode: i32| mode as u32 & 0o170000 == 0o040000;
+        let path = |e: &git2::TreeEntry<'_>| join(prefix, &String::from_utf8_lossy(e.name_bytes()));
+        loop {
+            let order = match (before.peek(), after.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => git_order(a).cmp(git_order(b)),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    let a = before.next().expect("peeked");
+                    self.leaf_changes(a.id(), a.filemode(), &path(&a), ChangeKind::Deleted, out)?;
                 }
-                (Some(&(_, am)), Some(&(_, bm))) if !is_tree(am) && !is_tree(bm) => {
-                    out.push(Change { path, kind: ChangeKind::Modified })
+                std::cmp::Ordering::Greater => {
+                    let b = after.next().expect("peeked");
+                    self.leaf_changes(b.id(), b.filemode(), &path(&b), ChangeKind::Added, out)?;
                 }
-                (a, b) => {
-                    // Removed, added, or a file replaced by a directory (or the reverse).
-                    if let Some(&(id, mode)) = a {
-                        self.leaf_changes(id, mode, &path, ChangeKind::Deleted, out)?;
+                // Same name and both directories or both not (git orders a directory as `name/`; a
+                // file replaced by a directory, or the reverse, is a deletion and an addition above).
+                std::cmp::Ordering::Equal => {
+                    let (a, b) = (before.next().expect("peeked"), after.next().expect("peeked"));
+                    if a.id() == b.id() && a.filemode() == b.filemode() {
+                        continue;
                     }
-                    if let Some(&(id, mode)) = b {
-                        self.leaf_changes(id, mode, &path, ChangeKind::Added, out)?;
+                    if is_tree(a.filemode()) {
+                        self.diff_trees(Some(a.id()), Some(b.id()), &path(&a), out)?;
+                    } else {
+                        out.push(Change { path: path(&a), kind: ChangeKind::Modified });
                     }
                 }
             }
@@ -486,6 +498,12 @@ fn changes(diff: &git2::Diff<'_>) -> Vec<Change> {
         }
     }
     out
+}
+
+/// An entry's sort key in a git tree: its name, with a `/` after a directory's.
+fn git_order<'a>(entry: &'a git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + 'a {
+    let slash = (entry.filemode() as u32 & 0o170000 == 0o040000).then_some(b'/');
+    entry.name_bytes().iter().copied().chain(slash)
 }
 
 fn oid(hex: &str) -> Result<git2::Oid, GitError> {
