@@ -1,13 +1,17 @@
 # Shared setup for the benchmark scripts (sourced, not run).
 #   bench_setup NAME [CARGO TARGETS...]  builds release binaries, makes $work (removed on exit) with a
 #                                        hermetic HOME, and an initialised registry at $work/reg with
-#                                        a signing key in MODELREG_KEY; cds there. Sets $here and $bin.
+#                                        a signing key in MODELREG_KEY; cds there. Sets $here, $bin and
+#                                        $target (CARGO_TARGET_DIR if set, else ./target).
+# BENCH_BIN=/path/to/modelreg times another build (e.g. the commit before a change) with the same
+# script, generator and repository shape.
 bench_setup() {
   local name=$1
   shift
   here=$(cd "$(dirname "${BASH_SOURCE[1]}")/.." && pwd)
+  target=${CARGO_TARGET_DIR:-$here/target}
   (cd "$here" && cargo build --release --quiet --bin modelreg "$@")
-  bin=$here/target/release/modelreg
+  bin=${BENCH_BIN:-$target/release/modelreg}
   work=$(mktemp -d "${TMPDIR:-/tmp}/modelreg-$name.XXXXXX")
   trap 'rm -rf "$work"' EXIT
   export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null CI=1
@@ -39,4 +43,16 @@ bench_best() {
     if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
   done
   echo "$best"
+}
+
+# Peak resident set size of one run of a command, in MB (GNU time's %M).
+bench_peak_mb() {
+  local kb
+  kb=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  echo $(( kb / 1024 ))
+}
+
+# `a / b` with one decimal (ratios beside git).
+bench_ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'
 }

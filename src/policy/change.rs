@@ -198,8 +198,8 @@ fn judge_model_change(
     };
     // The same layout rules as a full check: a real directory under models/, holding only records/, the
     // card and its fields (records/ itself is classified by scan_model below).
-    let entry = new.list(MODELS_DIR).ok().flatten().unwrap_or_default().into_iter().find(|e| e.name == model_dir);
-    match entry.map(|e| e.kind) {
+    // One lookup, not a listing of `models/`: the cost of a change follows what it touches.
+    match new.kind(&dir_path).ok().flatten() {
         Some(EntryKind::Dir) => report.problems.extend(model_layout_problems(new, &name)),
         Some(_) => {
             report.problems.push(

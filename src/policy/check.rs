@@ -93,9 +93,11 @@ pub fn check_snapshot(
         .map_err(|e| report.problems.push(card::template_problem(&e)))
         .ok();
 
-    let histories: Vec<_> = names
+    // Streamed model by model: each history is judged, tallied and dropped, so memory follows the
+    // largest model (and, with a store, the artifact list), not the registry.
+    let tally = names
         .par_iter()
-        .map(|name| {
+        .fold(Tally::default, |mut tally, name| {
             let mut problems = model_layout_problems(snapshot, name);
             let history = scan_model(snapshot, name, Judge::all(trust), &mut problems);
             // A card is judged against records that stand: otherwise the records' findings say it all.
@@ -103,29 +105,63 @@ pub fn check_snapshot(
             if let Some(templates) = templates.as_ref().filter(|_| records_stand) {
                 problems.extend(card::card_problem(snapshot, &history, trust, templates));
             }
-            (history, problems)
-        })
-        .collect();
-
-    let mut artifacts: BTreeMap<Digest, (u64, String)> = BTreeMap::new();
-    for (history, problems) in histories {
-        report.records += history.records.len();
-        report.signatures += history.records.iter().map(|r| r.signers.len()).sum::<usize>();
-        report.problems.extend(problems);
-        for loaded in &history.records {
-            let Record::Register(register) = &loaded.record else { continue };
-            for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
-                artifacts
-                    .entry(artifact.digest)
-                    .or_insert_with(|| (artifact.size, format!("{}: {}", loaded.relative_path, artifact.path)));
+            tally.records += history.records.len();
+            tally.signatures += history.records.iter().map(|r| r.signers.len()).sum::<usize>();
+            tally.problems.append(&mut problems);
+            if store.is_some() {
+                for loaded in &history.records {
+                    let Record::Register(register) = &loaded.record else { continue };
+                    for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
+                        tally
+                            .artifacts
+                            .entry(artifact.digest)
+                            .or_insert_with(|| (artifact.size, format!("{}: {}", loaded.relative_path, artifact.path)));
+                    }
+                }
             }
-        }
-    }
+            tally
+        })
+        .reduce(Tally::default, Tally::merge);
+    report.records = tally.records;
+    report.signatures = tally.signatures;
+    report.problems.extend(tally.problems);
+    let artifacts = tally.artifacts;
     if let Some(store) = store {
         verify_artifacts(store, &artifacts, &mut report, progress);
     }
     report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
     report
+}
+
+/// What the full check has found so far, over some of the models (in name order).
+#[derive(Default)]
+struct Tally {
+    records: usize,
+    signatures: usize,
+    problems: Vec<Problem>,
+    /// Every artifact a record names (only when a store is verified), with where it was first named.
+    artifacts: BTreeMap<Digest, (u64, String)>,
+}
+
+impl Tally {
+    /// `self` covers the models before `later`'s: the first record naming an artifact stays its origin.
+    fn merge(mut self, mut later: Tally) -> Tally {
+        self.records += later.records;
+        self.signatures += later.signatures;
+        self.problems.append(&mut later.problems);
+        if self.artifacts.len() < later.artifacts.len() {
+            std::mem::swap(&mut self.artifacts, &mut later.artifacts);
+            // `self.artifacts` now holds the later models': earlier origins win on a shared digest.
+            for (digest, origin) in later.artifacts {
+                self.artifacts.insert(digest, origin);
+            }
+        } else {
+            for (digest, origin) in later.artifacts {
+                self.artifacts.entry(digest).or_insert(origin);
+            }
+        }
+        self
+    }
 }
 
 fn verify_artifacts(

@@ -1,6 +1,6 @@
 //! The only place that speaks git (through libgit2). Everything else sees paths, ids and strings.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -80,8 +80,13 @@ impl GitRepo {
     /// The files of a commit, read from the object database.
     pub fn tree_snapshot(&self, commit: &str) -> Result<GitTree, GitError> {
         let tree = self.repo.find_commit(oid(commit)?)?.tree_id();
+        // One handle per rayon worker (plus one for other threads), opened on first use: a
+        // `git2::Repository` is not `Sync`, and one shared handle behind a lock serialised every read
+        // of a parallel scan.
+        let handles = (0..rayon::current_num_threads() + 1).map(|_| Mutex::new(None)).collect();
         Ok(GitTree {
-            repo: Mutex::new(self.reopen()?),
+            source: RepoSource { git_dir: self.repo.path().to_owned(), from_env: self.from_env },
+            handles,
             dirs: Mutex::new(HashMap::from([(String::new(), Some(tree))])),
             label: format!("commit {}", &commit[..12.min(commit.len())]),
         })
@@ -137,31 +142,43 @@ impl GitRepo {
         if old == new {
             return Ok(());
         }
-        let entries = |id: Option<git2::Oid>| -> Result<BTreeMap<Vec<u8>, (git2::Oid, i32)>, GitError> {
-            let Some(id) = id else { return Ok(BTreeMap::new()) };
-            let tree = self.repo.find_tree(id)?;
-            Ok(tree.iter().map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode()))).collect())
-        };
-        let (before, after) = (entries(old)?, entries(new)?);
-        let names: BTreeSet<&Vec<u8>> = before.keys().chain(after.keys()).collect();
-        for name in names {
-            let path = join(prefix, &String::from_utf8_lossy(name));
-            let is_tree = |mode: i32| mode as u32 & 0o170000 == 0o040000;
-            match (before.get(name), after.get(name)) {
-                (Some(a), Some(b)) if a == b => {}
-                (Some(&(a, am)), Some(&(b, bm))) if is_tree(am) && is_tree(bm) => {
-                    self.diff_trees(Some(a), Some(b), &path, out)?
+        let (old, new) =
+            (old.map(|id| self.repo.find_tree(id)).transpose()?, new.map(|id| self.repo.find_tree(id)).transpose()?);
+        // Both trees list their entries in git's order, so one merge walk pairs them up without
+        // collecting either side: a registry-sized `models/` costs one comparison per entry. A tree
+        // out of order (hand-made, hostile) only makes pairs miss each other: every entry that differs
+        // is still reported, as a deletion and an addition at worst.
+        let mut before = old.iter().flat_map(|t| t.iter()).peekable();
+        let mut after = new.iter().flat_map(|t| t.iter()).peekable();
+        let is_tree = |mode: i32| mode as u32 & 0o170000 == 0o040000;
+        let path = |e: &git2::TreeEntry<'_>| join(prefix, &String::from_utf8_lossy(e.name_bytes()));
+        loop {
+            let order = match (before.peek(), after.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => git_order(a).cmp(git_order(b)),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    let a = before.next().expect("peeked");
+                    self.leaf_changes(a.id(), a.filemode(), &path(&a), ChangeKind::Deleted, out)?;
                 }
-                (Some(&(_, am)), Some(&(_, bm))) if !is_tree(am) && !is_tree(bm) => {
-                    out.push(Change { path, kind: ChangeKind::Modified })
+                std::cmp::Ordering::Greater => {
+                    let b = after.next().expect("peeked");
+                    self.leaf_changes(b.id(), b.filemode(), &path(&b), ChangeKind::Added, out)?;
                 }
-                (a, b) => {
-                    // Removed, added, or a file replaced by a directory (or the reverse).
-                    if let Some(&(id, mode)) = a {
-                        self.leaf_changes(id, mode, &path, ChangeKind::Deleted, out)?;
+                // Same name and both directories or both not (git orders a directory as `name/`; a
+                // file replaced by a directory, or the reverse, is a deletion and an addition above).
+                std::cmp::Ordering::Equal => {
+                    let (a, b) = (before.next().expect("peeked"), after.next().expect("peeked"));
+                    if a.id() == b.id() && a.filemode() == b.filemode() {
+                        continue;
                     }
-                    if let Some(&(id, mode)) = b {
-                        self.leaf_changes(id, mode, &path, ChangeKind::Added, out)?;
+                    if is_tree(a.filemode()) {
+                        self.diff_trees(Some(a.id()), Some(b.id()), &path(&a), out)?;
+                    } else {
+                        out.push(Change { path: path(&a), kind: ChangeKind::Modified });
                     }
                 }
             }
@@ -324,6 +341,9 @@ impl GitRepo {
 
     /// Commits exactly `paths` (relative to the working tree; absent files are removed) on top of HEAD,
     /// leaving anything else the user has staged out of the commit and still staged.
+    ///
+    /// The tree is the parent's with only the subtrees on the changed paths rebuilt (see
+    /// [`edit_tree`]), so its cost follows the depth of the paths, not the size of the registry.
     pub fn commit_paths(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, GitError> {
         let repo = &self.repo;
         let parent = match repo.head() {
@@ -331,23 +351,27 @@ impl GitRepo {
             Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => None,
             Err(e) => return Err(e.into()),
         };
-        let mut index = git2::Index::new()?;
-        if let Some(parent) = &parent {
-            index.read_tree(&parent.tree()?)?;
-        }
         let mut real_index = repo.index()?;
+        let mut edits: Vec<(String, TreeEdit)> = Vec::with_capacity(paths.len());
         for path in paths {
             let full = self.workdir().join(path);
+            let rel = tree_path(path)?;
             if full.exists() {
                 let oid = repo.blob_path(&full)?;
-                index.add(&index_entry(path, oid, &full)?)?;
+                edits.push((rel, Some((oid, blob_mode(&full)?))));
                 real_index.add_path(path)?;
             } else {
-                let _ = index.remove_path(path);
+                edits.push((rel, None));
                 let _ = real_index.remove_path(path);
             }
         }
-        let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+        let base = parent.as_ref().map(|p| p.tree()).transpose()?;
+        let edits: Vec<(&str, TreeEdit)> = edits.iter().map(|(p, e)| (p.as_str(), *e)).collect();
+        let tree = match edit_tree(repo, base.as_ref(), &edits)? {
+            Some(id) => id,
+            None => repo.treebuilder(None)?.write()?,
+        };
+        let tree = repo.find_tree(tree)?;
         let signature = repo.signature()?;
         let time = git2::Time::new(when.unix_seconds() as i64, 0);
         let signature =
@@ -369,6 +393,71 @@ impl GitRepo {
         };
         Ok(id.to_string())
     }
+}
+
+/// A blob to put at a path (id and file mode), or `None` to remove the file there.
+type TreeEdit = Option<(git2::Oid, i32)>;
+
+/// `base` with `edits` applied (paths relative to it, `/`-separated; `None` removes a file): only the
+/// subtrees on an edited path are read and rewritten, every other entry is kept by id. Like a tree
+/// written from an index, a directory left empty disappears (`Ok(None)` for an empty result).
+fn edit_tree(
+    repo: &git2::Repository,
+    base: Option<&git2::Tree<'_>>,
+    edits: &[(&str, TreeEdit)],
+) -> Result<Option<git2::Oid>, GitError> {
+    let mut builder = repo.treebuilder(base)?;
+    let mut subdirs: BTreeMap<&str, Vec<(&str, TreeEdit)>> = BTreeMap::new();
+    for &(path, edit) in edits {
+        match path.split_once('/') {
+            Some((dir, rest)) => subdirs.entry(dir).or_default().push((rest, edit)),
+            None => match edit {
+                Some((id, mode)) => {
+                    builder.insert(path, id, mode)?;
+                }
+                // As `git rm --cached`: only a file is removed, never a directory of the same name.
+                None => {
+                    if builder.get(path)?.is_some_and(|e| e.kind() != Some(git2::ObjectType::Tree)) {
+                        builder.remove(path)?;
+                    }
+                }
+            },
+        }
+    }
+    for (dir, inner) in subdirs {
+        let existing = builder.get(dir)?.filter(|e| e.kind() == Some(git2::ObjectType::Tree)).map(|e| e.id());
+        let sub_base = existing.map(|id| repo.find_tree(id)).transpose()?;
+        match edit_tree(repo, sub_base.as_ref(), &inner)? {
+            Some(id) => {
+                builder.insert(dir, id, 0o040000)?;
+            }
+            None => {
+                if existing.is_some() {
+                    builder.remove(dir)?;
+                }
+            }
+        }
+    }
+    Ok(if builder.is_empty() { None } else { Some(builder.write()?) })
+}
+
+/// A working-tree-relative path as git names it in a tree.
+fn tree_path(path: &Path) -> Result<String, GitError> {
+    let text = path.to_str().ok_or_else(|| GitError::Other(format!("{} is not UTF-8", path.display())))?;
+    Ok(text.replace('\\', "/"))
+}
+
+/// The blob mode git records for a file: executable or not.
+fn blob_mode(full: &Path) -> Result<i32, GitError> {
+    let meta = std::fs::metadata(full).map_err(|e| GitError::Other(format!("{}: {e}", full.display())))?;
+    #[cfg(unix)]
+    let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+    #[cfg(not(unix))]
+    let executable = {
+        let _ = meta;
+        false
+    };
+    Ok(if executable { 0o100755 } else { 0o100644 })
 }
 
 /// What happened to one path between two snapshots. Renames are reported as a deletion and an addition.
@@ -411,6 +500,12 @@ fn changes(diff: &git2::Diff<'_>) -> Vec<Change> {
     out
 }
 
+/// An entry's sort key in a git tree: its name, with a `/` after a directory's.
+fn git_order<'a>(entry: &'a git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + 'a {
+    let slash = (entry.filemode() as u32 & 0o170000 == 0o040000).then_some(b'/');
+    entry.name_bytes().iter().copied().chain(slash)
+}
+
 fn oid(hex: &str) -> Result<git2::Oid, GitError> {
     git2::Oid::from_str(hex).map_err(|e| GitError::BadRevision { rev: hex.to_owned(), message: e.message().to_owned() })
 }
@@ -435,29 +530,66 @@ fn read_blob(repo: &git2::Repository, id: git2::Oid, cap: usize) -> Result<Vec<u
     Ok(blob.content().to_vec())
 }
 
+/// How to open another handle on the same repository.
+struct RepoSource {
+    git_dir: PathBuf,
+    /// Inside a hook: objects in quarantine are only visible when opened from the environment.
+    from_env: bool,
+}
+
+impl RepoSource {
+    fn open(&self) -> Result<git2::Repository, git2::Error> {
+        if self.from_env { git2::Repository::open_from_env() } else { git2::Repository::open(&self.git_dir) }
+    }
+}
+
 /// A commit's tree, read from the object database.
+///
+/// Reads cost per path: a directory is resolved once (by name, down from the root) and remembered,
+/// a file is one lookup in its directory's tree. Safe to read from many threads at once (each rayon
+/// worker reads through its own repository handle).
 pub struct GitTree {
-    repo: Mutex<git2::Repository>,
-    /// Directory path → tree id, filled as directories are resolved. libgit2 does not cache large tree
-    /// objects (like `models/` with thousands of entries), so each is read once here, not per lookup.
+    source: RepoSource,
+    /// Slot `0` for threads outside the rayon pool, `i + 1` for worker `i`.
+    handles: Vec<Mutex<Option<git2::Repository>>>,
+    /// Directory path → tree id (`None`: not a directory), filled as directories are resolved.
+    /// libgit2 does not cache large tree objects (like `models/` with thousands of entries), so each
+    /// directory is read once here, and all its subdirectories recorded, not once per lookup.
     dirs: Mutex<HashMap<String, Option<git2::Oid>>>,
     label: String,
 }
 
 impl GitTree {
+    /// Runs `f` with this thread's repository handle.
+    fn with_repo<T>(&self, f: impl FnOnce(&git2::Repository) -> Result<T, ReadError>) -> Result<T, ReadError> {
+        let slot = rayon::current_thread_index().map_or(0, |i| i + 1) % self.handles.len();
+        let mut handle = self.handles[slot].lock().map_err(poisoned)?;
+        if handle.is_none() {
+            *handle = Some(self.source.open().map_err(git_read_error)?);
+        }
+        f(handle.as_ref().expect("opened just above"))
+    }
+
     fn dir_id(&self, repo: &git2::Repository, dir: &str) -> Result<Option<git2::Oid>, ReadError> {
         if let Some(known) = self.dirs.lock().map_err(poisoned)?.get(dir) {
             return Ok(*known);
         }
         let (parent, _) = split(dir);
         let Some(parent_id) = self.dir_id(repo, parent)? else { return Ok(None) };
-        let tree = repo.find_tree(parent_id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
+        let tree = repo.find_tree(parent_id).map_err(git_read_error)?;
+        let subdirs: Vec<(String, git2::Oid)> = tree
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .map(|e| (join(parent, &String::from_utf8_lossy(e.name_bytes())), e.id()))
+            .collect();
         let mut dirs = self.dirs.lock().map_err(poisoned)?;
-        for entry in tree.iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree)) {
-            dirs.insert(join(parent, &String::from_utf8_lossy(entry.name_bytes())), Some(entry.id()));
-        }
+        dirs.extend(subdirs.into_iter().map(|(path, id)| (path, Some(id))));
         Ok(*dirs.entry(dir.to_owned()).or_insert(None))
     }
+}
+
+fn git_read_error(e: git2::Error) -> ReadError {
+    ReadError::Io(e.message().to_owned())
 }
 
 fn poisoned<T>(_: T) -> ReadError {
@@ -470,29 +602,46 @@ impl Snapshot for GitTree {
     }
 
     fn list(&self, dir: &str) -> Result<Option<Vec<Entry>>, ReadError> {
-        let repo = self.repo.lock().map_err(poisoned)?;
-        let Some(id) = self.dir_id(&repo, dir)? else { return Ok(None) };
-        let tree = repo.find_tree(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
-        let mut out: Vec<Entry> = tree
-            .iter()
-            .map(|e| {
-                let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
-                Entry { utf8: e.name().is_ok(), name, kind: kind_of_mode(e.filemode() as u32) }
-            })
-            .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Some(out))
+        self.with_repo(|repo| {
+            let Some(id) = self.dir_id(repo, dir)? else { return Ok(None) };
+            let tree = repo.find_tree(id).map_err(git_read_error)?;
+            let mut out: Vec<Entry> = tree
+                .iter()
+                .map(|e| {
+                    let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
+                    Entry { utf8: e.name().is_ok(), name, kind: kind_of_mode(e.filemode() as u32) }
+                })
+                .collect();
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(Some(out))
+        })
     }
 
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
-        let repo = self.repo.lock().map_err(poisoned)?;
-        let (dir, name) = split(path);
-        let Some(id) = self.dir_id(&repo, dir)? else { return Ok(None) };
-        let tree = repo.find_tree(id).map_err(|e| ReadError::Io(e.message().to_owned()))?;
-        match tree.get_name(name) {
-            Some(entry) if entry.kind() == Some(git2::ObjectType::Blob) => read_blob(&repo, entry.id(), cap).map(Some),
-            _ => Ok(None),
-        }
+        self.with_repo(|repo| {
+            let (dir, name) = split(path);
+            let Some(id) = self.dir_id(repo, dir)? else { return Ok(None) };
+            let tree = repo.find_tree(id).map_err(git_read_error)?;
+            match tree.get_name(name) {
+                Some(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                    read_blob(repo, entry.id(), cap).map(Some)
+                }
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>, ReadError> {
+        self.with_repo(|repo| {
+            if path.is_empty() || self.dir_id(repo, path)?.is_some() {
+                return Ok(Some(EntryKind::Dir));
+            }
+            // Not a directory: one lookup in the parent's tree (whose subdirectories are known now).
+            let (dir, name) = split(path);
+            let Some(id) = self.dir_id(repo, dir)? else { return Ok(None) };
+            let tree = repo.find_tree(id).map_err(git_read_error)?;
+            Ok(tree.get_name(name).map(|e| kind_of_mode(e.filemode() as u32)))
+        })
     }
 }
 
@@ -525,34 +674,22 @@ impl Snapshot for IndexSnapshot {
         Ok(if out.is_empty() && !dir.is_empty() { None } else { Some(out) })
     }
 
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>, ReadError> {
+        if let Ok(i) = self.entries.binary_search_by(|(p, _, _)| p.as_str().cmp(path)) {
+            return Ok(Some(kind_of_mode(self.entries[i].2)));
+        }
+        // A directory is implied by the first entry under it.
+        let prefix = format!("{path}/");
+        let start = self.entries.partition_point(|(p, _, _)| p.as_str() < prefix.as_str());
+        let is_dir = path.is_empty() || self.entries.get(start).is_some_and(|(p, _, _)| p.starts_with(&prefix));
+        Ok(is_dir.then_some(EntryKind::Dir))
+    }
+
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {
         let Ok(i) = self.entries.binary_search_by(|(p, _, _)| p.as_str().cmp(path)) else { return Ok(None) };
         let repo = self.repo.lock().map_err(|_| ReadError::Io("repository lock poisoned".into()))?;
         read_blob(&repo, self.entries[i].1, cap).map(Some)
     }
-}
-
-fn index_entry(path: &Path, oid: git2::Oid, full: &Path) -> Result<git2::IndexEntry, GitError> {
-    let meta = std::fs::metadata(full).map_err(|e| GitError::Other(format!("{}: {e}", full.display())))?;
-    let path_bytes = path.to_str().ok_or_else(|| GitError::Other(format!("{} is not UTF-8", path.display())))?;
-    #[cfg(unix)]
-    let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
-    #[cfg(not(unix))]
-    let executable = false;
-    Ok(git2::IndexEntry {
-        ctime: git2::IndexTime::new(0, 0),
-        mtime: git2::IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode: if executable { 0o100755 } else { 0o100644 },
-        uid: 0,
-        gid: 0,
-        file_size: meta.len() as u32,
-        id: oid,
-        flags: (path_bytes.len().min(0xfff)) as u16,
-        flags_extended: 0,
-        path: path_bytes.replace('\\', "/").into_bytes(),
-    })
 }
 
 /// `https://user:token@host/x` → `https://host/x`; scp-style `git@host:x` is kept (no secret in it).

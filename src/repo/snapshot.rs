@@ -41,6 +41,14 @@ pub trait Snapshot: Sync {
 
     /// A file's bytes, refusing anything over `cap` bytes without reading it; `None` when absent.
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError>;
+
+    /// What one path is, `None` when absent. The same answer as finding it in [`Snapshot::list`] of
+    /// its directory, which is what this default does; snapshots override it with a direct lookup, so
+    /// a change check asks about one model without listing all of `models/`.
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>, ReadError> {
+        let (dir, name) = split(path);
+        Ok(self.list(dir)?.and_then(|entries| entries.into_iter().find(|e| e.name == name)).map(|e| e.kind))
+    }
 }
 
 /// The files on disk under a repository root.
@@ -92,6 +100,26 @@ impl Snapshot for WorkTree {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Some(out))
+    }
+
+    fn kind(&self, path: &str) -> Result<Option<EntryKind>, ReadError> {
+        let full = self.path(path);
+        let meta = match std::fs::symlink_metadata(&full) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        // The same classification as `list`.
+        let file_type = meta.file_type();
+        Ok(Some(if file_type.is_symlink() {
+            EntryKind::Symlink
+        } else if file_type.is_dir() {
+            if full.join(".git").exists() { EntryKind::Submodule } else { EntryKind::Dir }
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        }))
     }
 
     fn read(&self, path: &str, cap: usize) -> Result<Option<Vec<u8>>, ReadError> {

@@ -16,3 +16,4 @@ mod test_lifecycle;
 mod test_review;
 mod test_search;
 mod test_sync;
+mod test_write_path;
