@@ -515,25 +515,24 @@ fn parse<'f>(file: &'f [u8], root_id: &str) -> Option<Parsed<'f>> {
     r.is_empty().then_some(Parsed { head, entries })
 }
 
-/// Writes the file; whether it was written.
+/// Writes the file; whether it was written. Built in one buffer, the checksum patched in last: the
+/// file is as large as the index, and a cold build should not hold it three times.
 fn write(source: &Source<'_>, root_id: &str, head: &str, entries: &[&[u8]]) -> bool {
-    let mut body = codec::Writer::default();
-    body.u32(entries.len() as u32);
-    for entry in entries {
-        body.bytes(entry);
-    }
-    let body = body.finish();
-    let mut checked = codec::Writer::default();
-    checked.u32(FORMAT);
-    checked.str(root_id);
-    checked.str(head);
-    checked.bytes(&body);
-    let checked = checked.finish();
     let mut out = codec::Writer::default();
     out.bytes(MAGIC);
-    out.bytes(blake3::Hasher::new().update_rayon(&checked).finalize().as_bytes());
-    out.bytes(&checked);
-    crate::repo::write_atomic(&source.file, &out.finish(), true).is_ok()
+    out.bytes(&[0; 32]);
+    out.u32(FORMAT);
+    out.str(root_id);
+    out.str(head);
+    out.u32(entries.len() as u32);
+    for entry in entries {
+        out.bytes(entry);
+    }
+    let mut out = out.finish();
+    let checked = MAGIC.len() + 32;
+    let checksum = *blake3::Hasher::new().update_rayon(&out[checked..]).finalize().as_bytes();
+    out[MAGIC.len()..checked].copy_from_slice(&checksum);
+    crate::repo::write_atomic(&source.file, &out, true).is_ok()
 }
 
 #[cfg(test)]
