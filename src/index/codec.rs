@@ -1,4 +1,4 @@
-//! A minimal length-prefixed little-endian encoding for the search cache: no schema, no allocation
+//! A minimal length-prefixed little-endian encoding for the index: no schema, no allocation
 //! beyond the values themselves, and a reader that returns `None` (never panics) on truncated or
 //! malformed input.
 
@@ -10,6 +10,11 @@ pub struct Writer {
 impl Writer {
     pub fn finish(self) -> Vec<u8> {
         self.out
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
     }
 
     pub fn bytes(&mut self, bytes: &[u8]) {
@@ -32,30 +37,23 @@ impl Writer {
         self.out.extend_from_slice(&v.to_bits().to_le_bytes());
     }
 
-    pub fn str(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.bytes(s.as_bytes());
-    }
-
-    pub fn opt_str(&mut self, s: Option<&str>) {
-        match s {
+    pub fn opt_u64(&mut self, v: Option<u64>) {
+        match v {
             None => self.u8(0),
-            Some(s) => {
+            Some(v) => {
                 self.u8(1);
-                self.str(s);
+                self.u64(v);
             }
         }
     }
 
-    pub fn pairs<V>(&mut self, pairs: &[(String, V)], value: impl Fn(&mut Writer, &V)) {
-        self.u32(pairs.len() as u32);
-        for (k, v) in pairs {
-            self.str(k);
-            value(self, v);
-        }
+    pub fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.bytes(s.as_bytes());
     }
 }
 
+#[derive(Clone)]
 pub struct Reader<'a> {
     data: &'a [u8],
 }
@@ -67,6 +65,11 @@ impl<'a> Reader<'a> {
 
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
+    }
+
+    /// Bytes left: the bound on any count read next (each item takes at least a byte).
+    pub fn len(&self) -> usize {
+        self.data.len()
     }
 
     pub fn rest(&mut self) -> &'a [u8] {
@@ -98,27 +101,16 @@ impl<'a> Reader<'a> {
         Some(f64::from_bits(self.u64()?))
     }
 
-    pub fn str(&mut self) -> Option<&'a str> {
-        let n = self.u32()? as usize;
-        std::str::from_utf8(self.bytes(n)?).ok()
-    }
-
-    pub fn opt_str(&mut self) -> Option<Option<String>> {
+    pub fn opt_u64(&mut self) -> Option<Option<u64>> {
         match self.u8()? {
             0 => Some(None),
-            1 => Some(Some(self.str()?.to_owned())),
+            1 => Some(Some(self.u64()?)),
             _ => None,
         }
     }
 
-    pub fn pairs<V>(&mut self, value: impl Fn(&mut Reader<'a>) -> Option<V>) -> Option<Vec<(String, V)>> {
+    pub fn str(&mut self) -> Option<&'a str> {
         let n = self.u32()? as usize;
-        // A count is never trusted for an allocation larger than the input could fill.
-        let mut out = Vec::with_capacity(n.min(self.data.len()));
-        for _ in 0..n {
-            let key = self.str()?.to_owned();
-            out.push((key, value(self)?));
-        }
-        Some(out)
+        std::str::from_utf8(self.bytes(n)?).ok()
     }
 }

@@ -1,12 +1,11 @@
-//! `search`: the model versions a query matches, answered from the search cache (see
-//! [`crate::index`]) so a registry of many thousands of models answers in milliseconds.
+//! `search`: the model versions a query matches, answered from the index (see [`crate::index`]) so a
+//! registry of many thousands of models answers in milliseconds.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
-use crate::index::{self as cache, CacheStats};
+use crate::index::{Index, IndexStats, Source};
 use crate::policy::Problem;
 use crate::record::{ModelName, Stage, Timestamp, Version};
 use crate::repo::Registry;
@@ -58,36 +57,24 @@ pub struct SearchReport {
     pub unreadable: Vec<Problem>,
     /// How many versions the query was evaluated on.
     pub searched: usize,
+    /// What the index had to read again (not part of the output).
     #[serde(skip)]
-    pub cache: CacheStats,
+    pub index: IndexStats,
 }
 
 /// Evaluates `query` (parsed by the caller, so a bad query fails before the registry is read; `text` is
 /// echoed in the report) on every version, or every model's latest.
 pub fn search(registry: &Registry, text: &str, query: &Query, options: SearchOptions) -> SearchReport {
-    let searched = AtomicUsize::new(0);
-    let select = |mut versions: Vec<SearchDoc>| {
-        if options.latest {
-            versions.drain(..versions.len().saturating_sub(1));
-        }
-        searched.fetch_add(versions.len(), Ordering::Relaxed);
-        versions.retain(|doc| query.matches(doc));
-        versions
-    };
-    let docs = cache::load_docs(
-        registry.root(),
-        &cache::cache_path(registry.git().git_dir()),
-        Some(registry.trust()),
-        &select,
-    );
-    // Models come sorted by name (a directory listing), versions oldest first.
-    let matches = docs.models.iter().flat_map(|(_, versions)| versions).map(SearchMatch::of).collect();
+    let source = Source::of(registry);
+    let index = Index::open(&source);
+    // Sorted by model name, then version (oldest first).
+    let (docs, searched) = index.search(options.latest, &|doc| query.matches(doc));
     SearchReport {
         query: text.to_owned(),
         latest_only: options.latest,
-        matches,
-        unreadable: docs.unreadable,
-        searched: searched.into_inner(),
-        cache: docs.stats,
+        matches: docs.iter().map(SearchMatch::of).collect(),
+        unreadable: index.unreadable,
+        searched,
+        index: index.stats,
     }
 }

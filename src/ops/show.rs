@@ -1,15 +1,16 @@
 //! The read side: `list` and `show`.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Error, ModelRef, Selector};
+use crate::index::{Index, Source};
 use crate::ops::lifecycle::PromotionInfo;
 use crate::policy::Problem;
-use crate::policy::{Judge, LoadError, load_model};
+use crate::policy::{Judge, load_model};
 use crate::record::{Digest, ModelName, RegisterRecord, Timestamp, Version};
 use crate::record::{MetaKey, Stage};
 use crate::repo::Registry;
+use crate::state::search::ModelDoc;
 use crate::state::{Archival, Deployment, ModelState, VersionState};
 use std::collections::BTreeMap;
 
@@ -30,18 +31,17 @@ pub struct ModelSummary {
 }
 
 impl ModelSummary {
-    fn of(state: &ModelState) -> ModelSummary {
-        let latest = state.latest();
+    fn of(doc: ModelDoc) -> ModelSummary {
         ModelSummary {
-            name: state.name.clone(),
-            latest_version: latest.map(|v| v.version),
-            versions: state.versions.len(),
-            records: state.records,
-            updated_at: state.updated_at,
-            description: state.description().map(str::to_owned),
-            framework: latest.and_then(|v| v.register.framework.clone()),
-            stages: state.stages.clone(),
-            archived: state.archived.is_some(),
+            name: doc.name,
+            latest_version: doc.latest_version,
+            versions: doc.versions,
+            records: doc.records,
+            updated_at: doc.updated_at,
+            description: doc.description,
+            framework: doc.framework,
+            stages: doc.stages.into_iter().collect(),
+            archived: doc.archived,
         }
     }
 }
@@ -53,26 +53,16 @@ pub struct ListReport {
     pub unreadable: Vec<Problem>,
 }
 
-/// Every model, from its records. Signatures are not verified here (that is `check`'s job, and `show`
-/// and `get` verify the model they act on), so listing stays fast on large registries — except on
-/// promotions, whose approvals decide which version holds a stage.
+/// Every model, from the index (see [`crate::index`]: it reads the records of models that changed).
+/// Signatures are not verified here (that is `check`'s job, and `show` and `get` verify the model they
+/// act on), so listing stays fast on large registries — except on promotions, whose approvals decide
+/// which version holds a stage. Models whose records directory is still empty (an interrupted first
+/// registration) are not models yet.
 pub fn list(registry: &Registry) -> Result<ListReport, Error> {
-    let worktree = registry.worktree();
-    let (names, mut unreadable) = crate::policy::models_dir(&worktree);
-    let judge = Judge::read(registry.trust());
-    let loaded: Vec<_> = names.par_iter().map(|name| load_model(&worktree, name, judge)).collect();
-    let mut models = Vec::with_capacity(loaded.len());
-    for result in loaded {
-        match result {
-            // An empty records directory (an interrupted first registration) is not a model yet.
-            Ok(history) if history.records.is_empty() => {}
-            Ok(history) => models.push(ModelSummary::of(&ModelState::replay(history))),
-            Err(LoadError::Invalid(problem)) => unreadable.push(*problem),
-            // A model directory without records is not a model (yet).
-            Err(LoadError::UnknownModel(_)) => {}
-        }
-    }
-    Ok(ListReport { models, unreadable })
+    let source = Source::of(registry);
+    let index = Index::open(&source);
+    let models = index.models().into_iter().map(ModelSummary::of).collect();
+    Ok(ListReport { models, unreadable: index.unreadable })
 }
 
 #[derive(Debug, Serialize)]

@@ -56,3 +56,37 @@ pub fn docs_of(state: &ModelState) -> Vec<SearchDoc> {
         })
         .collect()
 }
+
+/// A model as a whole, as `list` shows it: the same replay [`docs_of`] reads, summarised. Built only
+/// by [`model_doc_of`], so `list` says the same whether it reads the records or the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelDoc {
+    pub name: ModelName,
+    pub latest_version: Option<Version>,
+    pub versions: usize,
+    pub records: usize,
+    pub updated_at: Option<Timestamp>,
+    pub description: Option<String>,
+    /// The latest version's.
+    pub framework: Option<String>,
+    /// The version holding each stage, sorted by stage.
+    pub stages: Vec<(Stage, Version)>,
+    /// The whole model is archived.
+    pub archived: bool,
+}
+
+/// The summary of a model's state.
+pub fn model_doc_of(state: &ModelState) -> ModelDoc {
+    let latest = state.latest();
+    ModelDoc {
+        name: state.name.clone(),
+        latest_version: latest.map(|v| v.version),
+        versions: state.versions.len(),
+        records: state.records,
+        updated_at: state.updated_at,
+        description: state.description().map(str::to_owned),
+        framework: latest.and_then(|v| v.register.framework.clone()),
+        stages: state.stages.iter().map(|(s, v)| (s.clone(), *v)).collect(),
+        archived: state.archived.is_some(),
+    }
+}
