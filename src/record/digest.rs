@@ -10,15 +10,20 @@ use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "blake3:";
 
+/// A blake3 digest of exact bytes, written `blake3:` followed by 64 lowercase hex characters.
+///
+/// A record's identity is the digest of its file's bytes; artifacts are referenced by digest and size.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Digest([u8; 32]);
 
 impl Digest {
+    /// The digest of `bytes`.
     pub fn of_bytes(bytes: &[u8]) -> Self {
         Digest(*blake3::hash(bytes).as_bytes())
     }
 
+    /// Wraps a hash computed elsewhere (a streaming or memory-mapped hasher).
     pub fn from_hash(hash: blake3::Hash) -> Self {
         Digest(*hash.as_bytes())
     }
@@ -39,6 +44,7 @@ impl Digest {
     }
 }
 
+/// A string that is not `blake3:` followed by 64 lowercase hex characters; holds the string as given.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{0}` is not a digest: expected `blake3:` followed by 64 lowercase hex characters")]
 pub struct DigestParseError(pub String);

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{MetaKey, Metric, Stage};
 
+/// The gates of a promotion into one stage, as configured in `[lifecycle.gates.<stage>]` and copied
+/// into every promotion record. The default (no field set) lets anything in.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gates {
@@ -40,6 +42,7 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Gates {
+    /// Whether no gate is set (then a promotion record leaves `[gates]` out).
     pub fn is_empty(&self) -> bool {
         *self == Gates::default()
     }
@@ -54,6 +57,7 @@ pub struct Span {
 }
 
 impl Span {
+    /// The duration in seconds.
     pub fn seconds(&self) -> u64 {
         self.seconds
     }
@@ -96,12 +100,18 @@ impl fmt::Debug for Span {
     }
 }
 
+/// The operator of a [`Requirement`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
+    /// `>`
     Greater,
+    /// `>=`
     GreaterOrEqual,
+    /// `<`
     Less,
+    /// `<=`
     LessOrEqual,
+    /// `==`
     Equal,
 }
 
@@ -131,8 +141,11 @@ impl Comparison {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Requirement {
+    /// The metric compared; a version without it fails the requirement.
     pub metric: MetaKey,
+    /// How the version's value is compared with the threshold.
     pub comparison: Comparison,
+    /// The number on the right-hand side.
     pub threshold: Metric,
 }
 

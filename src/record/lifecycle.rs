@@ -21,11 +21,16 @@ macro_rules! lifecycle_record {
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
+            /// The schema line's value, e.g. `modelreg/promote/v1`.
             pub schema: String,
+            /// The model; equal to the directory the record lives in.
             pub model: ModelName,
+            /// Position in the model's chain: 1, 2, 3… without gaps.
             pub seq: u64,
+            /// Digest of the model's record `seq - 1` (never absent: a lifecycle record is never first).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub previous: Option<Digest>,
+            /// When the record was written; soak times and drift windows count from it.
             pub created_at: Timestamp,
             /// The git author who ran the command, `Name <email>`.
             pub author: String,
@@ -41,9 +46,13 @@ lifecycle_record! {
     /// `approver:<stage>` add detached signatures; it takes effect once `gates.approvals` distinct
     /// approvers have signed (at once when no approvals are required, or in an emergency).
     PromoteRecord {
+        /// The version the record is about.
         version: Version,
+        /// Digest of that version's register record (checked against the chain).
         version_record: Digest,
+        /// The stage the version is proposed for.
         stage: Stage,
+        /// Why, when given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
         /// The version holding the stage when this was written (what a rollback replaces).
@@ -65,9 +74,13 @@ lifecycle_record! {
 lifecycle_record! {
     /// `modelreg/demote/v1`: `version` leaves `stage`, which is then empty.
     DemoteRecord {
+        /// The version the record is about.
         version: Version,
+        /// Digest of that version's register record (checked against the chain).
         version_record: Digest,
+        /// The stage the version leaves.
         stage: Stage,
+        /// Why, when given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     }
@@ -78,8 +91,10 @@ lifecycle_record! {
     /// model) is retired or brought back. Archived versions stay readable and fetchable; they cannot be
     /// promoted or deployed.
     ArchiveRecord {
+        /// The version archived or restored; absent for the whole model.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         version: Option<Version>,
+        /// Digest of that version's register record; present exactly when `version` is.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         version_record: Option<Digest>,
         /// Why: required, since retiring something is a decision worth explaining.
@@ -91,10 +106,15 @@ lifecycle_record! {
     /// `modelreg/deploy/v1` and `modelreg/undeploy/v1`: `version` starts (or stops) serving in `env`
     /// at `target`.
     DeploymentRecord {
+        /// The version the record is about.
         version: Version,
+        /// Digest of that version's register record (checked against the chain).
         version_record: Digest,
+        /// The environment (`prod-eu`…); one version serves in an environment at a time.
         env: MetaKey,
+        /// Where it serves: a URI, non-empty, at most 2048 bytes, no control characters.
         target: String,
+        /// Why, when given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     }
@@ -103,12 +123,17 @@ lifecycle_record! {
 lifecycle_record! {
     /// `modelreg/tag/v1`: tags of a version change; the register record itself never does.
     TagRecord {
+        /// The version the record is about.
         version: Version,
+        /// Digest of that version's register record (checked against the chain).
         version_record: Digest,
+        /// Tags set (added or overwritten) on the version.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         set: BTreeMap<MetaKey, String>,
+        /// Tags removed; only tags the version has.
         #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
         unset: BTreeSet<MetaKey>,
+        /// Why, when given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     }

@@ -31,20 +31,31 @@ pub use register::{
 /// Records are small; anything larger is refused before it is parsed.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
+/// The kind of a record, named by its schema line (`modelreg/<kind>/v1`) and its file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKind {
+    /// A version of a model: `modelreg/register/v1`.
     Register,
+    /// A drift report about one version: `modelreg/drift/v1`.
     Drift,
+    /// A proposal that a version hold a stage: `modelreg/promote/v1`.
     Promote,
+    /// A version leaving a stage: `modelreg/demote/v1`.
     Demote,
+    /// A version, or the whole model, retired: `modelreg/archive/v1`.
     Archive,
+    /// An archived version or model brought back: `modelreg/restore/v1`.
     Restore,
+    /// A version serving in an environment: `modelreg/deploy/v1`.
     Deploy,
+    /// A version no longer serving in an environment: `modelreg/undeploy/v1`.
     Undeploy,
+    /// A change to a version's current tags: `modelreg/tag/v1`.
     Tag,
 }
 
 impl RecordKind {
+    /// Every kind, in the order of this enum.
     pub const ALL: [RecordKind; 9] = [
         RecordKind::Register,
         RecordKind::Drift,
@@ -57,6 +68,7 @@ impl RecordKind {
         RecordKind::Tag,
     ];
 
+    /// The kind as it appears in file names (`000002-promote.toml`) and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Register => "register",
@@ -71,6 +83,7 @@ impl RecordKind {
         }
     }
 
+    /// The schema line's value for this kind, e.g. `modelreg/register/v1`.
     pub fn schema(self) -> &'static str {
         match self {
             RecordKind::Register => "modelreg/register/v1",
@@ -103,18 +116,35 @@ impl fmt::Display for RecordKind {
     }
 }
 
+/// Why bytes are not a valid record (or another strictly parsed file: trust, configuration, card fields).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RecordError {
+    /// The file is over [`MAX_RECORD_BYTES`]; it was not read as text.
     #[error("record is {size} bytes, over the {MAX_RECORD_BYTES}-byte limit")]
-    TooLarge { size: usize },
+    TooLarge {
+        /// The file's size in bytes.
+        size: usize,
+    },
+    /// The bytes are not UTF-8.
     #[error("record is not valid UTF-8")]
     NotUtf8,
+    /// The first line is not `schema = "modelreg/<kind>/v1"`.
     #[error("line 1: a record must start with `schema = \"modelreg/<kind>/v1\"`")]
     MissingSchemaLine,
+    /// The schema line names no known kind (or the wrong kind for the record's fields).
     #[error("line 1: unknown schema `{0}`")]
     UnknownSchema(String),
     #[error("line {line}, column {column}: {message}")]
-    Syntax { line: usize, column: usize, message: String },
+    /// The TOML does not parse into the record's strict schema.
+    Syntax {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error, in bytes.
+        column: usize,
+        /// The parser's message, trimmed.
+        message: String,
+    },
+    /// The record parses but breaks a cross-field rule (the chain header, unique artifact paths, finite metrics…).
     #[error("{0}")]
     Invalid(String),
 }
@@ -123,14 +153,23 @@ pub enum RecordError {
 /// the variant (and the schema line) says which it is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
+    /// A version of a model.
     Register(Box<RegisterRecord>),
+    /// A drift report about a version.
     Drift(Box<DriftRecord>),
+    /// A promotion (a proposal until its approvals are in).
     Promote(Box<PromoteRecord>),
+    /// A version leaving a stage.
     Demote(Box<DemoteRecord>),
+    /// An archive of a version or of the whole model.
     Archive(Box<ArchiveRecord>),
+    /// A restore of an archived version or model (the same fields as an archive).
     Restore(Box<ArchiveRecord>),
+    /// A deployment of a version to an environment.
     Deploy(Box<DeploymentRecord>),
+    /// The end of a deployment (the same fields as a deployment).
     Undeploy(Box<DeploymentRecord>),
+    /// A change to a version's tags.
     Tag(Box<TagRecord>),
 }
 
@@ -179,6 +218,7 @@ impl Record {
         text.expect("records serialise to TOML").into_bytes()
     }
 
+    /// The record's kind, as its schema line names it.
     pub fn kind(&self) -> RecordKind {
         match self {
             Record::Register(_) => RecordKind::Register,
@@ -193,22 +233,27 @@ impl Record {
         }
     }
 
+    /// The model the record belongs to (always its directory's name once the chain is judged).
     pub fn model(&self) -> &ModelName {
         each_record!(self, r => &r.model)
     }
 
+    /// Position in the model's chain, from 1.
     pub fn seq(&self) -> u64 {
         each_record!(self, r => r.seq)
     }
 
+    /// Digest of the model's record `seq - 1`; `None` exactly for `seq = 1`.
     pub fn previous(&self) -> Option<&Digest> {
         each_record!(self, r => r.previous.as_ref())
     }
 
+    /// When the record was written (informational: expiry is judged at signing and push time).
     pub fn created_at(&self) -> Timestamp {
         each_record!(self, r => r.created_at)
     }
 
+    /// The git author who wrote the record, `Name <email>`.
     pub fn author(&self) -> &str {
         each_record!(self, r => &r.author)
     }

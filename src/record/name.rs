@@ -10,24 +10,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+/// Why a value is not a valid name, version, key, path, timestamp, key id or stage; holds the value as given.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NameError {
+    /// Not a model name (1–64 of `[a-z0-9._-]`, starting with a letter or digit, no `..`).
     #[error(
         "invalid model name `{0}`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`"
     )]
     Model(String),
+    /// Not a version (a whole number from 1, optionally prefixed `v`).
     #[error("invalid version `{0}`: versions are whole numbers from 1")]
     Version(String),
+    /// Not a tag, metric, parameter or dataset key (1–64 of `[A-Za-z0-9._-]`).
     #[error("invalid key `{0}`: use 1-64 characters from A-Z, a-z, 0-9, `.`, `_`, `-`")]
     MetaKey(String),
+    /// Not a relative, `/`-separated printable-ASCII path without empty, `.` or `..` components.
     #[error(
         "invalid artifact path `{0}`: use a relative path of printable ASCII without `.`/`..` components, backslashes or leading `/`"
     )]
     ArtifactPath(String),
+    /// Not an RFC 3339 UTC instant with whole seconds (`2026-11-22T10:00:00Z`).
     #[error("invalid timestamp `{0}`: expected RFC 3339 UTC like 2026-11-22T10:00:00Z")]
     Timestamp(String),
+    /// Not a key id (16 lowercase hex characters).
     #[error("invalid key id `{0}`: expected 16 lowercase hex characters")]
     KeyId(String),
+    /// Not a stage name (1–32 of `[a-z0-9_-]`, starting with a letter, not `latest` or `v<number>`).
     #[error(
         "invalid stage name `{0}`: use 1-32 characters from a-z, 0-9, `_`, `-`, starting with a letter (not `latest` or `v<number>`)"
     )]
@@ -35,12 +43,14 @@ pub enum NameError {
 }
 
 macro_rules! string_newtype {
-    ($name:ident, $validate:expr, $err:path) => {
+    ($(#[$doc:meta])* $name:ident, $validate:expr, $err:path) => {
+        $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
+            /// The validated text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -116,11 +126,41 @@ fn is_artifact_path(text: &str) -> bool {
         && text.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
-string_newtype!(ModelName, is_model_name, NameError::Model);
-string_newtype!(MetaKey, is_meta_key, NameError::MetaKey);
-string_newtype!(Stage, is_stage, NameError::Stage);
-string_newtype!(ArtifactPath, is_artifact_path, NameError::ArtifactPath);
-string_newtype!(KeyId, is_key_id, NameError::KeyId);
+string_newtype!(
+    /// A model's name, also its directory under `models/`: 1–64 characters of `[a-z0-9._-]`, starting
+    /// with a letter or digit, never containing `..` (so it is always one safe path component).
+    ModelName,
+    is_model_name,
+    NameError::Model
+);
+string_newtype!(
+    /// A tag, metric, parameter, dataset or environment key: 1–64 characters of `[A-Za-z0-9._-]`.
+    MetaKey,
+    is_meta_key,
+    NameError::MetaKey
+);
+string_newtype!(
+    /// A lifecycle stage (`staging`, `production`…): 1–32 characters of `[a-z0-9_-]`, starting with a
+    /// letter, never spelled like a version selector (`latest`, `v3`).
+    Stage,
+    is_stage,
+    NameError::Stage
+);
+string_newtype!(
+    /// An artifact's path inside a version: relative, `/`-separated printable ASCII without `\`, empty,
+    /// `.` or `..` components, at most 1024 bytes (so it can never escape a destination directory).
+    ArtifactPath,
+    is_artifact_path,
+    NameError::ArtifactPath
+);
+string_newtype!(
+    /// A key id: the first 8 bytes of the key's SHA-256 fingerprint as 16 lowercase hex characters.
+    /// It names signature files and appears in `signer`; trust is decided by the key inside a verified
+    /// signature, never by this id.
+    KeyId,
+    is_key_id,
+    NameError::KeyId
+);
 
 fn is_key_id(text: &str) -> bool {
     text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -132,8 +172,10 @@ fn is_key_id(text: &str) -> bool {
 pub struct Version(u64);
 
 impl Version {
+    /// Version 1, the first a model registers.
     pub const FIRST: Version = Version(1);
 
+    /// The version number.
     pub fn get(self) -> u64 {
         self.0
     }
@@ -198,10 +240,12 @@ impl Timestamp {
         Timestamp(secs)
     }
 
+    /// Seconds since the Unix epoch.
     pub fn unix_seconds(self) -> u64 {
         self.0
     }
 
+    /// The instant `secs` seconds after the Unix epoch (any `u64` is valid).
     pub fn from_unix_seconds(secs: u64) -> Timestamp {
         Timestamp(secs)
     }

@@ -6,34 +6,53 @@ use serde::{Deserialize, Serialize};
 
 use super::{ArtifactPath, Digest, KeyId, MetaKey, ModelName, Timestamp, Version};
 
+/// `modelreg/register/v1`: a version of a model, with its metrics, lineage and artifacts. Never edited:
+/// lifecycle records change what holds for the version, this record stays as written.
+///
+/// The chain header (`schema` … `signer`) is repeated in every record struct rather than flattened:
+/// serde cannot flatten a shared header into a struct that denies unknown fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRecord {
+    /// `modelreg/register/v1`, the record's first line.
     pub schema: String,
+    /// The model; equal to the directory the record lives in.
     pub model: ModelName,
+    /// Position in the model's chain: 1, 2, 3… without gaps.
     pub seq: u64,
+    /// Digest of the model's record `seq - 1`; absent exactly when `seq = 1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Digest>,
+    /// When the record was written (informational: expiry is judged at signing and push time).
     pub created_at: Timestamp,
     /// The git author who ran the command, `Name <email>`.
     pub author: String,
     /// The key that published the record (a hint for humans: trust is decided by the signature).
     pub signer: KeyId,
+    /// The version registered; greater than every earlier version of the model.
     pub version: Version,
+    /// Why this version exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// What the model does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The training framework, e.g. `sklearn`, `pytorch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
+    /// Tags as registered (tag records change the current tags, never this table).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<MetaKey, String>,
+    /// Metrics as recorded at registration; finite numbers only.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<MetaKey, Metric>,
+    /// Training parameters, as given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<MetaKey, String>,
+    /// Where the version comes from: code, datasets, parent versions.
     #[serde(default, skip_serializing_if = "Lineage::is_empty")]
     pub lineage: Lineage,
+    /// The files of the version (at least one), each by path, digest and size; paths are unique.
     pub artifacts: Vec<Artifact>,
     /// A drift profile of the training data (`modelreg profile`), stored with the version so later
     /// drift runs only need production data.
@@ -47,6 +66,7 @@ pub struct RegisterRecord {
 pub struct Metric(f64);
 
 impl Metric {
+    /// The value (always finite).
     pub fn get(self) -> f64 {
         self.0
     }
@@ -65,18 +85,23 @@ impl From<Metric> for f64 {
     }
 }
 
+/// What a version was made from. Every part is optional; an empty lineage is left out of the record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lineage {
+    /// The training code's commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<CodeRef>,
+    /// The datasets trained or evaluated on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<DatasetRef>,
+    /// The model versions this one derives from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parents: Vec<ParentRef>,
 }
 
 impl Lineage {
+    /// Whether the lineage names nothing (then it is not written).
     pub fn is_empty(&self) -> bool {
         self.code.is_none() && self.datasets.is_empty() && self.parents.is_empty()
     }
@@ -86,17 +111,24 @@ impl Lineage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRef {
+    /// The repository URL, with any credentials stripped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo: Option<String>,
+    /// The commit, 40 hex characters.
     pub commit: String,
+    /// Whether tracked files differed from the commit when the version was registered.
     pub dirty: bool,
 }
 
+/// A dataset the version was trained or evaluated on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetRef {
+    /// The dataset's role in this version (`train`, `eval`…).
     pub name: MetaKey,
+    /// Where the dataset lives (a path or URI, as given).
     pub uri: String,
+    /// Digest of the dataset's bytes, computed for local files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
 }
@@ -105,17 +137,25 @@ pub struct DatasetRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParentRef {
+    /// The parent model.
     pub model: ModelName,
+    /// The parent version.
     pub version: Version,
+    /// Digest of the parent version's register record.
     pub record: Digest,
 }
 
+/// A file of a version, stored in the artifact store under its digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
+    /// Path inside the version (unique within it; where `get` writes the file).
     pub path: ArtifactPath,
+    /// Digest of the file's bytes.
     pub digest: Digest,
+    /// Size in bytes (checked with the digest when the file is fetched).
     pub size: u64,
+    /// The format derived from the file extension (`safetensors`, `onnx`, `pickle`…), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
 }
