@@ -192,7 +192,7 @@ impl ExactColumn {
 /// The spill files of one input while it is being read.
 struct Spiller {
     dir: Arc<tempfile::TempDir>,
-    files: Vec<Option<(PathBuf, BufWriter<File>, u64)>>,
+    files: Vec<Option<SpillEntry>>,
 }
 
 impl Spiller {
@@ -221,7 +221,7 @@ impl Spiller {
         Ok(spiller)
     }
 
-    fn write(entry: &mut (PathBuf, BufWriter<File>, u64), values: &[f64]) -> Result<(), DriftError> {
+    fn write(entry: &mut SpillEntry, values: &[f64]) -> Result<(), DriftError> {
         let (path, writer, len) = entry;
         for x in values {
             writer.write_all(&x.to_le_bytes()).map_err(|source| DriftError::Io { file: path.clone(), source })?;
@@ -238,6 +238,40 @@ impl Spiller {
             }
         }
         Ok(())
+    }
+}
+
+/// A column's spill file while it is written: path, writer, values written.
+type SpillEntry = (PathBuf, BufWriter<File>, u64);
+
+/// Adds one batch's chunk to its column; returns the bytes of numbers now buffered in memory.
+fn add_chunk(
+    column: &mut ExactColumn,
+    rows: u64,
+    chunk: ColumnChunk,
+    file: Option<&mut SpillEntry>,
+) -> Result<u64, DriftError> {
+    column.counts.add_chunk(rows, &chunk);
+    match (&mut column.values, chunk) {
+        (ExactValues::Numbers(all), ColumnChunk::Numbers { values, .. }) => match file {
+            Some(entry) => Spiller::write(entry, &values).map(|()| 0),
+            None => {
+                all.extend_from_slice(&values);
+                Ok(8 * values.len() as u64)
+            }
+        },
+        (ExactValues::Labels(all), ColumnChunk::Labels { values, .. }) => {
+            for v in values {
+                match all.get_mut(v.as_str()) {
+                    Some(count) => *count += 1,
+                    None => {
+                        all.insert(v, 1);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        _ => unreachable!("readers emit chunks matching the schema's kinds"),
     }
 }
 
@@ -263,26 +297,19 @@ pub fn load_exact(path: &Path, options: &ReadOptions) -> Result<ExactDataset, Dr
     let (mut buffered, mut spiller): (u64, Option<Spiller>) = (0, None);
     while let Some(batch) = reader.next_batch()? {
         rows += batch.rows;
-        for (i, (column, chunk)) in columns.iter_mut().zip(batch.columns).enumerate() {
-            column.counts.add_chunk(batch.rows, &chunk);
-            match (&mut column.values, chunk) {
-                (ExactValues::Numbers(all), ColumnChunk::Numbers { values, .. }) => {
-                    match spiller.as_mut().and_then(|s| s.files[i].as_mut()) {
-                        Some(entry) => Spiller::write(entry, &values)?,
-                        None => {
-                            buffered += 8 * values.len() as u64;
-                            all.extend(values);
-                        }
-                    }
-                }
-                (ExactValues::Labels(all), ColumnChunk::Labels { values, .. }) => {
-                    for v in values {
-                        *all.entry(v).or_insert(0) += 1;
-                    }
-                }
-                _ => unreachable!("readers emit chunks matching the schema's kinds"),
-            }
-        }
+        // Columns are independent: each is extended (or its spill file written) on its own thread,
+        // in batch order, so the result does not depend on the thread count.
+        let files: Vec<Option<&mut SpillEntry>> = match spiller.as_mut() {
+            Some(s) => s.files.iter_mut().map(Option::as_mut).collect(),
+            None => columns.iter().map(|_| None).collect(),
+        };
+        let batch_rows = batch.rows;
+        buffered += columns
+            .par_iter_mut()
+            .zip(batch.columns.into_par_iter())
+            .zip(files.into_par_iter())
+            .map(|((column, chunk), file)| add_chunk(column, batch_rows, chunk, file))
+            .try_reduce(|| 0, |a, b| Ok(a + b))?;
         if spiller.is_none() && buffered > options.exact_memory {
             spiller = Some(Spiller::start(&mut columns)?);
         }

@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::dataset::{Counts, SourceRef};
@@ -194,13 +195,13 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
     let mut ranges = vec![(f64::INFINITY, f64::NEG_INFINITY); schema.len()];
     if needs_range {
         while let Some(batch) = reader.next_batch()? {
-            for (range, chunk) in ranges.iter_mut().zip(&batch.columns) {
+            ranges.par_iter_mut().zip(&batch.columns).for_each(|(range, chunk)| {
                 if let ColumnChunk::Numbers { values, .. } = chunk {
                     for &x in values {
                         *range = (range.0.min(x), range.1.max(x));
                     }
                 }
-            }
+            });
         }
         reader = open(path, &options.read)?;
     }
@@ -222,27 +223,8 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
     let mut rows = 0;
     while let Some(batch) = reader.next_batch()? {
         rows += batch.rows;
-        for (column, chunk) in columns.iter_mut().zip(&batch.columns) {
-            column.counts.add_chunk(batch.rows, chunk);
-            match (chunk, &mut column.numeric, &mut column.categories) {
-                (ColumnChunk::Numbers { values, .. }, Some(summary), _) => summary.add_values(values),
-                (ColumnChunk::Labels { values, .. }, _, Some(cats)) => {
-                    for v in values {
-                        match cats.counts.get_mut(v.as_str()) {
-                            Some(c) => *c += 1,
-                            None => {
-                                cats.counts.insert(v.clone(), 1);
-                            }
-                        }
-                    }
-                    // Cap lazily so memory stays bounded without re-sorting on every batch.
-                    if cats.counts.len() > cats.top_k.saturating_mul(4).max(1024) {
-                        cats.cap();
-                    }
-                }
-                _ => {}
-            }
-        }
+        // One column per thread, each in batch order: the profile does not depend on the thread count.
+        columns.par_iter_mut().zip(&batch.columns).for_each(|(column, chunk)| column.add_chunk(batch.rows, chunk));
     }
     for column in &mut columns {
         if let Some(cats) = &mut column.categories {
@@ -264,6 +246,31 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
         rows,
         columns,
     })
+}
+
+impl ColumnProfile {
+    /// Adds one batch's chunk of this column.
+    fn add_chunk(&mut self, rows: u64, chunk: &ColumnChunk) {
+        self.counts.add_chunk(rows, chunk);
+        match (chunk, &mut self.numeric, &mut self.categories) {
+            (ColumnChunk::Numbers { values, .. }, Some(summary), _) => summary.add_values(values),
+            (ColumnChunk::Labels { values, .. }, _, Some(cats)) => {
+                for v in values {
+                    match cats.counts.get_mut(v.as_str()) {
+                        Some(c) => *c += 1,
+                        None => {
+                            cats.counts.insert(v.clone(), 1);
+                        }
+                    }
+                }
+                // Cap lazily so memory stays bounded without re-sorting on every batch.
+                if cats.counts.len() > cats.top_k.saturating_mul(4).max(1024) {
+                    cats.cap();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Profile {

@@ -19,6 +19,8 @@ pub struct CsvReader {
     /// Field index in the file of each schema column.
     fields: Vec<usize>,
     pending: VecDeque<ByteRecord>,
+    header_len: usize,
+    delimiter: u8,
     batch_rows: usize,
     strict: bool,
     aligned: bool,
@@ -62,12 +64,16 @@ fn map_csv_error(file: &Path, err: csv::Error) -> DriftError {
 }
 
 fn cell_text<'a>(file: &Path, record: &'a ByteRecord, field: usize, column: &str) -> Result<&'a str, DriftError> {
-    let bytes = record.get(field).unwrap_or(&[]);
-    std::str::from_utf8(bytes).map(str::trim).map_err(|_| DriftError::NotUtf8 {
+    cell_str(record.get(field).unwrap_or(&[])).ok_or_else(|| DriftError::NotUtf8 {
         file: file.to_path_buf(),
         line: record.position().map_or(0, |p| p.line()),
         column: column.to_string(),
     })
+}
+
+/// A cell's text, trimmed; `None` when the bytes are not UTF-8.
+pub(super) fn cell_str(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).map(str::trim).ok()
 }
 
 impl CsvReader {
@@ -157,6 +163,8 @@ impl CsvReader {
             schema,
             fields,
             pending,
+            header_len: header.len(),
+            delimiter,
             batch_rows: options.batch_rows.max(1),
             strict: options.strict,
             aligned: options.aligned,
@@ -166,60 +174,132 @@ impl CsvReader {
     fn push_record(&self, record: &ByteRecord, chunks: &mut [ColumnChunk]) -> Result<(), DriftError> {
         for ((chunk, &field), column) in chunks.iter_mut().zip(&self.fields).zip(&self.schema) {
             let text = cell_text(&self.file, record, field, &column.name)?;
-            let type_error = |expected: &'static str| DriftError::TypeError {
-                file: self.file.clone(),
-                column: column.name.clone(),
-                place: format!("line {}", record.position().map_or(0, |p| p.line())),
-                value: text.to_string(),
-                expected,
-            };
-            let aligned = self.aligned;
-            match chunk {
-                ColumnChunk::Numbers { values, nulls, non_finite, type_errors } => {
-                    if is_null_token(text) {
-                        *nulls += 1;
-                        if aligned {
-                            values.push(f64::NAN);
-                        }
-                        continue;
-                    }
-                    let parsed = match column.kind {
-                        ColumnKind::Datetime => parse_datetime(text),
-                        _ => text.parse::<f64>().ok(),
-                    };
-                    match parsed {
-                        Some(v) if v.is_finite() => values.push(v),
-                        Some(_) => *non_finite += 1,
-                        None if self.strict => return Err(type_error(column.kind.as_str())),
-                        None => *type_errors += 1,
-                    }
-                    if aligned && !parsed.is_some_and(f64::is_finite) {
-                        values.push(f64::NAN);
-                    }
-                }
-                ColumnChunk::Labels { values, nulls, type_errors } => {
-                    if is_null_token(text) {
-                        *nulls += 1;
-                        if aligned {
-                            values.push(String::new());
-                        }
-                    } else if column.kind == ColumnKind::Boolean {
-                        match parse_bool(text) {
-                            Some(b) => values.push(b.to_string()),
-                            None if self.strict => return Err(type_error("boolean")),
-                            None if aligned => {
-                                *type_errors += 1;
-                                values.push(String::new());
-                            }
-                            None => *type_errors += 1,
-                        }
-                    } else {
-                        values.push(text.to_string());
-                    }
-                }
+            if let Err(expected) = push_cell(chunk, column.kind, text, self.strict, self.aligned) {
+                return Err(DriftError::TypeError {
+                    file: self.file.clone(),
+                    column: column.name.clone(),
+                    place: format!("line {}", record.position().map_or(0, |p| p.line())),
+                    value: text.to_string(),
+                    expected,
+                });
             }
         }
         Ok(())
+    }
+
+    /// What the parallel reader needs to continue where this one stopped: the settings, and the byte
+    /// offset and line of the first record not yet read (the inference sample is in `pending`).
+    pub(super) fn into_parts(self) -> CsvParts {
+        let position = self.reader.position().clone();
+        CsvParts {
+            file: self.file,
+            schema: self.schema,
+            fields: self.fields,
+            pending: self.pending.into(),
+            header_len: self.header_len,
+            delimiter: self.delimiter,
+            batch_rows: self.batch_rows,
+            strict: self.strict,
+            aligned: self.aligned,
+            byte: position.byte(),
+            line: position.line(),
+        }
+    }
+}
+
+/// A [`CsvReader`] taken apart after its header and inference sample (see [`CsvReader::into_parts`]).
+pub(super) struct CsvParts {
+    pub file: PathBuf,
+    pub schema: Vec<ColumnSchema>,
+    pub fields: Vec<usize>,
+    pub pending: Vec<ByteRecord>,
+    pub header_len: usize,
+    pub delimiter: u8,
+    pub batch_rows: usize,
+    pub strict: bool,
+    pub aligned: bool,
+    pub byte: u64,
+    pub line: u64,
+}
+
+/// Why a cell added no value to its column's `values` (when not reading aligned). The parallel reader
+/// keeps these per row so that it can cut its blocks into batches of exactly `batch_rows` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Miss {
+    Null,
+    NonFinite,
+    TypeError,
+}
+
+/// Converts one trimmed cell into its column's chunk: the one rule both CSV readers follow. Returns
+/// what was missed, if anything, or `Err(expected type)` for a value that does not parse in strict mode.
+pub(super) fn push_cell(
+    chunk: &mut ColumnChunk,
+    kind: ColumnKind,
+    text: &str,
+    strict: bool,
+    aligned: bool,
+) -> Result<Option<Miss>, &'static str> {
+    match chunk {
+        ColumnChunk::Numbers { values, nulls, non_finite, type_errors } => {
+            if is_null_token(text) {
+                *nulls += 1;
+                if aligned {
+                    values.push(f64::NAN);
+                }
+                return Ok(Some(Miss::Null));
+            }
+            let parsed = match kind {
+                ColumnKind::Datetime => parse_datetime(text),
+                _ => text.parse::<f64>().ok(),
+            };
+            let miss = match parsed {
+                Some(v) if v.is_finite() => {
+                    values.push(v);
+                    return Ok(None);
+                }
+                Some(_) => {
+                    *non_finite += 1;
+                    Miss::NonFinite
+                }
+                None if strict => return Err(kind.as_str()),
+                None => {
+                    *type_errors += 1;
+                    Miss::TypeError
+                }
+            };
+            if aligned {
+                values.push(f64::NAN);
+            }
+            Ok(Some(miss))
+        }
+        ColumnChunk::Labels { values, nulls, type_errors } => {
+            if is_null_token(text) {
+                *nulls += 1;
+                if aligned {
+                    values.push(String::new());
+                }
+                Ok(Some(Miss::Null))
+            } else if kind == ColumnKind::Boolean {
+                match parse_bool(text) {
+                    Some(b) => {
+                        values.push(b.to_string());
+                        Ok(None)
+                    }
+                    None if strict => Err("boolean"),
+                    None => {
+                        *type_errors += 1;
+                        if aligned {
+                            values.push(String::new());
+                        }
+                        Ok(Some(Miss::TypeError))
+                    }
+                }
+            } else {
+                values.push(text.to_string());
+                Ok(None)
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! otherwise (the target) it is counted as a type error, which is a data-quality finding.
 
 mod csv;
+mod parallel;
 mod parquet;
 
 use std::collections::HashMap;
@@ -39,10 +40,29 @@ pub struct ReadOptions {
     /// Exact mode keeps up to this many bytes of numbers per input in memory; beyond it each numerical
     /// column is spilled to its own temporary file and compared one column at a time.
     pub exact_memory: u64,
+    /// Threads that parse a CSV file: `0` for one per core, `1` for the sequential reader (the
+    /// reference the parallel reader is tested against: both deliver identical batches).
+    pub threads: usize,
+    /// Bytes per block of the parallel CSV reader; small values exercise block boundaries in tests.
+    pub block_bytes: usize,
 }
 
 /// Default for [`ReadOptions::exact_memory`]: 256 MiB, about 32M numbers (1M rows × 32 columns).
 pub const DEFAULT_EXACT_MEMORY: u64 = 256 << 20;
+
+/// Default for [`ReadOptions::block_bytes`]: large enough that per-block work (a parser, a task) is
+/// noise, small enough that a window of blocks per thread stays a few MB.
+pub const DEFAULT_BLOCK_BYTES: usize = 1 << 20;
+
+impl ReadOptions {
+    /// The number of threads [`ReadOptions::threads`] asks for.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -56,6 +76,8 @@ impl Default for ReadOptions {
             strict: true,
             aligned: false,
             exact_memory: DEFAULT_EXACT_MEMORY,
+            threads: 0,
+            block_bytes: DEFAULT_BLOCK_BYTES,
         }
     }
 }
@@ -112,7 +134,13 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, 
     }
     let reader: Box<dyn BatchReader> = match ext.as_str() {
         "parquet" | "pq" => Box::new(parquet::ParquetReader::open(path, options)?),
-        _ => Box::new(csv::CsvReader::open(path, options)?),
+        _ => {
+            let sequential = csv::CsvReader::open(path, options)?;
+            match options.thread_count() {
+                1 => Box::new(sequential),
+                n => Box::new(parallel::ParallelCsvReader::start(sequential.into_parts(), n, options.block_bytes)?),
+            }
+        }
     };
     for name in options.categorical.iter().chain(&options.ignore) {
         let known = reader.schema().iter().any(|c| &c.name == name) || options.ignore.contains(name);
