@@ -45,11 +45,11 @@ bench_best() {
   echo "$best"
 }
 
-# Peak resident set size of one run of a command, in MB (GNU time's %M).
+# Peak resident set size of one run of a command, in MB (GNU time's %M, written to a file so the
+# command's own stderr can be discarded).
 bench_peak_mb() {
-  local kb
-  kb=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  echo $(( kb / 1024 ))
+  /usr/bin/time -o "$work/peak" -f '%M' "$@" >/dev/null 2>&1 || true
+  echo $(( $(tail -1 "$work/peak") / 1024 ))
 }
 
 # `a / b` with one decimal (ratios beside git).

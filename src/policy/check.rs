@@ -1,5 +1,9 @@
 //! The full check behind `modelreg check`: every model of a snapshot scanned under the rules (in
 //! parallel), the admin files, the layout, cards, and optionally every stored artifact.
+//!
+//! Memory stays flat at any registry size: models are scanned, judged and dropped one by one (a
+//! rayon fold into a `Tally` per worker, then reduced in model order), so only the findings, the
+//! counts and (when a store is verified) the artifact list outlive a model.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,18 @@
 //! The only place that speaks git (through libgit2). Everything else sees paths, ids and strings.
+//!
+//! Costs follow the change, not the registry, wherever git's formats allow it:
+//! - [`GitRepo::commit_paths`] rebuilds only the trees on the written paths (every other subtree is
+//!   kept by id) and updates only those paths' entries in `.git/index`, which is then written once.
+//!   Writing the index file is the one cost that still grows with the repository: its format has no
+//!   partial update, and git itself rewrites it whole on every `git add`.
+//! - [`GitRepo::diff_commits`] skips equal subtrees without reading them and walks the others in
+//!   git's order without collecting them.
+//! - [`GitTree`] resolves each directory once and reads from as many threads as rayon runs.
+//!
+//! Invariants: a modelreg commit leaves the index equal to the commit's tree on every path it wrote
+//! (`git status` clean) and leaves anything else the user staged as it was; the commit object is
+//! written before the index, and the index before the branch, which moves only if it still points at
+//! the parent (see `commit_paths`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
