@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::lifecycle::record_with_header;
 use super::show::{load_state, select};
 use super::transaction::Transaction;
 use super::{Error, ModelRef};
@@ -80,20 +81,13 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     // The chain is read again under the lock (another command may have written while the data was
     // read); the rule engine checks that `version_record` still names the version judged.
     let header = tx.header(key)?;
-    let record = Record::Drift(Box::new(DriftRecord {
-        schema: RecordKind::Drift.schema().into(),
-        model: header.model,
-        seq: header.seq,
-        previous: header.previous,
-        created_at: header.created_at,
-        author: header.author,
-        signer: header.signer,
+    let record = Record::Drift(Box::new(record_with_header!(DriftRecord, RecordKind::Drift, header, {
         version: version.version,
         version_record: version.record_digest,
         window_start: request.window_start,
         window_end: request.window_end,
         report: outcome.report.clone(),
-    }));
+    })));
     let appended = tx.append(key, record)?;
     outcome.record = Some(appended.record_path);
     outcome.record_digest = Some(appended.digest);
