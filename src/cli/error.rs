@@ -156,6 +156,9 @@ fn git_hint(e: &GitError) -> Option<String> {
         GitError::Other(message) if message.contains("user.name") => {
             "set them: git config user.name \"Your Name\"; git config user.email you@example.com"
         }
+        GitError::IndexLocked(_) => {
+            "another git command is running, or one was killed: if none is running, delete .git/index.lock"
+        }
         GitError::Other(message) if message.contains("index is locked") => {
             "another git command is running, or one was killed: if none is running, delete .git/index.lock"
         }
