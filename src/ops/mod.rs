@@ -76,7 +76,7 @@ pub enum Error {
     Drift(#[from] crate::drift::DriftError),
     #[error(transparent)]
     Card(#[from] crate::card::CardError),
-    #[error("{model} v{version} has no baseline profile stored, and no --baseline was given")]
+    #[error("{model} v{version} has no baseline profile stored, and no baseline was given")]
     NoBaseline { model: ModelName, version: Version },
     #[error("{0} exists and was not written by modelreg")]
     ForeignHook(PathBuf),

@@ -128,7 +128,7 @@ fn bad_drift_input_is_refused_and_records_nothing() {
     );
     insta::assert_snapshot!(run.failure(2).snapshot(), @"
     ----- stderr -----
-    error: churn v2 has no baseline profile stored, and no --baseline was given
+    error: churn v2 has no baseline profile stored, and no baseline was given
     hint: pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)
     [exit status: 2]
     ");
