@@ -161,6 +161,7 @@ pub struct Index<'a> {
     models: Vec<(ModelName, Blob)>,
     /// Models left out because their records could not be read (and problems in `models/` itself).
     pub unreadable: Vec<Problem>,
+    /// How many models came from the file and how many were read afresh.
     pub stats: IndexStats,
 }
 
