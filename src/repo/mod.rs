@@ -24,22 +24,47 @@ use crate::store::LocalStore;
 use layout::{CONFIG_FILE, RecordFileName, TRUST_FILE};
 use snapshot::{Snapshot, WorkTree, relative};
 
+/// Why the registry's storage could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
+    /// A git operation failed (see [`GitError`]).
     #[error(transparent)]
     Git(#[from] GitError),
+    /// The git working tree (its root given) has no `modelreg.toml`: `modelreg init` has not run there.
     #[error("{0} is not a modelreg registry (no {CONFIG_FILE})")]
     NotInitialised(PathBuf),
+    /// `init` was asked to create a registry where one exists (its root given).
     #[error("{0} is already a modelreg registry")]
     AlreadyInitialised(PathBuf),
+    /// `modelreg.toml` does not parse.
     #[error("{path}: {source}")]
-    Config { path: String, source: RecordError },
+    Config {
+        /// The configuration file, relative to the root.
+        path: String,
+        /// Why it does not parse.
+        source: RecordError,
+    },
+    /// The trust file does not parse or breaks its own rules.
     #[error("{path}: {source}")]
-    Trust { path: String, source: TrustError },
+    Trust {
+        /// The trust file, relative to the root.
+        path: String,
+        /// What is wrong with it.
+        source: TrustError,
+    },
+    /// Reading or writing a file of the working tree failed.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A record or signature file about to be written exists already (relative path given): another
+    /// writer took that seq first. Nothing was overwritten.
     #[error("{0} already exists (another modelreg command wrote it concurrently?)")]
     RecordExists(String),
+    /// The bytes about to be written do not parse back as a record: a bug caught before writing.
     #[error("the record would be invalid: {0}")]
     InvalidRecord(RecordError),
 }
@@ -48,6 +73,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
     move |source| RepoError::Io { path: path.to_owned(), source }
 }
 
+/// An open registry: the git repository, its parsed configuration and trust, and the session's time.
 pub struct Registry {
     git: GitRepo,
     config: Config,
@@ -83,22 +109,27 @@ impl Registry {
         self.now
     }
 
+    /// The working tree's root directory.
     pub fn root(&self) -> &Path {
         self.git.workdir()
     }
 
+    /// The git repository (the only way the rest of the crate reaches git).
     pub fn git(&self) -> &GitRepo {
         &self.git
     }
 
+    /// `modelreg.toml` as parsed when the registry was opened.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The trust file as parsed when the registry was opened (not judged: see `policy::open_verified`).
     pub fn trust(&self) -> &Trust {
         &self.trust
     }
 
+    /// The artifact store that `modelreg.toml` configures, resolved against the root.
     pub fn store(&self) -> LocalStore {
         LocalStore::new(self.config.store_path(self.root()))
     }
