@@ -170,7 +170,7 @@ fn write_trust(
 /// What `key revoke` returns.
 #[derive(Debug, Serialize)]
 pub struct RevokeReport {
-    /// The revoked key, now expiring at the session's time.
+    /// The revoked key: expired as of the session's time (or earlier, if it already had).
     pub key: KeyInfo,
     /// The id of the admin key that signed the new trust file.
     pub signed_by: String,

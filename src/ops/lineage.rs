@@ -162,7 +162,7 @@ pub struct ImpactedVersion {
 pub struct ImpactReport {
     /// The dataset as asked for (a URI, a path or a digest).
     pub dataset: String,
-    /// Every version that names it, by model then version.
+    /// Every version whose lineage names it.
     pub versions: Vec<ImpactedVersion>,
     /// How many distinct models those versions belong to.
     pub models: usize,

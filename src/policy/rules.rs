@@ -160,7 +160,7 @@ pub enum SignerViolation {
         /// The role the record needs.
         role: Role,
     },
-    /// The key held the role but had expired by the time it signed.
+    /// The key holds the role but has expired by the time it is judged at.
     #[error("key {key} ({owner}) expired at {expired}")]
     Expired {
         /// The key's id.

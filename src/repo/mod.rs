@@ -36,12 +36,12 @@ pub enum RepoError {
     /// `init` was asked to create a registry where one exists (its root given).
     #[error("{0} is already a modelreg registry")]
     AlreadyInitialised(PathBuf),
-    /// `modelreg.toml` does not parse.
+    /// `modelreg.toml` is not a valid configuration.
     #[error("{path}: {source}")]
     Config {
         /// The configuration file, relative to the root.
         path: String,
-        /// Why it does not parse.
+        /// What is wrong with it.
         source: RecordError,
     },
     /// The trust file does not parse or breaks its own rules.

@@ -39,7 +39,7 @@ pub struct LoadedRecord {
 pub struct ModelHistory {
     /// The model, as in `models/<name>/`.
     pub name: ModelName,
-    /// Its records by seq, from 1.
+    /// Its records that read and parsed, in chain order.
     pub records: Vec<LoadedRecord>,
 }
 

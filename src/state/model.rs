@@ -82,7 +82,7 @@ pub struct Archival {
 pub struct Stint {
     /// The stage held.
     pub stage: Stage,
-    /// When the promotion took effect.
+    /// The time of the promote record that gave it the stage.
     pub since: Timestamp,
     /// When another version took the stage or this one was demoted; `None` while it holds it.
     pub until: Option<Timestamp>,

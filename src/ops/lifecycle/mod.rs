@@ -99,7 +99,7 @@ pub struct PromotionInfo {
     pub rollback: bool,
     /// Approvals the gate asks for (0 for an emergency).
     pub approvals_required: u32,
-    /// The approvals that count, in signature order.
+    /// The approvals that count.
     pub approvals: Vec<Person>,
     /// How many more are needed before the promotion takes effect.
     pub approvals_missing: u32,
