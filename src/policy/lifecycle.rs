@@ -15,7 +15,7 @@ use crate::state::{ModelState, PromotionState, VersionState};
 /// A rule a record breaks.
 ///
 /// The rule engine reports [`Violation::message`], a whole sentence; a command that refuses an action
-/// says "cannot <action> <subject>: <reason>" from the typed parts, without taking the sentence apart.
+/// says `cannot <action> <subject>: <reason>` from the typed parts, without taking the sentence apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// The rule broken.
