@@ -244,7 +244,7 @@ pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, rol
 
 /// Removes from `valid` the keys that had expired at `now` (a change is judged at the time it is
 /// received, never by a time its signer wrote) and returns them with their expiry.
-pub fn take_expired(valid: &mut Vec<PublicKey>, trust: &Trust, now: Timestamp) -> Vec<(PublicKey, Timestamp)> {
+pub(crate) fn take_expired(valid: &mut Vec<PublicKey>, trust: &Trust, now: Timestamp) -> Vec<(PublicKey, Timestamp)> {
     let mut expired = Vec::new();
     valid.retain(|key| match trust.key(key.raw()).and_then(|k| k.expires.filter(|_| k.expired_at(now))) {
         Some(at) => {

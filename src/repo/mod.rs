@@ -140,7 +140,7 @@ impl Registry {
     }
 
     /// Takes the per-clone write lock (released when the guard drops, or the process dies).
-    pub fn lock(&self) -> Result<WriteLock, RepoError> {
+    pub(crate) fn lock(&self) -> Result<WriteLock, RepoError> {
         WriteLock::acquire(&self.git.git_dir().join("modelreg.lock"))
     }
 
@@ -148,8 +148,9 @@ impl Registry {
     ///
     /// The signature is written first and the record last, without replacing an existing file: an
     /// interruption leaves at worst an orphaned signature (which `check` reports as a warning), never an
-    /// unsigned record.
-    pub fn append_record(
+    /// unsigned record. Crate-internal, like the lock and the commit: callers write through
+    /// `ops::transaction::Transaction`, which judges the record under the rules before it gets here.
+    pub(crate) fn append_record(
         &self,
         _lock: &WriteLock,
         record: &Record,
@@ -188,7 +189,12 @@ impl Registry {
 
     /// Adds `key`'s detached signature to an existing record (an approval): one new file beside it, the
     /// record untouched. Returns the signature's root-relative path.
-    pub fn cosign_record(&self, _lock: &WriteLock, record_rel: &str, key: &SigningKey) -> Result<PathBuf, RepoError> {
+    pub(crate) fn cosign_record(
+        &self,
+        _lock: &WriteLock,
+        record_rel: &str,
+        key: &SigningKey,
+    ) -> Result<PathBuf, RepoError> {
         let record_path = self.root().join(record_rel);
         let bytes = std::fs::read(&record_path).map_err(io(&record_path))?;
         let sig_rel = PathBuf::from(layout::signature_file_name(record_rel, key.id()));
@@ -203,14 +209,14 @@ impl Registry {
     }
 
     /// Commits exactly these root-relative paths, dated `when`.
-    pub fn commit(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, RepoError> {
+    pub(crate) fn commit(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, RepoError> {
         Ok(self.git.commit_paths(paths, message, when)?)
     }
 
     /// The files of a model's records directory that HEAD does not have: records written earlier with
     /// `--no-commit` (or by an interrupted command) that a new record chains onto, so they must be
     /// committed with it.
-    pub fn uncommitted_records(&self, name: &ModelName) -> Result<Vec<PathBuf>, RepoError> {
+    pub(crate) fn uncommitted_records(&self, name: &ModelName) -> Result<Vec<PathBuf>, RepoError> {
         let dir = layout::records_dir(self.root(), name);
         let committed = match self.git.head()? {
             Some(head) => Some(self.git.tree_snapshot(&head)?),
@@ -238,7 +244,7 @@ impl Registry {
 }
 
 /// Detached signature files of an admin-signed file (`<file>.<keyid>.sig` beside it), sorted.
-pub fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
+pub(crate) fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
     let dir = signed.parent().expect("signed files live in a directory");
     let name = signed.file_name().and_then(|n| n.to_str()).expect("signed file names are ASCII");
     let mut found = Vec::new();
@@ -255,7 +261,7 @@ pub fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
 }
 
 /// A file lock in the git directory serialising modelreg writes within one clone.
-pub struct WriteLock {
+pub(crate) struct WriteLock {
     _file: File,
 }
 
