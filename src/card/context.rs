@@ -22,29 +22,48 @@ const DRIFT_FEATURE_ROWS: usize = 10;
 /// How many versions' latest drift verdicts the card lists (newest versions first).
 const DRIFT_VERDICT_ROWS: usize = 5;
 
+/// Everything a card template sees, already formatted; built only by [`CardContext::build`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CardContext {
+    /// The model's name, as in `models/<name>/`.
     pub model: String,
+    /// `card.toml`'s description, else that of the newest registration that has one.
     pub description: Option<String>,
+    /// Owners as written in `card.toml`.
     pub owners: Vec<String>,
+    /// `card.toml`'s license id, for the front matter.
     pub license: Option<String>,
+    /// `card.toml`'s Hugging Face task id, for `model-index`.
     pub task: Option<String>,
     /// Hugging Face `tags`: `card.toml` tags, then `key:value` from the latest version's tags.
     pub tags: Vec<String>,
+    /// The latest version's framework (`sklearn`, `pytorch`…), as Hugging Face's `library_name`.
     pub library_name: Option<String>,
+    /// From `card.toml`, as written.
     pub intended_use: Option<String>,
+    /// From `card.toml`, as written.
     pub limitations: Option<String>,
+    /// From `card.toml`, as written.
     pub ethical_considerations: Option<String>,
+    /// The highest registered version number; `None` before the first registration.
     pub latest: Option<u64>,
     /// The version the card describes in detail: production if a version holds it, else the latest.
     pub focus: Option<Focus>,
+    /// Each stage held and its version, by stage name.
     pub stages: Vec<StageRow>,
+    /// The metric names that are the versions table's columns: `card.toml`'s `key_metrics`, else every metric of the latest version.
     pub key_metrics: Vec<String>,
+    /// Every version, newest first.
     pub versions: Vec<VersionRow>,
+    /// Production's metrics against the version that held production before it, when both exist.
     pub comparison: Option<Comparison>,
+    /// The latest drift verdict of the newest versions that have one (at most `DRIFT_VERDICT_ROWS`, newest version first).
     pub drift: Vec<DriftVerdict>,
+    /// The per-feature table of the most recent drift report of any version.
     pub drift_features: Option<DriftFeatures>,
+    /// The newest promotion not superseded, pending or effective.
     pub last_promotion: Option<Promotion>,
+    /// Promotions waiting for approvals.
     pub pending: Vec<PendingPromotion>,
     /// `modelreg get` commands, most useful first.
     pub fetch: Vec<String>,
@@ -52,126 +71,197 @@ pub struct CardContext {
     pub archived: Option<String>,
 }
 
+/// The version a card describes in detail.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Focus {
+    /// Its version number.
     pub version: u64,
     /// Why this version: `production` or `latest`.
     pub reason: String,
+    /// When it was registered (RFC 3339).
     pub date: String,
+    /// Its register record's path in the registry.
     pub record: String,
+    /// Every metric it was registered with, by name.
     pub metrics: Vec<MetricCell>,
+    /// Its artifacts, in the record's order.
     pub artifacts: Vec<ArtifactRow>,
+    /// What it was made from.
     pub lineage: LineageView,
 }
 
+/// One metric of the focus version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricCell {
+    /// The metric's name as registered.
     pub name: String,
+    /// The value formatted without float noise (see [`number`]).
     pub value: String,
     /// The raw number, for the YAML front matter.
     pub number: f64,
 }
 
+/// One artifact of the focus version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArtifactRow {
+    /// The artifact's path inside the version (as `modelreg get` writes it).
     pub path: String,
+    /// Size in bytes.
     pub size: u64,
+    /// The file format (`onnx`, `safetensors`, `pickle`…), when known.
     pub format: Option<String>,
+    /// The blake3 digest of its bytes, as stored in the artifact store.
     pub digest: String,
     /// A pickle-based format: loading it runs code.
     pub loads_code: bool,
 }
 
+/// What the focus version was made from, as its register record says.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LineageView {
+    /// The commit it was built from.
     pub code: Option<CodeView>,
+    /// The datasets it names, in the record's order.
     pub datasets: Vec<DatasetView>,
+    /// The model versions it was derived from (fine-tuned, distilled…).
     pub parents: Vec<ParentView>,
+    /// Where the training run is recorded, from `card.toml`.
     pub training_run: Option<String>,
+    /// The version's lineage graph as a Mermaid flowchart.
     pub mermaid: String,
 }
 
+/// The code a version was built from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CodeView {
+    /// The code repository's URL, when recorded.
     pub repo: Option<String>,
+    /// The commit id, in full.
     pub commit: String,
+    /// The working tree had uncommitted changes when the version was built.
     pub dirty: bool,
 }
 
+/// A dataset a version names.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DatasetView {
+    /// Its role in the lineage (`train`, `eval`…).
     pub name: String,
+    /// Where it lives, as recorded.
     pub uri: String,
+    /// Its content digest, when pinned.
     pub digest: Option<String>,
 }
 
+/// A model version another was derived from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParentView {
+    /// The parent model's name.
     pub model: String,
+    /// The parent's version number.
     pub version: u64,
+    /// The digest of the parent's register record, which pins it.
     pub record: String,
 }
 
+/// A stage and the version holding it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageRow {
+    /// The stage name (`staging`, `production`…).
     pub stage: String,
+    /// The version holding it.
     pub version: u64,
 }
 
+/// One row of the card's versions table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VersionRow {
+    /// The version number.
     pub version: u64,
+    /// When it was registered (RFC 3339).
     pub date: String,
+    /// The register record's author.
     pub author: String,
     /// One cell per key metric, in `key_metrics` order (`-` when the version lacks it).
     pub metrics: Vec<String>,
+    /// The stages it holds, comma-separated; `None` when it holds none.
     pub stage: Option<String>,
+    /// Archived on its own or with the whole model.
     pub archived: bool,
 }
 
+/// Production's metrics against the previous production version's.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
+    /// The version holding production now.
     pub current: u64,
+    /// The version that held production before it.
     pub previous: u64,
+    /// One row per metric either version has, by name.
     pub rows: Vec<ComparisonRow>,
 }
 
+/// One metric in a [`Comparison`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComparisonRow {
+    /// The metric's name.
     pub metric: String,
+    /// The current version's value, or `-` when it lacks the metric.
     pub current: String,
+    /// The previous version's value, or `-`.
     pub previous: String,
+    /// `current - previous`, signed (`+0.02`), or `-` when either is missing.
     pub delta: String,
 }
 
+/// The latest drift verdict recorded for one version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftVerdict {
+    /// The version the drift report is about.
     pub version: u64,
+    /// When the latest report was recorded (RFC 3339).
     pub date: String,
+    /// That report's verdict: the data has drifted.
     pub drift: bool,
+    /// Features judged to have drifted.
     pub features_drifted: usize,
+    /// Features compared (those present on both sides).
     pub features_compared: usize,
+    /// The report's one-line reason for its verdict.
     pub reason: String,
+    /// How many drift reports the version has in all.
     pub reports: usize,
+    /// The latest drift record's path in the registry.
     pub record: String,
 }
 
+/// The per-feature table of one drift report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftFeatures {
+    /// The version the report is about.
     pub version: u64,
+    /// When it was recorded (RFC 3339).
     pub date: String,
+    /// The highest-scoring features, at most `DRIFT_FEATURE_ROWS`, ties broken by name.
     pub rows: Vec<DriftFeatureRow>,
     /// Features compared but not shown (beyond the table's rows).
     pub more: usize,
 }
 
+/// One feature of a drift report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftFeatureRow {
+    /// The feature (column) name.
     pub feature: String,
+    /// The column's kind, lowercased: `numerical`, `categorical`, `boolean` or `datetime`.
     pub kind: String,
+    /// The metric that decided the verdict (`psi`, `js_distance`…), or `-`.
     pub metric: String,
+    /// That metric's value, or `-`.
     pub value: String,
+    /// The threshold it was judged against, or `-`.
     pub threshold: String,
+    /// The feature was judged to have drifted.
     pub drifted: bool,
 }
 

@@ -9,16 +9,19 @@ use crate::record::{MAX_RECORD_BYTES, ModelName};
 use crate::repo::layout::{CARD_FIELDS_FILE, MODELS_DIR};
 use crate::repo::snapshot::Snapshot;
 
+/// The schema line's value that a `card.toml` must open with.
 pub const CARD_SCHEMA: &str = "modelreg/card/v1";
 
 /// The fields of `card.toml`; every one is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CardFields {
+    /// Always [`CARD_SCHEMA`]; checked on the first line before the TOML is parsed.
     pub schema: String,
     /// Replaces the description from the latest registration.
     #[serde(default)]
     pub description: Option<String>,
+    /// The people or teams answerable for the model, as free text (names, addresses).
     #[serde(default)]
     pub owners: Vec<String>,
     /// An SPDX identifier or a Hugging Face license id (`apache-2.0`, `mit`, `other`).
@@ -27,12 +30,16 @@ pub struct CardFields {
     /// A Hugging Face task id (`tabular-classification`, `text-generation`…) for `model-index`.
     #[serde(default)]
     pub task: Option<String>,
+    /// Hugging Face tags shown first in the card's front matter, before the latest version's `key:value` tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What the model is for and who should use it (Markdown, shown as written).
     #[serde(default)]
     pub intended_use: Option<String>,
+    /// Known failure modes and where the model must not be used (Markdown).
     #[serde(default)]
     pub limitations: Option<String>,
+    /// Risks, biases and the people affected (Markdown).
     #[serde(default)]
     pub ethical_considerations: Option<String>,
     /// Where the training run is recorded (an experiment tracker URL, a CI job).
@@ -43,7 +50,8 @@ pub struct CardFields {
     pub key_metrics: Vec<String>,
 }
 
-pub fn fields_path(name: &ModelName) -> String {
+/// The card file's path in the registry: `models/<name>/card.toml`.
+pub(crate) fn fields_path(name: &ModelName) -> String {
     format!("{MODELS_DIR}/{name}/{CARD_FIELDS_FILE}")
 }
 
@@ -58,6 +66,7 @@ impl CardFields {
         }
     }
 
+    /// Parses a card file's bytes; the error is a message with line and column, and the caller adds the path.
     pub fn parse(bytes: &[u8]) -> Result<CardFields, String> {
         let text = std::str::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned())?;
         if text.lines().next() != Some(&format!("schema = \"{CARD_SCHEMA}\"")) {

@@ -15,37 +15,56 @@ use crate::state::{ModelState, PromotionState, PromotionStatus};
 pub struct LifecycleView {
     /// Stage name → the version holding it.
     pub stages: BTreeMap<String, Version>,
+    /// The versions currently archived, on their own or with the whole model.
     pub archived: BTreeSet<Version>,
+    /// The newest promotion not superseded by a later one, pending or effective.
     pub last_promotion: Option<Promotion>,
+    /// Promotions still waiting for approvals, oldest first.
     pub pending: Vec<PendingPromotion>,
     /// The version that held `production` before the current one (for the metrics comparison).
     pub previous_production: Option<Version>,
 }
 
+/// A promotion as the card shows it, with the approvals counted so far.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Promotion {
+    /// The version proposed for the stage.
     pub version: u64,
+    /// The stage it was proposed for.
     pub stage: String,
+    /// When it was proposed (the promote record's RFC 3339 time).
     pub date: String,
     /// The owner name of the proposing key (from the trust file), or its key id when unknown.
     pub proposer: String,
+    /// The approvals that count towards the gate (the proposer's own only when the gates allow self-approval).
     pub approvals: Vec<Approval>,
+    /// Approvals the gate asks for (0 for an emergency promotion).
     pub required: usize,
+    /// Still short of `required`: the stage has not moved yet.
     pub pending: bool,
 }
 
+/// One counted approval of a promotion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Approval {
+    /// The approving key's id.
     pub key: String,
+    /// The key's owner name from the trust file, or the key id when the key is not in it.
     pub owner: String,
 }
 
+/// A promotion waiting for approvals, for the card's "pending" list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PendingPromotion {
+    /// The version proposed for the stage.
     pub version: u64,
+    /// The stage it was proposed for.
     pub stage: String,
+    /// The owner name of the proposing key, or its key id when unknown.
     pub proposer: String,
+    /// Approvals counted so far.
     pub approvals: usize,
+    /// Approvals the gate asks for.
     pub required: usize,
 }
 

@@ -12,42 +12,56 @@ use serde::Serialize;
 
 use crate::record::{Digest, RegisterRecord};
 
+/// What a lineage node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
+    /// A registered model version.
     Model,
+    /// A dataset a version was trained or evaluated on.
     Dataset,
+    /// The code commit a version was built from.
     Code,
 }
 
+/// A node of a lineage graph; ordered by id so graphs render deterministically.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Node {
     /// `model:NAME@V`, `dataset:URI` (`#DIGEST` appended when pinned), `code:COMMIT`.
     pub id: String,
+    /// What the node stands for.
     pub kind: NodeKind,
+    /// What renderings show: `NAME vV`, the dataset's URI, `REPO @ COMMIT` (the commit shortened to 12).
     pub label: String,
     /// The register record's digest (models) or the dataset's content digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
 
+/// "Was used to make": from an input to what was made from it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Edge {
+    /// The input's node id.
     pub from: String,
+    /// The node id of what was made from it.
     pub to: String,
     /// `dataset NAME`, `code`, `parent`.
     pub label: String,
 }
 
+/// A lineage graph: a root, and sorted nodes and edges.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Graph {
     /// The node the graph was asked about.
     pub root: String,
+    /// Every node, sorted by id.
     pub nodes: BTreeSet<Node>,
+    /// Every edge, sorted by (from, to, label).
     pub edges: BTreeSet<Edge>,
 }
 
-pub fn model_id(model: &str, version: u64) -> String {
+/// The node id of a model version: `model:NAME@V`.
+pub(crate) fn model_id(model: &str, version: u64) -> String {
     format!("model:{model}@{version}")
 }
 
@@ -61,7 +75,8 @@ impl Graph {
         graph
     }
 
-    pub fn add_model(&mut self, model: &str, version: u64, record: &Digest) -> String {
+    /// Adds a model version's node (once) and returns its id.
+    pub(crate) fn add_model(&mut self, model: &str, version: u64, record: &Digest) -> String {
         let id = model_id(model, version);
         self.nodes.insert(Node {
             id: id.clone(),
@@ -73,7 +88,7 @@ impl Graph {
     }
 
     /// The datasets, code and parents a registration names, as edges into it.
-    pub fn add_inputs(&mut self, record: &RegisterRecord) {
+    pub(crate) fn add_inputs(&mut self, record: &RegisterRecord) {
         let me = model_id(record.model.as_str(), record.version.get());
         for dataset in &record.lineage.datasets {
             let id = match dataset.digest {

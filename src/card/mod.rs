@@ -33,15 +33,35 @@ pub const CARD_TEMPLATE: &str = "card.md.j2";
 /// The templates shipped in the binary: (name, source).
 const EMBEDDED: &[(&str, &str)] = &[(CARD_TEMPLATE, include_str!("../../templates/card.md.j2"))];
 
+/// Why a card could not be rendered; each names the file at fault.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum CardError {
-    /// `file` is the template's path (`templates/…` when shipped, `.modelreg/templates/…` when overridden).
+    /// A template failed to compile or render.
     #[error("{file}:{line}: {message}")]
-    Template { file: String, line: usize, message: String },
+    Template {
+        /// The template's path: `templates/…` when shipped, `.modelreg/templates/…` when overridden.
+        file: String,
+        /// The 1-based line in that template (1 when minijinja gives none).
+        line: usize,
+        /// minijinja's description of the error.
+        message: String,
+    },
+    /// `models/<name>/card.toml` is not a valid card file.
     #[error("{path}: {message}")]
-    Fields { path: String, message: String },
+    Fields {
+        /// The card file's path in the registry.
+        path: String,
+        /// What is wrong with it, with line and column where known.
+        message: String,
+    },
+    /// A template override in [`TEMPLATES_DIR`] could not be listed or read, or is not UTF-8.
     #[error("{path}: {message}")]
-    Read { path: String, message: String },
+    Read {
+        /// The path that could not be read.
+        path: String,
+        /// The underlying read error.
+        message: String,
+    },
 }
 
 /// A compiled set of templates: the shipped ones, with a registry's overrides in their place.

@@ -37,7 +37,7 @@
 //! # The file
 //! Magic, a blake3 checksum of everything after it, the format, the working tree's path with the
 //! trust digest, the HEAD it agrees with, then per model its name, the two `lstat`s, whether it had settled, and its
-//! blob ([`entry`]). A file that is corrupt, of another format, or written for another working tree
+//! blob (the `entry` module). A file that is corrupt, of another format, or written for another working tree
 //! is ignored and rebuilt. It is written atomically (temp file, fsync, rename), so a crash or a
 //! concurrent command leaves the old file or the new one, and two commands racing to write it each
 //! write a whole file whose every entry carries the `lstat`s taken before its model was read: the
@@ -161,6 +161,7 @@ pub struct Index<'a> {
     models: Vec<(ModelName, Blob)>,
     /// Models left out because their records could not be read (and problems in `models/` itself).
     pub unreadable: Vec<Problem>,
+    /// How many models came from the file and how many were read afresh.
     pub stats: IndexStats,
 }
 

@@ -17,6 +17,7 @@ use crate::repo::snapshot::WorkTree;
 use crate::sign::Trust;
 use crate::state::ModelState;
 
+/// What `card` did with (or found of) one model's card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardStatus {
@@ -30,18 +31,24 @@ pub enum CardStatus {
     Missing,
 }
 
+/// One model's card.
 #[derive(Debug, Serialize)]
 pub struct CardOutcome {
+    /// The model.
     pub model: ModelName,
+    /// The card's path, relative to the registry root.
     pub path: String,
+    /// What was done or found.
     pub status: CardStatus,
     /// `--check`: a unified diff from the card on disk to the fresh one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
 
+/// What `card` returns.
 #[derive(Debug, Serialize)]
 pub struct CardReport {
+    /// One outcome per model rendered or checked.
     pub cards: Vec<CardOutcome>,
 }
 

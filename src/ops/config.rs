@@ -18,13 +18,17 @@ use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
 use crate::repo::{Config, Registry, RepoError, admin_signature_files};
 use crate::sign::{Role, SigningKey, Trust};
 
+/// A file only admins may change, signed by `config sign`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminFile {
+    /// `modelreg.toml`.
     Config,
+    /// `.modelreg/trust.toml`.
     Trust,
 }
 
 impl AdminFile {
+    /// The file's path, relative to the registry root.
     pub fn path(self) -> &'static str {
         match self {
             AdminFile::Config => CONFIG_FILE,
@@ -33,18 +37,25 @@ impl AdminFile {
     }
 }
 
+/// What `config sign` returns.
 #[derive(Debug, Serialize)]
 pub struct SignReport {
+    /// The file signed, relative to the registry root.
     pub file: &'static str,
+    /// The id of the admin key that signed.
     pub signed_by: String,
     /// Distinct admin keys whose signatures now verify over the file.
     pub signatures: usize,
+    /// How many the trust file's `admin_threshold` asks for.
     pub threshold: u32,
     /// Stale signatures removed (they covered the file's earlier bytes).
     pub removed: Vec<String>,
+    /// The commit made, when asked to commit.
     pub commit: Option<String>,
 }
 
+/// `config sign`: validates the file at its path in the registry at `start`, signs its exact bytes with
+/// `key` (an admin of the trust committed at HEAD) and drops signatures that no longer match.
 pub fn sign(
     start: &Path,
     key: &SigningKey,

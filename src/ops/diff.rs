@@ -13,12 +13,17 @@ use super::{Error, ModelRef};
 use crate::record::{Digest, ModelName, RegisterRecord, Timestamp, Version};
 use crate::repo::Registry;
 
+/// How one row differs between the two versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
+    /// The same on both sides.
     Unchanged,
+    /// On both sides, with different values.
     Changed,
+    /// Only in the `to` version.
     Added,
+    /// Only in the `from` version.
     Removed,
 }
 
@@ -37,58 +42,89 @@ impl Change {
 /// Which version one side of the diff is.
 #[derive(Debug, Serialize)]
 pub struct Side {
+    /// The model.
     pub name: ModelName,
+    /// The version number.
     pub version: Version,
+    /// Its register record's digest.
     pub record_digest: Digest,
+    /// When it was registered.
     pub created_at: Timestamp,
+    /// Who registered it, `Name <email>`.
     pub author: String,
 }
 
+/// One metric compared.
 #[derive(Debug, Serialize)]
 pub struct MetricRow {
+    /// The metric's name.
     pub key: String,
+    /// Its value in the `from` version.
     pub from: Option<f64>,
+    /// Its value in the `to` version.
     pub to: Option<f64>,
     /// `to - from`, when both sides have the metric.
     pub delta: Option<f64>,
+    /// How it differs.
     pub change: Change,
 }
 
+/// One text value compared (a field, parameter, tag or lineage entry).
 #[derive(Debug, Serialize)]
 pub struct ValueRow {
+    /// What the value is: the field, parameter or tag name, or the lineage row's name.
     pub key: String,
+    /// The value in the `from` version.
     pub from: Option<String>,
+    /// The value in the `to` version.
     pub to: Option<String>,
+    /// How it differs.
     pub change: Change,
 }
 
+/// One side of an artifact row: what the file at that path is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArtifactSide {
+    /// The blake3 digest of its bytes.
     pub digest: Digest,
+    /// Size in bytes.
     pub size: u64,
+    /// Its format, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
 }
 
+/// One artifact path compared by digest.
 #[derive(Debug, Serialize)]
 pub struct ArtifactRow {
+    /// The artifact's path inside the version.
     pub path: String,
+    /// The file in the `from` version.
     pub from: Option<ArtifactSide>,
+    /// The file in the `to` version.
     pub to: Option<ArtifactSide>,
+    /// How it differs (`changed` when the digest, size or format differ).
     pub change: Change,
 }
 
+/// What `diff` returns: every row, changed or not, so a renderer may hide the unchanged ones.
 #[derive(Debug, Serialize)]
 pub struct DiffReport {
+    /// The version compared from.
     pub from: Side,
+    /// The version compared to.
     pub to: Side,
     /// framework and description.
     pub fields: Vec<ValueRow>,
+    /// Metrics, by name.
     pub metrics: Vec<MetricRow>,
+    /// Training parameters, by name.
     pub params: Vec<ValueRow>,
+    /// Tags as they are now (tag records applied), by key.
     pub tags: Vec<ValueRow>,
     /// `code`, `dataset.<name>` and `parent.<model>` rows.
     pub lineage: Vec<ValueRow>,
+    /// Artifacts, by path.
     pub artifacts: Vec<ArtifactRow>,
 }
 
@@ -105,6 +141,7 @@ impl DiffReport {
     }
 }
 
+/// `diff FROM TO`: loads both models with signatures verified and compares the versions selected.
 pub fn diff(registry: &Registry, from: &ModelRef, to: &ModelRef) -> Result<DiffReport, Error> {
     let from_state = load_state(registry, &from.name)?;
     let to_state = if to.name == from.name { None } else { Some(load_state(registry, &to.name)?) };

@@ -10,19 +10,29 @@ use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
 use crate::repo::{Config, GitRepo, RepoError, write_atomic};
 use crate::sign::{SigningKey, Trust};
 
+/// What `init` may be asked.
 #[derive(Debug)]
 pub struct InitOptions {
+    /// The founding key's owner in the trust file; `None`: the git author's email.
     pub owner: Option<String>,
+    /// Commit the files written.
     pub commit: bool,
 }
 
+/// What `init` returns.
 #[derive(Debug, Serialize)]
 pub struct InitReport {
+    /// The registry's root: the git working tree's.
     pub root: PathBuf,
+    /// The id of the founding key, which holds admin, publisher and deployer.
     pub admin_key: String,
+    /// Its owner in the trust file.
     pub owner: String,
+    /// The artifact store's path, as configured.
     pub store: String,
+    /// Every file written or appended to, relative to the root.
     pub files: Vec<String>,
+    /// The commit made, when asked to commit.
     pub commit: Option<String>,
 }
 
@@ -30,6 +40,8 @@ const GITIGNORE_BLOCK: &str = "# modelreg: the local artifact store and interrup
 /// Line-ending filters must never touch signed bytes; scoped to the registry's own files.
 const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n/modelreg.toml* -text\n/.modelreg/** -text\n/models/** -text\n";
 
+/// `init`: makes the git repository at `start` a registry, with `key` as its one admin. Refuses a
+/// repository that already is one; `modelreg.toml` is written last, so an interrupted init can be run again.
 pub fn init(start: &Path, key: &SigningKey, options: InitOptions, now: Timestamp) -> Result<InitReport, Error> {
     let git = GitRepo::discover(start)?;
     let root = git.workdir().to_owned();

@@ -13,11 +13,16 @@ use crate::repo::layout::{TRUST_FILE, signature_file_name};
 use crate::repo::{Registry, admin_signature_files};
 use crate::sign::{PublicKey, Role, SigningKey, Trust, TrustedKey};
 
+/// What `key generate` returns: the new key pair's files and identity.
 #[derive(Debug, Serialize)]
 pub struct GeneratedKey {
+    /// The private key file (the public half is `<path>.pub`).
     pub path: PathBuf,
+    /// The `ssh-ed25519 AAAA… comment` line, to add to the trust file.
     pub public_key: String,
+    /// The key's id, which names its signature files.
     pub id: String,
+    /// The SHA-256 fingerprint as `ssh-keygen -l` prints it.
     pub fingerprint: String,
 }
 
@@ -33,19 +38,29 @@ pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, Error> {
     })
 }
 
+/// A trusted key as `key list` and the trust commands report it.
 #[derive(Debug, Serialize)]
 pub struct KeyInfo {
+    /// The key's id.
     pub id: String,
+    /// Its owner in the trust file.
     pub owner: String,
+    /// Its roles, as written in the trust file (`admin`, `approver:production`…).
     pub roles: Vec<String>,
+    /// When it was added.
     pub added: Timestamp,
+    /// When it expires (or expired); `None`: never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<Timestamp>,
+    /// It has expired by the session's time.
     pub expired: bool,
+    /// The SHA-256 fingerprint as `ssh-keygen -l` prints it.
     pub fingerprint: String,
+    /// The `ssh-ed25519 AAAA…` line.
     pub public_key: String,
 }
 
+/// Every key of `trust`, in file order, with expiry judged at `now`.
 pub fn list(trust: &Trust, now: Timestamp) -> Vec<KeyInfo> {
     trust.keys().iter().map(|k| key_info(k, now)).collect()
 }
@@ -63,21 +78,33 @@ fn key_info(key: &TrustedKey, now: Timestamp) -> KeyInfo {
     }
 }
 
+/// What `key add` asks for.
 #[derive(Debug)]
 pub struct AddKey {
+    /// The key to trust (or to grant more roles, when already listed).
     pub public: PublicKey,
+    /// Who holds it; replaces the owner of an already listed key.
     pub owner: String,
+    /// Roles to grant, added to any it holds.
     pub roles: BTreeSet<Role>,
+    /// When it should expire; `None` keeps an existing expiry, or none.
     pub expires: Option<Timestamp>,
+    /// Commit the re-signed trust file (otherwise leave it in the working tree).
     pub commit: bool,
+    /// Report what would change and write nothing.
     pub dry_run: bool,
 }
 
+/// What `key add` returns.
 #[derive(Debug, Serialize)]
 pub struct AddKeyReport {
+    /// The key as the new trust file lists it.
     pub key: KeyInfo,
+    /// The id of the admin key that signed the new trust file.
     pub signed_by: String,
+    /// The commit made, when asked to commit.
     pub commit: Option<String>,
+    /// Nothing was written.
     pub dry_run: bool,
     /// Admin signatures still needed before the new trust file takes effect.
     pub signatures_missing: u32,
@@ -140,10 +167,14 @@ fn write_trust(
     tx.commit(message)
 }
 
+/// What `key revoke` returns.
 #[derive(Debug, Serialize)]
 pub struct RevokeReport {
+    /// The revoked key: expired as of the session's time (or earlier, if it already had).
     pub key: KeyInfo,
+    /// The id of the admin key that signed the new trust file.
     pub signed_by: String,
+    /// The commit made, when asked to commit.
     pub commit: Option<String>,
 }
 

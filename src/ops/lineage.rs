@@ -19,16 +19,23 @@ use crate::record::{Digest, ModelName, Timestamp, Version};
 use crate::repo::Registry;
 use crate::state::ModelState;
 
+/// Which way from the version `lineage` walks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    /// Inputs and what was made from it.
     Both,
+    /// Only what it was made from: datasets, code, parent versions and their inputs.
     Upstream,
+    /// Only the versions made from it, in any model.
     Downstream,
 }
 
+/// What `lineage` asks for.
 #[derive(Debug)]
 pub struct LineageRequest {
+    /// The version to start from.
     pub reference: ModelRef,
+    /// Which way to walk.
     pub direction: Direction,
     /// How many model hops to follow (`None`: all).
     pub depth: Option<usize>,
@@ -128,25 +135,36 @@ fn every_model(registry: &Registry) -> Vec<ModelState> {
     names.par_iter().filter_map(|name| load_model(&worktree, name, judge).ok()).map(ModelState::replay).collect()
 }
 
+/// A version trained on the dataset `impact` asks about.
 #[derive(Debug, Serialize)]
 pub struct ImpactedVersion {
+    /// The model.
     pub model: ModelName,
+    /// The version.
     pub version: Version,
+    /// When it was registered.
     pub created_at: Timestamp,
     /// The dataset's name in that version's lineage, its URI and digest as recorded.
     pub dataset: String,
+    /// Where the dataset was, as recorded.
     pub uri: String,
+    /// The dataset's digest, when it was pinned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
     /// Stages the version holds now.
     pub stages: Vec<String>,
+    /// Archived on its own or with the whole model.
     pub archived: bool,
 }
 
+/// What `impact DATASET` returns.
 #[derive(Debug, Serialize)]
 pub struct ImpactReport {
+    /// The dataset as asked for (a URI, a path or a digest).
     pub dataset: String,
+    /// Every version whose lineage names it.
     pub versions: Vec<ImpactedVersion>,
+    /// How many distinct models those versions belong to.
     pub models: usize,
     /// How many of the versions hold a stage: the ones serving or about to serve.
     pub staged: usize,

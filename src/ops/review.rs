@@ -21,12 +21,18 @@ use crate::repo::{ChangeKind, GitRepo};
 use crate::sign::Trust;
 use crate::state::ModelState;
 
+/// What `review BASE HEAD` returns: the rule engine's verdict on the change and a reviewer's summary of it.
 #[derive(Debug, Serialize)]
 pub struct ReviewReport {
+    /// The base commit id, resolved.
     pub base: String,
+    /// The head commit id, resolved.
     pub head: String,
+    /// The change judged by the rules, with the base's trust (what the server hook would say).
     pub check: CheckReport,
+    /// Versions the change registers, by model then version.
     pub versions: Vec<NewVersion>,
+    /// Keys whose roles the change alters (added, removed or changed).
     pub trust_changes: Vec<TrustChange>,
     /// Lifecycle records the change adds, and promotions whose approvals it changes.
     pub lifecycle: Vec<LifecycleChange>,
@@ -37,19 +43,31 @@ pub struct ReviewReport {
     pub config_diff: Option<String>,
 }
 
+/// A version the change registers, against the version before it.
 #[derive(Debug, Serialize)]
 pub struct NewVersion {
+    /// The model.
     pub model: ModelName,
+    /// The new version.
     pub version: Version,
+    /// The version it is compared with: the one registered before it; `None` for a model's first.
     pub previous_version: Option<Version>,
+    /// Who registered it, `Name <email>`.
     pub author: String,
+    /// The id of the key that signed the register record.
     pub signer: String,
+    /// When it was registered.
     pub created_at: Timestamp,
+    /// The registration's message, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Its metrics against the previous version's.
     pub metrics: Vec<MetricDelta>,
+    /// Artifact paths the previous version lacks.
     pub artifacts_added: Vec<String>,
+    /// Artifact paths of the previous version this one lacks.
     pub artifacts_removed: Vec<String>,
+    /// Artifact paths in both whose digest differs.
     pub artifacts_changed: Vec<String>,
     /// Unified diff of the previous version's manifest summary against this one's.
     pub manifest_diff: String,
@@ -58,15 +76,22 @@ pub struct NewVersion {
 /// A lifecycle record added by the change (or a promotion the change approves).
 #[derive(Debug, Serialize)]
 pub struct LifecycleChange {
+    /// The model.
     pub model: ModelName,
+    /// The record's seq in the model's chain.
     pub seq: u64,
+    /// The record's kind (`promote`, `deploy`…), as in its file name.
     pub kind: &'static str,
+    /// The version it is about; `None` for a record about the whole model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
+    /// Who made it, `Name <email>`.
     pub author: String,
+    /// When it was made.
     pub created_at: Timestamp,
     /// What it does, in a few words.
     pub what: String,
+    /// Its message, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// For a promotion: where it stands after the change, who approved, who still can.
@@ -76,22 +101,34 @@ pub struct LifecycleChange {
     pub approvals_only: bool,
 }
 
+/// One metric of a new version against the version before it.
 #[derive(Debug, Serialize)]
 pub struct MetricDelta {
+    /// The metric's name.
     pub name: String,
+    /// Its value in the previous version.
     pub before: Option<f64>,
+    /// Its value in the new version.
     pub after: Option<f64>,
+    /// `after - before`, when both exist.
     pub delta: Option<f64>,
 }
 
+/// A key whose roles the change alters.
 #[derive(Debug, Serialize)]
 pub struct TrustChange {
+    /// The key's id.
     pub key: String,
+    /// Its owner (as the head's trust file says, else the base's).
     pub owner: String,
+    /// Its roles at the base; empty when it is new.
     pub roles_before: Vec<String>,
+    /// Its roles at the head; empty when it was removed.
     pub roles_after: Vec<String>,
 }
 
+/// `review BASE HEAD`: resolves both revisions in the repository at `start`, judges the change and
+/// describes it. `now` is the time the change is judged at (key expiry, clock skew).
 pub fn review(start: &Path, base: &str, head: &str, now: Timestamp) -> Result<ReviewReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let base = git.resolve_commit(base)?;

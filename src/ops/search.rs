@@ -12,6 +12,7 @@ use crate::repo::Registry;
 use crate::state::query::Query;
 use crate::state::search::SearchDoc;
 
+/// How `search` chooses the versions it evaluates.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SearchOptions {
     /// Consider only each model's latest version.
@@ -21,14 +22,22 @@ pub struct SearchOptions {
 /// One matching version.
 #[derive(Debug, Serialize)]
 pub struct SearchMatch {
+    /// The model.
     pub name: ModelName,
+    /// The version.
     pub version: Version,
+    /// When it was registered.
     pub created_at: Timestamp,
+    /// The stages it holds now.
     pub stages: Vec<Stage>,
+    /// Archived on its own or with the whole model.
     pub archived: bool,
+    /// The framework it was registered with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
+    /// Its metrics as registered.
     pub metrics: BTreeMap<String, f64>,
+    /// Its tags as they are now.
     pub tags: BTreeMap<String, String>,
 }
 
@@ -47,9 +56,12 @@ impl SearchMatch {
     }
 }
 
+/// What `search` returns.
 #[derive(Debug, Serialize)]
 pub struct SearchReport {
+    /// The query as the caller wrote it.
     pub query: String,
+    /// Only each model's latest version was considered.
     pub latest_only: bool,
     /// Sorted by model name, then version.
     pub matches: Vec<SearchMatch>,

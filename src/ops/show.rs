@@ -14,19 +14,28 @@ use crate::state::search::ModelDoc;
 use crate::state::{Archival, Deployment, ModelState, VersionState};
 use std::collections::BTreeMap;
 
+/// One model as `list` shows it (JSON field names are stable).
 #[derive(Debug, Serialize)]
 pub struct ModelSummary {
+    /// The model, as in `models/<name>/`.
     pub name: ModelName,
+    /// The highest registered version.
     pub latest_version: Option<Version>,
+    /// How many versions are registered.
     pub versions: usize,
+    /// How many records its chain holds.
     pub records: usize,
+    /// The last record's time.
     pub updated_at: Option<Timestamp>,
+    /// The newest registration's description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The latest version's framework.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
     /// The version holding each stage.
     pub stages: BTreeMap<Stage, Version>,
+    /// The whole model is archived.
     pub archived: bool,
 }
 
@@ -46,8 +55,10 @@ impl ModelSummary {
     }
 }
 
+/// What `list` returns.
 #[derive(Debug, Serialize)]
 pub struct ListReport {
+    /// Every readable model, by name.
     pub models: Vec<ModelSummary>,
     /// Models left out because their records could not be read (run `check` for everything).
     pub unreadable: Vec<Problem>,
@@ -65,75 +76,112 @@ pub fn list(registry: &Registry) -> Result<ListReport, Error> {
     Ok(ListReport { models, unreadable: index.unreadable })
 }
 
+/// One version in `show MODEL`'s versions table.
 #[derive(Debug, Serialize)]
 pub struct VersionSummary {
+    /// The version number.
     pub version: Version,
+    /// When it was registered.
     pub created_at: Timestamp,
+    /// Who registered it, `Name <email>`.
     pub author: String,
+    /// How many artifacts it has.
     pub files: usize,
+    /// Their total size in bytes.
     pub bytes: u64,
+    /// Its metrics as registered, by name.
     pub metrics: Vec<(String, f64)>,
+    /// The registration's message, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The stages it holds now.
     pub stages: Vec<Stage>,
+    /// Archived on its own or with the whole model.
     pub archived: bool,
 }
 
+/// A stage and the version holding it.
 #[derive(Debug, Serialize)]
 pub struct StageHolder {
+    /// The stage.
     pub stage: Stage,
+    /// The version holding it; `None` while it is empty.
     pub version: Option<Version>,
 }
 
+/// What `show MODEL` returns.
 #[derive(Debug, Serialize)]
 pub struct ModelDetail {
+    /// The model, as in `models/<name>/`.
     pub name: ModelName,
+    /// The newest registration's description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The highest registered version.
     pub latest_version: Option<Version>,
+    /// How many records its chain holds.
     pub records: usize,
     /// Every configured stage in order, with the version holding it (stages no longer configured but
     /// still held come last).
     pub stages: Vec<StageHolder>,
+    /// When, by whom and why the whole model was archived, while it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<Archival>,
     /// Promotions waiting for approvals, with who can still approve.
     pub pending: Vec<PromotionInfo>,
     /// Where versions run now.
     pub deployments: Vec<ActiveDeployment>,
+    /// Every version, oldest first.
     pub versions: Vec<VersionSummary>,
 }
 
+/// A deployment in force, with the version it serves.
 #[derive(Debug, Serialize)]
 pub struct ActiveDeployment {
+    /// The version deployed.
     pub version: Version,
+    /// Where, since when and by whom (flattened in JSON).
     #[serde(flatten)]
     pub deployment: Deployment,
 }
 
+/// A key whose signature on a record verified.
 #[derive(Debug, Serialize)]
 pub struct Signer {
+    /// The key's id.
     pub key: String,
+    /// Its owner in the trust file; empty when the key is no longer listed.
     pub owner: String,
 }
 
 /// The gist of one drift report (the record holds the rest).
 #[derive(Debug, Serialize)]
 pub struct DriftInfo {
+    /// The drift record's path, relative to the repository root.
     pub record_path: String,
+    /// When the report was recorded.
     pub created_at: Timestamp,
+    /// The report's verdict: the data has drifted.
     pub drift: bool,
+    /// Features judged to have drifted.
     pub features_drifted: usize,
+    /// Features compared.
     pub features_compared: usize,
+    /// The report's one-line reason for its verdict.
     pub reason: String,
+    /// End of the production window the target data covers, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_end: Option<Timestamp>,
 }
 
+/// What `show MODEL@VERSION` returns: the register record and what has happened to the version since.
 #[derive(Debug, Serialize)]
 pub struct VersionDetail {
+    /// The register record's path, relative to the repository root.
     pub record_path: String,
+    /// The register record's digest.
     pub record_digest: Digest,
+    /// The trusted keys whose signatures on the register record verified.
     pub signed_by: Vec<Signer>,
     /// Artifacts whose format runs code when loaded (pickle and formats built on it).
     pub code_executing_artifacts: Vec<String>,
@@ -143,12 +191,14 @@ pub struct VersionDetail {
     pub stages: Vec<Stage>,
     /// Tags now: the registered tags with every tag record since applied.
     pub current_tags: BTreeMap<MetaKey, String>,
+    /// Why the version is archived (its own archive, else the whole model's), while it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<Archival>,
     /// Where it runs now.
     pub deployments: Vec<Deployment>,
     /// Its promotions, oldest first: status and the approval trail.
     pub promotions: Vec<PromotionInfo>,
+    /// The register record as written (flattened in JSON).
     #[serde(flatten)]
     pub register: RegisterRecord,
 }
@@ -158,6 +208,8 @@ pub fn load_state(registry: &Registry, name: &ModelName) -> Result<ModelState, E
     Ok(ModelState::replay(load_model(&registry.worktree(), name, Judge::all(registry.trust()))?))
 }
 
+/// `show MODEL`: the model with signatures verified, its stages in configured order, pending
+/// promotions, deployments and versions.
 pub fn model(registry: &Registry, name: &ModelName) -> Result<ModelDetail, Error> {
     let state = load_state(registry, name)?;
     let versions = state
@@ -213,6 +265,7 @@ pub fn select<'a>(state: &'a ModelState, reference: &ModelRef) -> Result<&'a Ver
     }
 }
 
+/// `show MODEL@VERSION`: one version with signatures verified; errors if the reference selects none.
 pub fn version(registry: &Registry, reference: &ModelRef) -> Result<VersionDetail, Error> {
     let state = load_state(registry, &reference.name)?;
     let v = select(&state, reference)?;

@@ -26,20 +26,31 @@ use crate::state::ModelState;
 /// How many fetch-replay-push rounds before giving up (each lost round means someone else landed).
 const MAX_ROUNDS: usize = 20;
 
+/// One local record put on top of the remote's chain.
 #[derive(Debug, Serialize)]
 pub struct Replayed {
+    /// The model.
     pub model: ModelName,
+    /// The version it had locally.
     pub local_version: Version,
+    /// The version it has now (bumped past the remote's latest when they collided).
     pub version: Version,
+    /// Its new seq in the chain.
     pub seq: u64,
 }
 
+/// What `sync` returns.
 #[derive(Debug, Serialize)]
 pub struct SyncReport {
+    /// The remote synced with.
     pub remote: String,
+    /// The branch, the same name locally and on the remote.
     pub branch: String,
+    /// Local records replayed (planned, on a dry run); empty when the local branch only needed a fast-forward.
     pub replayed: Vec<Replayed>,
+    /// How many fetch-replay-push rounds it took.
     pub rounds: usize,
+    /// The commit pushed; `None` when nothing was pushed (nothing local, or a dry run).
     pub pushed: Option<String>,
     /// Approvals (signatures on records the remote already had) carried over unchanged.
     pub approvals_carried: usize,
@@ -61,6 +72,8 @@ struct Local {
     dropped_approvals: usize,
 }
 
+/// `sync REMOTE`: fetches, replays local unpushed records on the remote's chain re-signed with `key`, and
+/// pushes, for up to `MAX_ROUNDS` rounds. Refuses a working tree with uncommitted changes.
 pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Timestamp) -> Result<SyncReport, Error> {
     let registry = crate::policy::open_verified(start, now)?;
     let root = registry.root().to_owned();

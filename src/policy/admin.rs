@@ -112,6 +112,7 @@ pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<
 /// Why a registry could not be opened for a command.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The repository itself could not be opened (not a registry, unreadable configuration or trust…).
     #[error(transparent)]
     Repo(#[from] RepoError),
     /// Trust or configuration (in the working tree or in committed history) lacks admin signatures.

@@ -15,7 +15,7 @@ use crate::state::{ModelState, PromotionState, VersionState};
 /// A rule a record breaks.
 ///
 /// The rule engine reports [`Violation::message`], a whole sentence; a command that refuses an action
-/// says "cannot <action> <subject>: <reason>" from the typed parts, without taking the sentence apart.
+/// says `cannot <action> <subject>: <reason>` from the typed parts, without taking the sentence apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// The rule broken.
@@ -255,13 +255,36 @@ fn judge_transition(state: &ModelState, record: &Record, config: Option<&Lifecyc
 pub enum ApprovalRefused {
     /// No promotion of that version to that stage is pending.
     #[error("{model} v{version} has no promotion to `{stage}` waiting for approval")]
-    NoPendingPromotion { model: ModelName, version: Version, stage: Stage },
+    NoPendingPromotion {
+        /// The model.
+        model: ModelName,
+        /// The version the approval was for.
+        version: Version,
+        /// The stage the approval was for.
+        stage: Stage,
+    },
     /// The key has signed the promotion already (a threshold counts distinct keys).
     #[error("{key} has already signed the promotion of {model} v{version} to `{stage}`")]
-    AlreadyApproved { model: ModelName, version: Version, stage: Stage, key: KeyId },
+    AlreadyApproved {
+        /// The model.
+        model: ModelName,
+        /// The version proposed.
+        version: Version,
+        /// The stage proposed.
+        stage: Stage,
+        /// The approving key, which already signed.
+        key: KeyId,
+    },
     /// The proposer approving their own promotion, which the stage's gates do not allow.
     #[error("you proposed the promotion of {model} v{version} to `{stage}`; the proposer's approval does not count")]
-    SelfApproval { model: ModelName, version: Version, stage: Stage },
+    SelfApproval {
+        /// The model.
+        model: ModelName,
+        /// The version proposed.
+        version: Version,
+        /// The stage proposed.
+        stage: Stage,
+    },
 }
 
 /// The pending promotion of `version` to `stage` that `approver` may add an approval to: one exists,
@@ -336,6 +359,7 @@ fn archive_model(state: &ModelState) -> Vec<Violation> {
 pub struct GateCheck {
     /// The gate as configured, e.g. `auc >= 0.9` or `soak 24h in staging`.
     pub gate: String,
+    /// The gate holds.
     pub passed: bool,
     /// What was found, e.g. `auc is 0.93` (for a failure, the whole reason).
     pub detail: String,

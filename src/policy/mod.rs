@@ -30,6 +30,7 @@ pub use scan::{Judge, LoadError, MAX_CLOCK_SKEW_SECS, load_model, scan_model};
 
 use serde::Serialize;
 
+/// The rule a [`Problem`] is about; its name (`chain`, `append-only`…) is stable in JSON output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleId {
@@ -78,9 +79,11 @@ impl std::fmt::Display for RuleId {
     }
 }
 
+/// How much a [`Problem`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// The registry breaks a rule: `check` fails, a hook refuses.
     Error,
     /// Worth knowing, but the registry is valid (e.g. a leftover from an interrupted write).
     Warning,
@@ -91,22 +94,29 @@ pub enum Severity {
 pub struct Problem {
     /// Relative to the repository root, `/`-separated.
     pub path: String,
+    /// The rule broken.
     pub rule: RuleId,
+    /// Whether it fails the check.
     pub severity: Severity,
+    /// What is wrong, as a sentence about the file.
     pub message: String,
+    /// What to do about it, when there is something to suggest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 
 impl Problem {
+    /// A finding that fails the check.
     pub fn error(path: impl Into<String>, rule: RuleId, message: impl Into<String>) -> Problem {
         Problem { path: path.into(), rule, severity: Severity::Error, message: message.into(), hint: None }
     }
 
+    /// A finding worth reporting that leaves the registry valid.
     pub fn warning(path: impl Into<String>, rule: RuleId, message: impl Into<String>) -> Problem {
         Problem { severity: Severity::Warning, ..Problem::error(path, rule, message) }
     }
 
+    /// The same finding with a suggestion of what to do.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Problem {
         self.hint = Some(hint.into());
         self

@@ -10,14 +10,42 @@ use crate::sign::{self, BadSignature, PublicKey, Role, Trust};
 /// A broken link in a model's chain of records.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainViolation {
+    /// The file name (`<seq>-<kind>.toml`) disagrees with the record inside it.
     #[error("file name says seq {file_seq} ({file_kind}) but the record is seq {seq} ({kind})")]
-    FileName { file_seq: u64, file_kind: RecordKind, seq: u64, kind: RecordKind },
+    FileName {
+        /// The seq in the file name.
+        file_seq: u64,
+        /// The kind in the file name.
+        file_kind: RecordKind,
+        /// The record's own `seq`.
+        seq: u64,
+        /// The kind its schema line names.
+        kind: RecordKind,
+    },
+    /// The record names another model than the directory it is in.
     #[error("record belongs to model `{found}`, not `{expected}` (copied from another model?)")]
-    WrongModel { expected: ModelName, found: ModelName },
+    WrongModel {
+        /// The model whose directory holds the file.
+        expected: ModelName,
+        /// The model the record names.
+        found: ModelName,
+    },
+    /// The seq does not follow the previous record's by one (the first record is seq 1).
     #[error("expected seq {expected} next, found seq {found} (a record is missing or out of order)")]
-    Gap { expected: u64, found: u64 },
+    Gap {
+        /// The seq that should come next.
+        expected: u64,
+        /// The record's seq.
+        found: u64,
+    },
+    /// `previous` is not the digest of the record before it.
     #[error("`previous` is {found}, but the record before it is {expected} (edited, replaced or reordered)")]
-    Previous { expected: Digest, found: String },
+    Previous {
+        /// The digest of the record before, as on disk.
+        expected: Digest,
+        /// The record's `previous`, or `missing`.
+        found: String,
+    },
 }
 
 /// Checks that `record`, stored as `file` in model `model`'s directory, follows `before` (the model's
@@ -52,12 +80,23 @@ pub fn chain_link(
     Ok(())
 }
 
+/// Why a new version number was refused ([`next_version`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionNotIncreasing {
+    /// The version asked for is not above the latest.
     #[error("version {requested} is not greater than the latest version {latest}")]
-    NotGreater { requested: Version, latest: Version },
+    NotGreater {
+        /// The version asked for.
+        requested: Version,
+        /// The model's latest version.
+        latest: Version,
+    },
+    /// No version was asked for and the latest is already the maximum.
     #[error("the latest version {latest} is the largest version there can be")]
-    Exhausted { latest: Version },
+    Exhausted {
+        /// The model's latest version.
+        latest: Version,
+    },
 }
 
 /// Versions only go up: an explicit version must exceed the latest; the default is latest + 1.
@@ -102,14 +141,35 @@ pub fn accepted_roles(record: &Record) -> Vec<Role> {
     roles
 }
 
+/// Why a key may not sign what it is asked to ([`may_sign`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignerViolation {
+    /// The key is not in the trust file at all.
     #[error("key {key} is not in the registry's trust file")]
-    Untrusted { key: KeyId },
+    Untrusted {
+        /// The key's id.
+        key: KeyId,
+    },
+    /// The key is trusted, but not for this.
     #[error("key {key} ({owner}) does not hold the `{role}` role")]
-    MissingRole { key: KeyId, owner: String, role: Role },
+    MissingRole {
+        /// The key's id.
+        key: KeyId,
+        /// Its owner in the trust file.
+        owner: String,
+        /// The role the record needs.
+        role: Role,
+    },
+    /// The key holds the role but has expired by the time it is judged at.
     #[error("key {key} ({owner}) expired at {expired}")]
-    Expired { key: KeyId, owner: String, expired: Timestamp },
+    Expired {
+        /// The key's id.
+        key: KeyId,
+        /// Its owner in the trust file.
+        owner: String,
+        /// When it expired.
+        expired: Timestamp,
+    },
 }
 
 /// May `key` sign something that needs `role`, at `now`? Used before anything is written.
@@ -184,7 +244,7 @@ pub fn judge_signatures(bytes: &[u8], signatures: &[Vec<u8>], trust: &Trust, rol
 
 /// Removes from `valid` the keys that had expired at `now` (a change is judged at the time it is
 /// received, never by a time its signer wrote) and returns them with their expiry.
-pub fn take_expired(valid: &mut Vec<PublicKey>, trust: &Trust, now: Timestamp) -> Vec<(PublicKey, Timestamp)> {
+pub(crate) fn take_expired(valid: &mut Vec<PublicKey>, trust: &Trust, now: Timestamp) -> Vec<(PublicKey, Timestamp)> {
     let mut expired = Vec::new();
     valid.retain(|key| match trust.key(key.raw()).and_then(|k| k.expires.filter(|_| k.expired_at(now))) {
         Some(at) => {

@@ -16,10 +16,13 @@ use crate::state::{LoadedRecord, ModelHistory, ModelState};
 /// dated later could claim a soak time that has not passed.
 pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
+/// Why [`load_model`] could not give a command a model to act on.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The snapshot has no `models/<name>/records/` directory.
     #[error("model `{0}` is not registered")]
     UnknownModel(ModelName),
+    /// The first error-severity finding of the scan: the model breaks a rule and is not acted on.
     #[error("{}: {}", .0.path, .0.message)]
     Invalid(Box<Problem>),
 }

@@ -15,17 +15,25 @@ use std::path::{Path, PathBuf};
 use super::snapshot::{Entry, EntryKind, join};
 use crate::record::{KeyId, ModelName, RecordKind};
 
+/// The registry's configuration, at the root; its presence marks a registry.
 pub const CONFIG_FILE: &str = "modelreg.toml";
+/// The trust file: which keys may sign what.
 pub const TRUST_FILE: &str = ".modelreg/trust.toml";
+/// The directory holding one directory per model.
 pub const MODELS_DIR: &str = "models";
+/// A model's records and their signatures, inside `models/<name>/`.
 pub const RECORDS_DIR: &str = "records";
+/// A model's rendered card, inside `models/<name>/`.
 pub const CARD_FILE: &str = "README.md";
+/// A model's hand-written card fields, inside `models/<name>/`.
 pub const CARD_FIELDS_FILE: &str = "card.toml";
 
-pub fn model_dir(root: &Path, name: &ModelName) -> PathBuf {
+/// `<root>/models/<name>`.
+pub(crate) fn model_dir(root: &Path, name: &ModelName) -> PathBuf {
     root.join(MODELS_DIR).join(name.as_str())
 }
 
+/// `<root>/models/<name>/records`: where a model's records are written.
 pub fn records_dir(root: &Path, name: &ModelName) -> PathBuf {
     model_dir(root, name).join(RECORDS_DIR)
 }
@@ -33,11 +41,15 @@ pub fn records_dir(root: &Path, name: &ModelName) -> PathBuf {
 /// `000042-register.toml`: a record's sequence number and kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RecordFileName {
+    /// The record's position in its model's chain, from 1.
     pub seq: u64,
+    /// The record's kind, as its schema line must name it.
     pub kind: RecordKind,
 }
 
 impl RecordFileName {
+    /// Parses a record file name; `None` for anything else, including a seq spelled other than the one way
+    /// [`Display`](fmt::Display) writes it (zero-padded to six digits), so one record has one possible name.
     pub fn parse(name: &str) -> Option<RecordFileName> {
         let stem = name.strip_suffix(".toml")?;
         let (digits, kind) = stem.split_once('-')?;
@@ -62,12 +74,13 @@ impl fmt::Display for RecordFileName {
     }
 }
 
-pub fn signature_file_name(signed_file: &str, key: &KeyId) -> String {
+/// `<file>.<keyid>.sig`: the detached signature of `signed_file` by one key.
+pub(crate) fn signature_file_name(signed_file: &str, key: &KeyId) -> String {
     format!("{signed_file}.{key}.sig")
 }
 
 /// Splits `<file>.<keyid>.sig` into the signed file's name and the key id hint.
-pub fn parse_signature_file_name(name: &str) -> Option<(&str, KeyId)> {
+pub(crate) fn parse_signature_file_name(name: &str) -> Option<(&str, KeyId)> {
     let rest = name.strip_suffix(".sig")?;
     let (signed, key) = rest.rsplit_once('.')?;
     Some((signed, key.parse().ok()?))
@@ -75,7 +88,8 @@ pub fn parse_signature_file_name(name: &str) -> Option<(&str, KeyId)> {
 
 /// The files of one model's `records/` directory, sorted and classified. Paths are root-relative.
 #[derive(Debug, Default)]
-pub struct RecordsDir {
+pub(crate) struct RecordsDir {
+    /// Record files with their paths, by seq.
     pub records: Vec<(RecordFileName, String)>,
     /// Signature files by the name of the file they sign.
     pub signatures: BTreeMap<String, Vec<(KeyId, String)>>,
@@ -88,10 +102,11 @@ pub struct RecordsDir {
 }
 
 /// Prefix of the temp files that atomic writes rename into place.
-pub const TEMP_PREFIX: &str = ".modelreg-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".modelreg-tmp-";
 
 impl RecordsDir {
-    pub fn classify(dir: &str, entries: Vec<Entry>) -> RecordsDir {
+    /// Sorts a `records/` listing (at snapshot path `dir`) into records, signatures and what should not be there.
+    pub(crate) fn classify(dir: &str, entries: Vec<Entry>) -> RecordsDir {
         let mut out = RecordsDir::default();
         for entry in entries {
             let path = join(dir, &entry.name);
@@ -118,13 +133,14 @@ impl RecordsDir {
         out
     }
 
-    pub fn signatures_of(&self, record_file: &str) -> &[(KeyId, String)] {
+    /// The signatures (key id hint, path) of one record file, by its file name.
+    pub(crate) fn signatures_of(&self, record_file: &str) -> &[(KeyId, String)] {
         self.signatures.get(record_file).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
 /// `models/<name>/records`, as a snapshot path.
-pub fn records_rel(name: &ModelName) -> String {
+pub(crate) fn records_rel(name: &ModelName) -> String {
     format!("{MODELS_DIR}/{name}/{RECORDS_DIR}")
 }
 

@@ -24,22 +24,47 @@ use crate::store::LocalStore;
 use layout::{CONFIG_FILE, RecordFileName, TRUST_FILE};
 use snapshot::{Snapshot, WorkTree, relative};
 
+/// Why the registry's storage could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
+    /// A git operation failed (see [`GitError`]).
     #[error(transparent)]
     Git(#[from] GitError),
+    /// The git working tree (its root given) has no `modelreg.toml`: `modelreg init` has not run there.
     #[error("{0} is not a modelreg registry (no {CONFIG_FILE})")]
     NotInitialised(PathBuf),
+    /// `init` was asked to create a registry where one exists (its root given).
     #[error("{0} is already a modelreg registry")]
     AlreadyInitialised(PathBuf),
+    /// `modelreg.toml` is not a valid configuration.
     #[error("{path}: {source}")]
-    Config { path: String, source: RecordError },
+    Config {
+        /// The configuration file, relative to the root.
+        path: String,
+        /// What is wrong with it.
+        source: RecordError,
+    },
+    /// The trust file does not parse or breaks its own rules.
     #[error("{path}: {source}")]
-    Trust { path: String, source: TrustError },
+    Trust {
+        /// The trust file, relative to the root.
+        path: String,
+        /// What is wrong with it.
+        source: TrustError,
+    },
+    /// Reading or writing a file of the working tree failed.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A record or signature file about to be written exists already (relative path given): another
+    /// writer took that seq first. Nothing was overwritten.
     #[error("{0} already exists (another modelreg command wrote it concurrently?)")]
     RecordExists(String),
+    /// The bytes about to be written do not parse back as a record: a bug caught before writing.
     #[error("the record would be invalid: {0}")]
     InvalidRecord(RecordError),
 }
@@ -48,6 +73,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
     move |source| RepoError::Io { path: path.to_owned(), source }
 }
 
+/// An open registry: the git repository, its parsed configuration and trust, and the session's time.
 pub struct Registry {
     git: GitRepo,
     config: Config,
@@ -83,22 +109,27 @@ impl Registry {
         self.now
     }
 
+    /// The working tree's root directory.
     pub fn root(&self) -> &Path {
         self.git.workdir()
     }
 
+    /// The git repository (the only way the rest of the crate reaches git).
     pub fn git(&self) -> &GitRepo {
         &self.git
     }
 
+    /// `modelreg.toml` as parsed when the registry was opened.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The trust file as parsed when the registry was opened (not judged: see `policy::open_verified`).
     pub fn trust(&self) -> &Trust {
         &self.trust
     }
 
+    /// The artifact store that `modelreg.toml` configures, resolved against the root.
     pub fn store(&self) -> LocalStore {
         LocalStore::new(self.config.store_path(self.root()))
     }
@@ -109,7 +140,7 @@ impl Registry {
     }
 
     /// Takes the per-clone write lock (released when the guard drops, or the process dies).
-    pub fn lock(&self) -> Result<WriteLock, RepoError> {
+    pub(crate) fn lock(&self) -> Result<WriteLock, RepoError> {
         WriteLock::acquire(&self.git.git_dir().join("modelreg.lock"))
     }
 
@@ -117,8 +148,9 @@ impl Registry {
     ///
     /// The signature is written first and the record last, without replacing an existing file: an
     /// interruption leaves at worst an orphaned signature (which `check` reports as a warning), never an
-    /// unsigned record.
-    pub fn append_record(
+    /// unsigned record. Crate-internal, like the lock and the commit: callers write through
+    /// `ops::transaction::Transaction`, which judges the record under the rules before it gets here.
+    pub(crate) fn append_record(
         &self,
         _lock: &WriteLock,
         record: &Record,
@@ -157,7 +189,12 @@ impl Registry {
 
     /// Adds `key`'s detached signature to an existing record (an approval): one new file beside it, the
     /// record untouched. Returns the signature's root-relative path.
-    pub fn cosign_record(&self, _lock: &WriteLock, record_rel: &str, key: &SigningKey) -> Result<PathBuf, RepoError> {
+    pub(crate) fn cosign_record(
+        &self,
+        _lock: &WriteLock,
+        record_rel: &str,
+        key: &SigningKey,
+    ) -> Result<PathBuf, RepoError> {
         let record_path = self.root().join(record_rel);
         let bytes = std::fs::read(&record_path).map_err(io(&record_path))?;
         let sig_rel = PathBuf::from(layout::signature_file_name(record_rel, key.id()));
@@ -172,14 +209,14 @@ impl Registry {
     }
 
     /// Commits exactly these root-relative paths, dated `when`.
-    pub fn commit(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, RepoError> {
+    pub(crate) fn commit(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, RepoError> {
         Ok(self.git.commit_paths(paths, message, when)?)
     }
 
     /// The files of a model's records directory that HEAD does not have: records written earlier with
     /// `--no-commit` (or by an interrupted command) that a new record chains onto, so they must be
     /// committed with it.
-    pub fn uncommitted_records(&self, name: &ModelName) -> Result<Vec<PathBuf>, RepoError> {
+    pub(crate) fn uncommitted_records(&self, name: &ModelName) -> Result<Vec<PathBuf>, RepoError> {
         let dir = layout::records_dir(self.root(), name);
         let committed = match self.git.head()? {
             Some(head) => Some(self.git.tree_snapshot(&head)?),
@@ -207,7 +244,7 @@ impl Registry {
 }
 
 /// Detached signature files of an admin-signed file (`<file>.<keyid>.sig` beside it), sorted.
-pub fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
+pub(crate) fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
     let dir = signed.parent().expect("signed files live in a directory");
     let name = signed.file_name().and_then(|n| n.to_str()).expect("signed file names are ASCII");
     let mut found = Vec::new();
@@ -224,7 +261,7 @@ pub fn admin_signature_files(signed: &Path) -> Result<Vec<PathBuf>, RepoError> {
 }
 
 /// A file lock in the git directory serialising modelreg writes within one clone.
-pub struct WriteLock {
+pub(crate) struct WriteLock {
     _file: File,
 }
 

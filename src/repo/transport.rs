@@ -12,7 +12,7 @@ use super::GitError;
 
 /// How a push ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PushOutcome {
+pub(crate) enum PushOutcome {
     /// The remote took it.
     Accepted,
     /// The remote moved meanwhile (someone pushed first): fetch and try again.
@@ -22,7 +22,7 @@ pub enum PushOutcome {
 }
 
 /// The `git` binary run in one working tree.
-pub struct Transport {
+pub(crate) struct Transport {
     root: PathBuf,
 }
 

@@ -26,24 +26,63 @@ pub const KEY_ENV: &str = "MODELREG_KEY";
 /// Environment variable holding the passphrase of an encrypted key.
 pub const PASSPHRASE_ENV: &str = "MODELREG_KEY_PASSPHRASE";
 
+/// Why a key could not be loaded, found or written. Each is a failure of the command, not a finding.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The private key file could not be read.
     #[error("cannot read key `{path}`: {source}")]
-    KeyRead { path: PathBuf, source: std::io::Error },
+    KeyRead {
+        /// The key file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not an OpenSSH private key.
     #[error("`{path}` is not an OpenSSH private key: {reason}")]
-    KeyFormat { path: PathBuf, reason: String },
+    KeyFormat {
+        /// The key file.
+        path: PathBuf,
+        /// The parser's explanation.
+        reason: String,
+    },
+    /// The key is not ed25519 (RSA, ECDSA…), which modelreg does not sign with.
     #[error("`{path}` is a {algorithm} key; modelreg signs with ed25519 keys only")]
-    NotEd25519 { path: PathBuf, algorithm: String },
+    NotEd25519 {
+        /// The key file.
+        path: PathBuf,
+        /// The key's algorithm as OpenSSH names it.
+        algorithm: String,
+    },
+    /// The key is encrypted and no passphrase was given (see [`PASSPHRASE_ENV`]).
     #[error("key `{path}` is passphrase-protected and {PASSPHRASE_ENV} is not set")]
-    Encrypted { path: PathBuf },
+    Encrypted {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The passphrase given does not decrypt the key.
     #[error("the passphrase in {PASSPHRASE_ENV} does not decrypt `{path}`")]
-    WrongPassphrase { path: PathBuf },
+    WrongPassphrase {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// No source named a key file ([`KeySources::resolve`]).
     #[error("no signing key found (tried {})", tried.join(", "))]
-    NoKey { tried: Vec<String> },
+    NoKey {
+        /// Each source tried, in order, with why it gave no key.
+        tried: Vec<String>,
+    },
+    /// A public key line did not parse or is not ed25519; the string says why.
     #[error("invalid public key: {0}")]
     PublicKey(String),
+    /// Writing a new key file failed.
     #[error("cannot write `{path}`: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A new key would overwrite this existing file.
     #[error("`{0}` already exists")]
     Exists(PathBuf),
 }
@@ -51,12 +90,16 @@ pub enum SignError {
 /// Why a signature did not verify. Findings, not failures of the program.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadSignature {
+    /// Not an armored SSHSIG envelope; the string is the parser's reason.
     #[error("not an SSH signature ({0})")]
     Malformed(String),
+    /// Made for another purpose: the envelope's namespace is not [`NAMESPACE`].
     #[error("signature namespace is `{0}`, expected `{NAMESPACE}`")]
     Namespace(String),
+    /// Made with a key other than ed25519.
     #[error("signature uses {0}; only ed25519 is accepted")]
     Algorithm(String),
+    /// A valid envelope whose signature is not over these bytes (the file changed, or the wrong file).
     #[error("signature does not match the file's bytes")]
     Mismatch,
 }
@@ -92,6 +135,7 @@ impl PublicKey {
         }
     }
 
+    /// The 32 raw key bytes: the key's identity, as opposed to the [`KeyId`] hint.
     pub fn raw(&self) -> &[u8; 32] {
         &self.raw
     }
@@ -193,10 +237,12 @@ impl SigningKey {
         write(&pub_path, format!("{}\n", self.public.openssh).as_bytes(), 0o644)
     }
 
+    /// The key's public half.
     pub fn public(&self) -> &PublicKey {
         &self.public
     }
 
+    /// The public key's id, which names the signature files it writes.
     pub fn id(&self) -> &KeyId {
         &self.public.id
     }

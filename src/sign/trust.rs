@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::PublicKey;
 use crate::record::{KeyId, RecordError, Stage, Timestamp, from_toml};
 
+/// The schema of `.modelreg/trust.toml`.
 pub const TRUST_SCHEMA: &str = "modelreg/trust/v1";
 
+/// What a trusted key may sign; written `admin`, `publisher`, `deployer`, `approver:<stage>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     /// Changes trust and configuration.
@@ -87,29 +89,40 @@ struct KeyEntry {
     expires: Option<Timestamp>,
 }
 
+/// One key of the trust file, with what it may do.
 #[derive(Debug, Clone)]
 pub struct TrustedKey {
+    /// The public key; signatures are matched to it by its raw bytes.
     pub public: PublicKey,
+    /// Who holds the key, free text (`alice@example.com`); cards show it for approvals.
     pub owner: String,
+    /// What it may sign.
     pub roles: BTreeSet<Role>,
+    /// When it was added to the trust file.
     pub added: Timestamp,
+    /// From this time on its signatures no longer count (revocation sets it); `None`: never.
     pub expires: Option<Timestamp>,
 }
 
 impl TrustedKey {
+    /// Whether the key holds `role` (expiry is not considered here).
     pub fn has_role(&self, role: &Role) -> bool {
         self.roles.contains(role)
     }
 
+    /// Whether the key has expired by `when` (an expiry at exactly `when` counts as expired).
     pub fn expired_at(&self, when: Timestamp) -> bool {
         self.expires.is_some_and(|e| e <= when)
     }
 }
 
+/// Why a trust file is not a valid one.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
+    /// Not a parsable `modelreg/trust/v1` file: too large, not UTF-8, wrong schema or bad TOML.
     #[error(transparent)]
     Parse(#[from] RecordError),
+    /// Parsed, but its rules fail: a bad public key, an id that does not match its key, a key listed twice, an unreachable admin threshold.
     #[error("{0}")]
     Invalid(String),
 }
@@ -117,6 +130,7 @@ pub enum TrustError {
 /// The validated trust file.
 #[derive(Debug, Clone)]
 pub struct Trust {
+    /// How many admin signatures a change to trust or configuration needs; at least 1 and at most the number of admin keys.
     pub admin_threshold: u32,
     keys: Vec<TrustedKey>,
     by_raw: HashMap<[u8; 32], usize>,
@@ -131,6 +145,7 @@ impl Trust {
         trust
     }
 
+    /// Parses a trust file strictly and checks its internal rules; whether admins signed it is for `policy`.
     pub fn parse(bytes: &[u8]) -> Result<Trust, TrustError> {
         if bytes.len() > crate::record::MAX_RECORD_BYTES {
             return Err(RecordError::TooLarge { size: bytes.len() }.into());
@@ -172,6 +187,7 @@ impl Trust {
         Ok(trust)
     }
 
+    /// The trust file as written to `.modelreg/trust.toml`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let file = TrustFile {
             schema: TRUST_SCHEMA.into(),
@@ -215,14 +231,17 @@ impl Trust {
         }
     }
 
+    /// Every key, in file order.
     pub fn keys(&self) -> &[TrustedKey] {
         &self.keys
     }
 
+    /// The entry for a public key, by its raw bytes.
     pub fn key(&self, raw: &[u8; 32]) -> Option<&TrustedKey> {
         self.by_raw.get(raw).map(|&i| &self.keys[i])
     }
 
+    /// The keys holding `role`, expired or not.
     pub fn keys_with_role<'a>(&'a self, role: &'a Role) -> impl Iterator<Item = &'a TrustedKey> + 'a {
         self.keys.iter().filter(move |k| k.has_role(role))
     }

@@ -18,10 +18,13 @@ use crate::sign::PublicKey;
 /// One record as read from a snapshot.
 #[derive(Debug, Clone)]
 pub struct LoadedRecord {
+    /// The parsed file name: its seq and kind.
     pub file: RecordFileName,
     /// Relative to the repository root, `/`-separated.
     pub relative_path: String,
+    /// The blake3 digest of the file's exact bytes: the record's identity.
     pub digest: Digest,
+    /// The record, parsed strictly.
     pub record: Record,
     /// Trusted keys whose signatures verified (empty when signatures were not judged).
     pub signers: Vec<PublicKey>,
@@ -34,7 +37,9 @@ pub struct LoadedRecord {
 /// reported); everything here parsed strictly.
 #[derive(Debug, Clone)]
 pub struct ModelHistory {
+    /// The model, as in `models/<name>/`.
     pub name: ModelName,
+    /// Its records that read and parsed, in chain order.
     pub records: Vec<LoadedRecord>,
 }
 

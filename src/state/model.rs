@@ -19,11 +19,17 @@ use crate::sign::PublicKey;
 /// One registered version, as the records say it is now.
 #[derive(Debug, Clone)]
 pub struct VersionState {
+    /// The version number.
     pub version: Version,
+    /// The seq of its register record in the model's chain.
     pub seq: u64,
+    /// Its register record's path, relative to the repository root.
     pub record_path: String,
+    /// Its register record's digest, which parents and lifecycle records pin it by.
     pub record_digest: Digest,
+    /// The register record as written.
     pub register: RegisterRecord,
+    /// Trusted keys whose signatures on the register record verified.
     pub signers: Vec<PublicKey>,
     /// The register record's tags with every tag record since applied.
     pub tags: BTreeMap<MetaKey, String>,
@@ -43,6 +49,7 @@ impl VersionState {
         self.stints.iter().filter(|s| s.until.is_none()).map(|s| &s.stage)
     }
 
+    /// The deployments still open: where this version serves now.
     pub fn active_deployments(&self) -> impl Iterator<Item = &Deployment> {
         self.deployments.iter().filter(|d| d.until.is_none())
     }
@@ -60,16 +67,22 @@ impl VersionState {
 /// An archive record in force.
 #[derive(Debug, Clone, Serialize)]
 pub struct Archival {
+    /// When the archive record was made.
     pub at: Timestamp,
+    /// Who archived, `Name <email>`.
     pub author: String,
+    /// Why, as the archive record says.
     pub message: String,
+    /// The archive record's path, relative to the repository root.
     pub record_path: String,
 }
 
 /// A period during which a version held a stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stint {
+    /// The stage held.
     pub stage: Stage,
+    /// The time of the promote record that gave it the stage.
     pub since: Timestamp,
     /// When another version took the stage or this one was demoted; `None` while it holds it.
     pub until: Option<Timestamp>,
@@ -77,24 +90,35 @@ pub struct Stint {
     pub record_path: String,
 }
 
+/// A period during which a version served an environment's target.
 #[derive(Debug, Clone, Serialize)]
 pub struct Deployment {
+    /// The environment (`prod-eu`…).
     pub env: MetaKey,
+    /// Where it served: the deploy record's URI.
     pub target: String,
+    /// When the deploy record was made.
     pub since: Timestamp,
+    /// When another version was deployed to the same env and target, or this one undeployed; `None` while it serves.
     pub until: Option<Timestamp>,
+    /// Who deployed, `Name <email>`.
     pub author: String,
+    /// The deploy record's path, relative to the repository root.
     pub record_path: String,
 }
 
 /// One drift report about a version.
 #[derive(Debug, Clone)]
 pub struct DriftState {
+    /// The drift record's path, relative to the repository root.
     pub record_path: String,
+    /// The drift record's digest.
     pub record_digest: Digest,
+    /// The drift record as written.
     pub record: DriftRecord,
 }
 
+/// What came of a promotion record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PromotionStatus {
@@ -110,12 +134,17 @@ pub enum PromotionStatus {
 /// A promotion record and what came of it.
 #[derive(Debug, Clone)]
 pub struct PromotionState {
+    /// The promote record's seq in the chain.
     pub seq: u64,
+    /// The promote record's path, relative to the repository root.
     pub record_path: String,
+    /// The promote record's digest.
     pub record_digest: Digest,
+    /// The promote record as written.
     pub record: PromoteRecord,
     /// Distinct `approver:<stage>` keys whose signatures verify, the proposer's own included.
     pub approvers: Vec<PublicKey>,
+    /// Whether it took effect, is waiting, or was superseded.
     pub status: PromotionStatus,
     /// A later record closed the promotion (a promotion or demotion for its stage, an archive of its
     /// version or model), whether or not it had taken effect: approvals added after that cannot count.
@@ -128,6 +157,7 @@ impl PromotionState {
         self.approvers.iter().filter(|k| self.record.gates.allow_self_approval || k.id() != &self.record.signer)
     }
 
+    /// How many more counted approvals the gate needs; 0 for an emergency promotion or one fully approved.
     pub fn approvals_missing(&self) -> u32 {
         if self.record.emergency {
             return 0;
@@ -139,9 +169,13 @@ impl PromotionState {
 /// A model's current state.
 #[derive(Debug, Clone)]
 pub struct ModelState {
+    /// The model, as in `models/<name>/`.
     pub name: ModelName,
+    /// Every registered version, by number.
     pub versions: BTreeMap<Version, VersionState>,
+    /// How many records were replayed.
     pub records: usize,
+    /// The last record's time; `None` before any record.
     pub updated_at: Option<Timestamp>,
     /// Set while the whole model is archived.
     pub archived: Option<Archival>,
@@ -155,6 +189,7 @@ pub struct ModelState {
 }
 
 impl ModelState {
+    /// The state of a model with no records yet.
     pub fn new(name: ModelName) -> ModelState {
         ModelState {
             name,
@@ -168,6 +203,7 @@ impl ModelState {
         }
     }
 
+    /// Replays a model's records in chain order; see the module docs for why it never fails.
     pub fn replay(history: ModelHistory) -> ModelState {
         let mut state = ModelState::new(history.name);
         for loaded in history.records {
@@ -339,10 +375,12 @@ impl ModelState {
         }
     }
 
+    /// The highest-numbered version.
     pub fn latest(&self) -> Option<&VersionState> {
         self.versions.values().next_back()
     }
 
+    /// The newest registration's description, skipping versions registered without one.
     pub fn description(&self) -> Option<&str> {
         self.versions.values().rev().find_map(|v| v.register.description.as_deref())
     }

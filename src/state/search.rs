@@ -10,22 +10,34 @@ use crate::record::{ModelName, Stage, Timestamp, Version};
 /// handful of each, and a sorted vector is both faster to look up and cheaper to cache than a tree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchDoc {
+    /// The model the version belongs to.
     pub name: ModelName,
+    /// The version number.
     pub version: Version,
+    /// When it was registered.
     pub created_at: Timestamp,
+    /// Who registered it, `Name <email>`.
     pub author: String,
+    /// The framework it was registered with (`sklearn`, `pytorch`…).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
+    /// The registration's own description (not `card.toml`'s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Tags as they are now, every tag record applied.
     pub tags: Vec<(String, String)>,
+    /// Metrics as registered.
     pub metrics: Vec<(String, f64)>,
+    /// Training parameters as registered.
     pub params: Vec<(String, String)>,
+    /// The stages the version holds now.
     pub stages: Vec<Stage>,
+    /// Archived on its own or with the whole model.
     pub archived: bool,
 }
 
 impl SearchDoc {
+    /// The value for `key` in one of the sorted pair lists above.
     pub fn lookup<'a, V>(pairs: &'a [(String, V)], key: &str) -> Option<&'a V> {
         pairs.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &pairs[i].1)
     }
@@ -61,11 +73,17 @@ pub fn docs_of(state: &ModelState) -> Vec<SearchDoc> {
 /// by [`model_doc_of`], so `list` says the same whether it reads the records or the index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelDoc {
+    /// The model, as in `models/<name>/`.
     pub name: ModelName,
+    /// The highest registered version.
     pub latest_version: Option<Version>,
+    /// How many versions are registered.
     pub versions: usize,
+    /// How many records its chain holds.
     pub records: usize,
+    /// The last record's time.
     pub updated_at: Option<Timestamp>,
+    /// The newest registration's description.
     pub description: Option<String>,
     /// The latest version's.
     pub framework: Option<String>,

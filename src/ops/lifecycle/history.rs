@@ -8,29 +8,41 @@ use crate::record::{ModelName, Record, Timestamp, Version};
 use crate::repo::Registry;
 use crate::state::PromotionStatus;
 
+/// What `history NAME` returns.
 #[derive(Debug, Serialize)]
 pub struct HistoryReport {
+    /// The model.
     pub model: ModelName,
+    /// Every record, in chain order.
     pub entries: Vec<HistoryEntry>,
 }
 
+/// One record of the model's history.
 #[derive(Debug, Serialize)]
 pub struct HistoryEntry {
+    /// Its seq in the chain.
     pub seq: u64,
+    /// Its kind (`register`, `promote`…), as in its file name.
     pub kind: &'static str,
+    /// When it was made.
     pub created_at: Timestamp,
+    /// Who made it, `Name <email>`.
     pub author: String,
     /// Owners of the keys whose signatures verify (publisher first, then approvers).
     pub signed_by: Vec<String>,
+    /// The version it is about; `None` for a record about the whole model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
     /// What the record did, in a few words.
     pub what: String,
+    /// The record's message, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// Its path, relative to the repository root.
     pub record: String,
 }
 
+/// `history NAME`: the model's records with signatures verified, each described.
 pub fn history(registry: &Registry, name: &ModelName) -> Result<HistoryReport, Error> {
     let history = load_model(&registry.worktree(), name, Judge::all(registry.trust()))?;
     let state = crate::state::ModelState::replay(history.clone());

@@ -53,10 +53,14 @@ pub(crate) use record_with_header;
 /// What a lifecycle command did.
 #[derive(Debug, Serialize)]
 pub struct LifecycleReport {
+    /// The model acted on.
     pub model: ModelName,
+    /// The record kind written (`promote`, `deploy`…), or `approve` for an approval.
     pub action: &'static str,
+    /// The version acted on; `None` for an archive or restore of the whole model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
+    /// The stage, for promotions, approvals and demotions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
     /// For promotions and approvals: where the promotion stands after this command.
@@ -65,35 +69,52 @@ pub struct LifecycleReport {
     /// For promotions: every gate of the stage, judged (all passed, or nothing was written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<crate::policy::lifecycle::GateCheck>,
+    /// The record written (or that would be, on a dry run), relative to the repository root.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
+    /// Its digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_digest: Option<Digest>,
+    /// The commit made, when asked to commit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Judged and reported only: nothing was written.
     pub dry_run: bool,
 }
 
 /// A promotion's approvals: who signed, how many are needed, who else could.
 #[derive(Debug, Clone, Serialize)]
 pub struct PromotionInfo {
+    /// The version proposed.
     pub version: Version,
+    /// The stage proposed.
     pub stage: Stage,
+    /// Effective, pending or superseded.
     pub status: PromotionStatus,
+    /// Who signed the promote record.
     pub proposer: Person,
+    /// An admin's emergency promotion: the gates were skipped.
     pub emergency: bool,
+    /// A rollback to an earlier holder of the stage.
     pub rollback: bool,
+    /// Approvals the gate asks for (0 for an emergency).
     pub approvals_required: u32,
+    /// The approvals that count.
     pub approvals: Vec<Person>,
+    /// How many more are needed before the promotion takes effect.
     pub approvals_missing: u32,
     /// Unexpired `approver:<stage>` keys that have not signed and would count.
     pub eligible_approvers: Vec<Person>,
+    /// The promote record's path, relative to the repository root.
     pub record_path: String,
 }
 
+/// A key and its owner, as reports name people.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Person {
+    /// The key's id.
     pub key: KeyId,
+    /// Its owner in the trust file; empty when the key is not listed.
     pub owner: String,
 }
 

@@ -46,6 +46,9 @@ fn retire(
     Ok(report(kind, &appended, None))
 }
 
+/// Archives one version, or the whole model when `reference` names no version: refused while one holds
+/// a stage or is deployed; once archived it can no longer be promoted, and its pending promotions are
+/// superseded. `message` says why.
 pub fn archive(
     registry: &Registry,
     key: &SigningKey,
@@ -56,6 +59,7 @@ pub fn archive(
     retire(registry, key, reference, message, false, options)
 }
 
+/// Undoes an archive of one version, or of the whole model when `reference` names no version.
 pub fn restore(
     registry: &Registry,
     key: &SigningKey,
@@ -176,8 +180,11 @@ fn the_deployment(
 /// Tags to set and remove on a version.
 #[derive(Debug, Default)]
 pub struct TagChange {
+    /// Tags to set, with their new values.
     pub set: BTreeMap<MetaKey, String>,
+    /// Tags to remove.
     pub unset: BTreeSet<MetaKey>,
+    /// Why, recorded in the tag record.
     pub message: Option<String>,
 }
 

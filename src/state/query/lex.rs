@@ -3,18 +3,27 @@
 
 use super::QueryError;
 
+/// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `~`: a glob match (`*`, `?`) on text fields.
     Glob,
 }
 
 impl Op {
+    /// The operator as written in a query.
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Eq => "=",

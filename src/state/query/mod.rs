@@ -26,7 +26,7 @@ mod tests;
 
 use std::fmt;
 
-pub use lex::Op;
+pub(crate) use lex::Op;
 
 use super::search::SearchDoc;
 
@@ -37,6 +37,7 @@ pub struct Query {
 }
 
 impl Query {
+    /// Parses and type-checks a query; the error carries the span, line and column it is about.
     pub fn parse(text: &str) -> Result<Query, QueryError> {
         Ok(Query { expr: parse::parse(text)? })
     }
@@ -160,10 +161,15 @@ pub(crate) enum Value {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("query:{line}:{column}: {message}")]
 pub struct QueryError {
+    /// Byte offset in the query where the span starts.
     pub start: usize,
+    /// Byte offset just past the span (equal to `start` at the end of input).
     pub end: usize,
+    /// 1-based line of `start`.
     pub line: usize,
+    /// 1-based column of `start`, in characters.
     pub column: usize,
+    /// What is wrong, without the position.
     pub message: String,
 }
 
