@@ -26,34 +26,51 @@ pub fn input(path: &Path) -> Result<Input, Error> {
     }
 }
 
+/// One drift run: which version, against what data, and whether to record the verdict.
 #[derive(Debug)]
 pub struct DriftRequest {
+    /// The version compared (`NAME@VERSION`, `NAME@STAGE`, or the latest).
     pub reference: ModelRef,
     /// `None`: the baseline profile stored with the version (`register --baseline-profile`).
     pub baseline: Option<PathBuf>,
+    /// The data to compare with the baseline: a CSV or Parquet file, or a stored profile.
     pub target: PathBuf,
+    /// How the data files are read (threads, block size, row limits).
     pub read: ReadOptions,
+    /// Metrics, thresholds and per-feature overrides.
     pub config: DriftConfig,
+    /// Start of the period the target data covers, recorded with the verdict.
     pub window_start: Option<Timestamp>,
+    /// End of that period.
     pub window_end: Option<Timestamp>,
     /// Write a signed drift record (and commit it unless `commit` is false).
     pub record: bool,
+    /// Commit the drift record (with the refreshed card) once written.
     pub commit: bool,
 }
 
+/// What a drift run compared, found and wrote.
 #[derive(Debug, Serialize)]
 pub struct DriftOutcome {
+    /// The model compared.
     pub model: ModelName,
+    /// The version whose baseline was used.
     pub version: Version,
+    /// The drift record's path, when one was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
+    /// The drift record's content digest, when one was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_digest: Option<Digest>,
+    /// The commit that holds the record, when committed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Per-feature metrics, thresholds and the verdict.
     pub report: DriftReport,
 }
 
+/// Compares `request.target` with the version's baseline and, when asked, appends a signed drift
+/// record to the model's chain (signed by `key`, which must hold the drift role).
 pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest) -> Result<DriftOutcome, Error> {
     let now = registry.now();
     if let Some(key) = key.filter(|_| request.record) {

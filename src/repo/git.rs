@@ -27,16 +27,27 @@ use index_file::{IndexEdit, NewEntry, Stat};
 use super::snapshot::{Entry, EntryKind, ReadError, Snapshot, join, split};
 use crate::record::Timestamp;
 
+/// Why a git operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
+    /// No repository contains the path.
     #[error("{0} is not inside a git repository")]
     NotARepository(PathBuf),
+    /// The operation needs a working tree and the repository has none.
     #[error("{0} is a bare repository; run this in a clone with a working tree")]
     Bare(PathBuf),
+    /// A revision does not resolve to a commit.
     #[error("`{rev}` does not name a commit: {message}")]
-    BadRevision { rev: String, message: String },
+    BadRevision {
+        /// The revision as given.
+        rev: String,
+        /// libgit2's reason.
+        message: String,
+    },
+    /// Another git process holds (or a killed one left) the index lock.
     #[error("the index is locked: {0} exists")]
     IndexLocked(PathBuf),
+    /// Anything else libgit2 or the file system reported.
     #[error("git: {0}")]
     Other(String),
 }
@@ -47,6 +58,7 @@ impl From<git2::Error> for GitError {
     }
 }
 
+/// An open git repository: a clone with a working tree, or a bare one on a server.
 pub struct GitRepo {
     repo: git2::Repository,
     workdir: Option<PathBuf>,
@@ -58,8 +70,11 @@ pub struct GitRepo {
 /// The state of a working tree's checkout, for lineage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
+    /// HEAD's commit id (hex).
     pub commit: String,
+    /// Tracked files differ from HEAD (untracked files do not count).
     pub dirty: bool,
+    /// The only remote's URL, credentials stripped; `None` with no remote or several.
     pub remote_url: Option<String>,
 }
 
@@ -96,6 +111,7 @@ impl GitRepo {
         self.workdir.as_deref().unwrap_or_else(|| self.repo.path())
     }
 
+    /// The repository has no working tree (a server's).
     pub fn is_bare(&self) -> bool {
         self.workdir.is_none()
     }
@@ -310,10 +326,12 @@ impl GitRepo {
         self.repo.find_reference("HEAD").ok()?.symbolic_target().ok().flatten().map(str::to_owned)
     }
 
+    /// The `.git` directory (the repository itself, when bare).
     pub fn git_dir(&self) -> &Path {
         self.repo.path()
     }
 
+    /// A git configuration value, `None` when unset or blank.
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.repo.config().ok()?.get_string(key).ok().filter(|v| !v.trim().is_empty())
     }
@@ -371,7 +389,7 @@ impl GitRepo {
     /// leaving anything else the user has staged out of the commit and still staged.
     ///
     /// The tree is the parent's with only the subtrees on the changed paths rebuilt (see
-    /// [`edit_tree`]), so its cost follows the depth of the paths, not the size of the registry.
+    /// `edit_tree`), so its cost follows the depth of the paths, not the size of the registry.
     pub fn commit_paths(&self, paths: &[PathBuf], message: &str, when: Timestamp) -> Result<String, GitError> {
         let repo = &self.repo;
         let parent = match repo.head() {
@@ -532,14 +550,20 @@ fn blob_mode(meta: &std::fs::Metadata) -> u32 {
 /// What happened to one path between two snapshots. Renames are reported as a deletion and an addition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// Root-relative, `/`-separated.
     pub path: String,
+    /// What happened to it.
     pub kind: ChangeKind,
 }
 
+/// How a path changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
+    /// Present only on the new side.
     Added,
+    /// Present on both sides with different content or mode.
     Modified,
+    /// Present only on the old side.
     Deleted,
 }
 

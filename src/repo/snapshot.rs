@@ -7,31 +7,49 @@
 
 use std::path::{Path, PathBuf};
 
+/// What a path is, as git's file modes tell it apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
+    /// A regular file (executable or not).
     File,
+    /// A directory.
     Dir,
+    /// A symbolic link (never followed by the rule engine).
     Symlink,
+    /// A git submodule (a commit of another repository).
     Submodule,
+    /// Anything else on disk: a device, FIFO or socket.
     Other,
 }
 
+/// One name in a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The file name; non-UTF-8 names are replaced lossily and flagged in `utf8`.
     pub name: String,
+    /// False when the name on disk or in git is not valid UTF-8.
     pub utf8: bool,
+    /// What the entry is.
     pub kind: EntryKind,
 }
 
+/// Why a snapshot could not return a file.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReadError {
+    /// The file is bigger than the reader accepts (checked before reading it).
     #[error("file is {size} bytes, over the {cap}-byte limit")]
-    TooLarge { size: u64, cap: usize },
+    TooLarge {
+        /// The file's size.
+        size: u64,
+        /// The reader's limit.
+        cap: usize,
+    },
+    /// The file system or object database failed.
     #[error("cannot read: {0}")]
     Io(String),
 }
 
+/// Read access to one version of the registry's files; see the module docs.
 pub trait Snapshot: Sync {
     /// What this snapshot is, for messages (`working tree`, `commit 1a2b3c4d5e6f`, `index`).
     fn describe(&self) -> String;
@@ -57,10 +75,12 @@ pub struct WorkTree {
 }
 
 impl WorkTree {
+    /// The working tree at `root`.
     pub fn new(root: impl Into<PathBuf>) -> WorkTree {
         WorkTree { root: root.into() }
     }
 
+    /// The path on disk of a root-relative path (`""` is the root).
     pub fn path(&self, rel: &str) -> PathBuf {
         if rel.is_empty() { self.root.clone() } else { self.root.join(rel) }
     }
