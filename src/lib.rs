@@ -24,6 +24,15 @@
 
 #![forbid(unsafe_code)]
 
+// The names a caller needs first: open a registry, name a model, sign, and see what failed. Everything
+// else is reached through its module (`ops::register`, `state::ModelState`, …).
+pub use ops::{Error, ModelRef, Selector};
+pub use policy::open_verified;
+pub use progress::{NoProgress, Progress};
+pub use record::{Digest, KeyId, ModelName, Record, Stage, Timestamp, Version};
+pub use repo::Registry;
+pub use sign::{KeySources, PublicKey, Role, SigningKey, Trust};
+
 pub mod card;
 pub use modelreg_drift as drift;
 pub mod index;
