@@ -235,15 +235,11 @@ fn fill(doc: &mut SearchDoc, bytes: &[u8], strings: &[&str]) -> Option<()> {
     set(&mut doc.author, string(strings, r.u32()?)?);
     set_opt(&mut doc.framework, opt_string(strings, r.u32()?)?);
     set_opt(&mut doc.description, opt_string(strings, r.u32()?)?);
-    set_pairs(
-        &mut doc.tags,
-        &mut r,
-        |r| {
-            let v = string(strings, r.u32()?)?;
-            Some(move |slot: &mut String| set(slot, v))
-        },
-        strings,
-    )?;
+    let text = |r: &mut Reader<'_>| {
+        let v = string(strings, r.u32()?)?;
+        Some(move |slot: &mut String| set(slot, v))
+    };
+    set_pairs(&mut doc.tags, &mut r, text, strings)?;
     set_pairs(
         &mut doc.metrics,
         &mut r,
@@ -253,15 +249,7 @@ fn fill(doc: &mut SearchDoc, bytes: &[u8], strings: &[&str]) -> Option<()> {
         },
         strings,
     )?;
-    set_pairs(
-        &mut doc.params,
-        &mut r,
-        |r| {
-            let v = string(strings, r.u32()?)?;
-            Some(move |slot: &mut String| set(slot, v))
-        },
-        strings,
-    )?;
+    set_pairs(&mut doc.params, &mut r, text, strings)?;
     let n = r.u32()? as usize;
     // Stages are few (most versions hold none); parsing them is the only allocation here.
     doc.stages.clear();

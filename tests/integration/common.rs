@@ -218,6 +218,15 @@ impl TestEnv {
         remote
     }
 
+    /// A bare remote with the server hook (`remote.git`), seeded with an initialised registry on `main`.
+    pub fn seeded_remote(&self) -> PathBuf {
+        let remote = self.bare_remote("remote.git");
+        let seed = self.registry();
+        self.git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        self.git(&seed, &["push", "-q", "origin", "main"]);
+        remote
+    }
+
     /// A clone of `remote` at `name` whose git user is `name <name@example.com>`.
     pub fn clone_of(&self, remote: &Path, name: &str) -> PathBuf {
         let dir = self.path().join(name);

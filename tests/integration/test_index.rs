@@ -59,18 +59,10 @@ fn register(env: &TestEnv, registry: &Path, model: &str, version: &str, extra: &
     env.register(registry, model, &files, &args).success();
 }
 
-fn seeded_remote(env: &TestEnv) -> PathBuf {
-    let remote = env.bare_remote("remote.git");
-    let seed = env.registry();
-    env.git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
-    env.git(&seed, &["push", "-q", "origin", "main"]);
-    remote
-}
-
 #[test]
 fn a_record_pulled_from_another_clone_is_seen() {
     let env = TestEnv::new();
-    let remote = seeded_remote(&env);
+    let remote = env.seeded_remote();
     let (a, b) = (env.clone_of(&remote, "a"), env.clone_of(&remote, "b"));
     register(&env, &a, "fraud", "one", &[]);
     register(&env, &a, "churn", "one", &[]);

@@ -4,19 +4,10 @@ use std::path::PathBuf;
 
 use crate::common::TestEnv;
 
-/// A bare remote with the server hook, seeded with an initialised registry; returns its path.
-fn seeded_remote(env: &TestEnv) -> PathBuf {
-    let remote = env.bare_remote("remote.git");
-    let seed = env.registry();
-    env.git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
-    env.git(&seed, &["push", "-q", "origin", "main"]);
-    remote
-}
-
 #[test]
 fn eight_clones_register_at_once_and_sync_resolves_every_race() {
     let env = TestEnv::new();
-    let remote = seeded_remote(&env);
+    let remote = env.seeded_remote();
     let clones: Vec<PathBuf> = (0..8).map(|i| env.clone_of(&remote, &format!("clone{i}"))).collect();
     let alice = env.key("alice");
 
@@ -65,7 +56,7 @@ fn eight_clones_register_at_once_and_sync_resolves_every_race() {
 #[test]
 fn sync_keeps_an_explicit_version_that_is_still_free_and_refuses_foreign_changes() {
     let env = TestEnv::new();
-    let remote = seeded_remote(&env);
+    let remote = env.seeded_remote();
     let (a, b) = (env.clone_of(&remote, "a"), env.clone_of(&remote, "b"));
     let alice = env.key("alice");
     let key = alice.to_str().unwrap();
@@ -94,7 +85,7 @@ fn sync_keeps_an_explicit_version_that_is_still_free_and_refuses_foreign_changes
 #[test]
 fn sync_replays_lifecycle_records_onto_the_renumbered_version() {
     let env = TestEnv::new();
-    let remote = seeded_remote(&env);
+    let remote = env.seeded_remote();
     let (a, b) = (env.clone_of(&remote, "a"), env.clone_of(&remote, "b"));
     let key = env.key("alice");
     let key = key.to_str().unwrap();
@@ -125,7 +116,7 @@ fn sync_replays_lifecycle_records_onto_the_renumbered_version() {
 #[test]
 fn sync_carries_approvals_over_when_someone_pushed_first() {
     let env = TestEnv::new();
-    let remote = seeded_remote(&env);
+    let remote = env.seeded_remote();
     let admin = env.clone_of(&remote, "admin");
     let alice = env.key("alice");
     let alice = alice.to_str().unwrap();
