@@ -45,9 +45,9 @@
 //! problem is reported every time.
 //!
 //! # Writes
-//! Every command that reads the index brings it up to date. A write command also calls
-//! [`record_written`] after writing (and committing) a model's records, which replaces that model's
-//! entry and moves the remembered HEAD without looking at any other model.
+//! Write commands never touch the index: every command that reads it brings it up to date, rebuilding
+//! only the models whose records changed, so a write costs its commit and nothing more, and the next
+//! read pays for the one model written.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -341,36 +341,6 @@ impl<'a> Index<'a> {
     fn model_from_records(&self, name: &ModelName) -> Option<ModelDoc> {
         self.state_from_records(name).map(|s| model_doc_of(&s))
     }
-}
-
-/// Replaces the entries of `names` (models whose records this process just wrote, under the write
-/// lock) and moves the remembered HEAD to the current one, without looking at any other model's
-/// records: models that HEAD's move touched are dropped, to be read by the next command. Call it after
-/// the last record file is written and, unless `--no-commit`, after the commit.
-///
-/// Returns whether the file was updated. Nothing is lost when it was not (no file yet, a file for
-/// another format or trust file, or a write that failed): the next command rebuilds what it needs.
-pub fn record_written(source: &Source<'_>, names: &[ModelName]) -> bool {
-    let head = source.head();
-    let root_id = source.root_id();
-    let Ok(file) = std::fs::read(&source.file) else { return false };
-    let Some(parsed) = parse(&file, &root_id) else { return false };
-    let Stale::Models(stale) = stale(source, parsed.head, &head) else { return false };
-    let worktree = WorkTree::new(source.root);
-    let reader = source.reader();
-    let built: Vec<Outcome> = names.par_iter().map(|name| build(reader, &worktree, name)).collect();
-    let mut entries: Vec<&[u8]> = parsed
-        .entries
-        .iter()
-        .filter(|(name, _)| !stale.contains(**name) && !names.iter().any(|n| n.as_str() == **name))
-        .map(|(_, s)| &file[s.entry.clone()])
-        .collect();
-    for outcome in &built {
-        if let Outcome::Built { entry, .. } = outcome {
-            entries.push(entry);
-        }
-    }
-    write(source, &root_id, &head, &entries)
 }
 
 /// Which models changed in HEAD between the commit the file agrees with and the current one.

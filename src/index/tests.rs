@@ -250,21 +250,6 @@ fn racy_entries_are_read_again_until_they_settle() {
 }
 
 #[test]
-fn record_written_replaces_one_entry_without_reading_the_others() {
-    let f = Fixture::new();
-    let source = f.source();
-    let name: ModelName = "beta".parse().unwrap();
-    // No index yet: nothing to update, the next command builds it.
-    assert!(!record_written(&source, std::slice::from_ref(&name)));
-    f.load();
-    write_model(f.root(), "beta", &[0.7, 0.75]);
-    assert!(record_written(&source, std::slice::from_ref(&name)));
-    let (docs, stats) = f.load();
-    assert_eq!(stats, IndexStats { fresh: 3, rebuilt: 0 });
-    assert_eq!(docs, f.read_records().0);
-}
-
-#[test]
 fn models_without_records_are_not_listed() {
     let f = Fixture::new();
     std::fs::create_dir_all(f.root().join("models/empty/records")).unwrap();
