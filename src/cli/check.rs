@@ -32,7 +32,8 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, CliError> {
                 Some("write it as OLD..NEW, e.g. origin/main..HEAD".into()),
             )
         })?;
-        (check::range(&start, old, if new.is_empty() { "HEAD" } else { new }, ctx.now())?, format!("change {range}: "))
+        let new = if new.is_empty() { "HEAD" } else { new };
+        (check::range(&start, old, new, ctx.now(), Some(&ctx.store_env()))?, format!("change {range}: "))
     } else if args.staged {
         (check::staged(&start, ctx.now())?, "staged change: ".to_owned())
     } else {

@@ -29,7 +29,13 @@ pub fn worktree(
 
 /// Checks the change from `old` to `new` (revisions; `old` may be empty or all zeros for "nothing"),
 /// with the shared store reached through `store_env` for `artifact-present` (`None`: not judged).
-pub fn range(start: &Path, old: &str, new: &str, now: Timestamp, store_env: Option<&StoreEnv>) -> Result<CheckReport, Error> {
+pub fn range(
+    start: &Path,
+    old: &str,
+    new: &str,
+    now: Timestamp,
+    store_env: Option<&StoreEnv>,
+) -> Result<CheckReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let new = git.resolve_commit(new)?;
     let old = if old.is_empty() || is_zero(old) { None } else { Some(git.resolve_commit(old)?) };
