@@ -16,15 +16,25 @@ use crate::record::Timestamp;
 use crate::repo::{GitRepo, Registry};
 use crate::store::StoreEnv;
 
-/// Checks the working tree as it stands.
+/// Checks the working tree as it stands. With `shared` (the store's credentials), every artifact a
+/// record names is also read back from the configured shared store in full (`check --artifacts`).
 pub fn worktree(
     start: &Path,
     options: CheckOptions,
+    shared: Option<&StoreEnv>,
     progress: &dyn Progress,
     now: Timestamp,
 ) -> Result<CheckReport, Error> {
     let registry = Registry::open(start, now)?;
-    Ok(check_registry(&registry, options, progress))
+    let mut report = check_registry(&registry, options, progress);
+    if let (Some(env), Some(url)) = (shared, registry.config().store.url.as_ref()) {
+        let objects: Vec<_> = super::store::referenced(&registry, None)?
+            .into_iter()
+            .map(|o| (o.digest, o.size, o.used_by.first().cloned().unwrap_or_default()))
+            .collect();
+        report.problems.extend(crate::policy::present::artifacts_intact(url, &objects, env, progress));
+    }
+    Ok(report)
 }
 
 /// Checks the change from `old` to `new` (revisions; `old` may be empty or all zeros for "nothing"),

@@ -154,14 +154,15 @@ pub fn register(
         dry_run: request.dry_run,
         signer: key.id().to_string(),
     };
+    // The record as it would be now: one our parser would refuse (too large, a dataset named twice,
+    // a path that is both a file and a directory) or the rules would refuse is refused before
+    // anything is stored. A dry run stops here.
+    let header = preview.header(key)?;
+    report.seq = header.seq;
+    let record = build((header, report.version));
+    Record::parse(&record.to_bytes()).map_err(RepoError::InvalidRecord)?;
+    preview.judge(key, &record)?;
     if request.dry_run {
-        let header = preview.header(key)?;
-        report.seq = header.seq;
-        let record = build((header, report.version));
-        // The record our parser would refuse (too large, a dataset named twice, a path that is both a
-        // file and a directory) is refused before anything is stored.
-        Record::parse(&record.to_bytes()).map_err(RepoError::InvalidRecord)?;
-        preview.judge(key, &record)?;
         return Ok(report);
     }
     drop(preview);

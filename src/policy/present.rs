@@ -15,11 +15,16 @@ use crate::repo::config::Config;
 use crate::repo::layout::{CONFIG_FILE, MODELS_DIR, RecordFileName};
 use crate::repo::snapshot::{Snapshot, split};
 use crate::repo::{Change, ChangeKind};
-use crate::store::{RemoteStore, StoreEnv, StoreError, StoreUrl};
+use crate::store::{ObjectState, RemoteStore, StoreEnv, StoreError, StoreUrl};
 
 /// Judges the registrations `changes` add to `new` against the shared store that `old`'s (else
 /// `new`'s) configuration names, reached with `env`'s credentials.
-pub fn artifact_present(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[Change], env: &StoreEnv) -> Vec<Problem> {
+pub fn artifact_present(
+    old: Option<&dyn Snapshot>,
+    new: &dyn Snapshot,
+    changes: &[Change],
+    env: &StoreEnv,
+) -> Vec<Problem> {
     let config_of = |snapshot: &dyn Snapshot| match snapshot.read(CONFIG_FILE, MAX_RECORD_BYTES) {
         Ok(Some(bytes)) => Config::parse(&bytes).ok(),
         _ => None,
@@ -38,7 +43,9 @@ pub fn artifact_present(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes:
         let Ok(Some(bytes)) = new.read(&change.path, MAX_RECORD_BYTES) else { continue };
         let Ok(Record::Register(register)) = Record::parse(&bytes) else { continue };
         for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
-            wanted.entry(artifact.digest).or_insert_with(|| (artifact.size, change.path.clone(), artifact.path.to_string()));
+            wanted
+                .entry(artifact.digest)
+                .or_insert_with(|| (artifact.size, change.path.clone(), artifact.path.to_string()));
         }
     }
     if wanted.is_empty() {
@@ -75,4 +82,44 @@ fn unchecked(url: &StoreUrl, error: &StoreError) -> Problem {
     };
     Problem::error(CONFIG_FILE, RuleId::ArtifactPresent, format!("cannot confirm the artifacts are in {url}: {error}"))
         .with_hint(hint)
+}
+
+/// The full check with `--artifacts`: every object the records name (`objects`: digest, size and
+/// where it is named) read back from the shared store at `url` in full and hashed. Missing objects
+/// are `artifact-present` findings, damaged ones `artifact` findings.
+pub fn artifacts_intact(
+    url: &StoreUrl,
+    objects: &[(Digest, u64, String)],
+    env: &StoreEnv,
+    progress: &dyn crate::progress::Progress,
+) -> Vec<Problem> {
+    let wanted: Vec<(Digest, u64)> = objects.iter().map(|(d, s, _)| (*d, *s)).collect();
+    let total = wanted.iter().map(|(_, s)| s).sum();
+    progress.start("verifying the shared store", total);
+    let states = RemoteStore::connect(url, env).and_then(|remote| remote.verify(&wanted, progress));
+    progress.finish();
+    let states = match states {
+        Ok(states) => states,
+        Err(e) => return vec![unchecked(url, &e)],
+    };
+    let mut problems = Vec::new();
+    for ((digest, size, origin), state) in objects.iter().zip(states) {
+        let path = format!("{url}/{}", digest.hex());
+        match state {
+            ObjectState::Intact => {}
+            ObjectState::Missing => problems.push(
+                Problem::error(path, RuleId::ArtifactPresent, format!("{origin} ({size} bytes) is not in the shared store"))
+                    .with_hint("upload it with `modelreg store push` from a clone that has it"),
+            ),
+            ObjectState::Corrupt { actual, size: read } => problems.push(
+                Problem::error(
+                    path,
+                    RuleId::Artifact,
+                    format!("the shared store's copy of {origin} is corrupted: expected {digest}, found {actual} ({read} bytes)"),
+                )
+                .with_hint("`modelreg store push` from a clone whose cache holds the object replaces it"),
+            ),
+        }
+    }
+    problems
 }

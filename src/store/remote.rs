@@ -52,10 +52,8 @@ pub struct StoreEnv {
 impl StoreEnv {
     /// Keeps the store-related variables of `vars` (e.g. `std::env::vars()`).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> StoreEnv {
-        let vars = vars
-            .into_iter()
-            .filter(|(k, _)| ["AWS_", "AZURE_", "GOOGLE_"].iter().any(|p| k.starts_with(p)))
-            .collect();
+        let vars =
+            vars.into_iter().filter(|(k, _)| ["AWS_", "AZURE_", "GOOGLE_"].iter().any(|p| k.starts_with(p))).collect();
         StoreEnv { vars }
     }
 
@@ -206,7 +204,13 @@ impl RemoteStore {
         })
     }
 
-    async fn upload_one(&self, path: &Path, digest: &Digest, size: u64, progress: &dyn Progress) -> Result<bool, StoreError> {
+    async fn upload_one(
+        &self,
+        path: &Path,
+        digest: &Digest,
+        size: u64,
+        progress: &dyn Progress,
+    ) -> Result<bool, StoreError> {
         let mode = match self.head(digest).await? {
             Some(found) if found == size => {
                 progress.advance(size);
@@ -328,7 +332,8 @@ impl RemoteStore {
     ) -> Result<(), StoreError> {
         let (actual, read) = self.stream_hashed(digest, size, out, progress).await?;
         if read != size || actual != *digest {
-            let found = if read > size { format!("more than {size} bytes") } else { format!("{actual} ({read} bytes)") };
+            let found =
+                if read > size { format!("more than {size} bytes") } else { format!("{actual} ({read} bytes)") };
             return Err(self.corrupt(digest, size, &found));
         }
         Ok(())
@@ -483,7 +488,11 @@ fn no_credentials(url: &StoreUrl, needed: &str) -> StoreError {
 }
 
 fn bad_config(url: &StoreUrl, error: object_store::Error) -> StoreError {
-    StoreError::Remote { store: url.to_string(), failure: RemoteFailure::Other, detail: format!("configuration: {error}") }
+    StoreError::Remote {
+        store: url.to_string(),
+        failure: RemoteFailure::Other,
+        detail: format!("configuration: {error}"),
+    }
 }
 
 #[cfg(feature = "remote-store")]
@@ -508,10 +517,7 @@ fn build(url: &StoreUrl, env: &StoreEnv) -> Result<Arc<dyn ObjectStore>, StoreEr
                     builder = builder.with_config(key, value);
                 }
             }
-            let store = builder
-                .with_bucket_name(url.container())
-                .build()
-                .map_err(|e| bad_config(url, e))?;
+            let store = builder.with_bucket_name(url.container()).build().map_err(|e| bad_config(url, e))?;
             Ok(Arc::new(store))
         }
         Scheme::Azure => {
@@ -529,7 +535,10 @@ fn build(url: &StoreUrl, env: &StoreEnv) -> Result<Arc<dyn ObjectStore>, StoreEr
                     "AZURE_USE_AZURE_CLI",
                 ]);
             if !credentialed {
-                return Err(no_credentials(url, "AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or a SAS token)"));
+                return Err(no_credentials(
+                    url,
+                    "AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or a SAS token)",
+                ));
             }
             // Client options first: the environment may adjust them (e.g. `*_ALLOW_HTTP`).
             let mut builder = MicrosoftAzureBuilder::new().with_client_options(client_options()).with_retry(retry());
@@ -538,10 +547,7 @@ fn build(url: &StoreUrl, env: &StoreEnv) -> Result<Arc<dyn ObjectStore>, StoreEr
                     builder = builder.with_config(key, value);
                 }
             }
-            let store = builder
-                .with_container_name(url.container())
-                .build()
-                .map_err(|e| bad_config(url, e))?;
+            let store = builder.with_container_name(url.container()).build().map_err(|e| bad_config(url, e))?;
             Ok(Arc::new(store))
         }
         Scheme::Gcs => {
@@ -556,16 +562,14 @@ fn build(url: &StoreUrl, env: &StoreEnv) -> Result<Arc<dyn ObjectStore>, StoreEr
                 return Err(no_credentials(url, "GOOGLE_APPLICATION_CREDENTIALS (a service account key file)"));
             }
             // Client options first: the environment may adjust them (e.g. `*_ALLOW_HTTP`).
-            let mut builder = GoogleCloudStorageBuilder::new().with_client_options(client_options()).with_retry(retry());
+            let mut builder =
+                GoogleCloudStorageBuilder::new().with_client_options(client_options()).with_retry(retry());
             for (key, value) in env.config("GOOGLE_") {
                 if let Ok(key) = key.parse::<GoogleConfigKey>() {
                     builder = builder.with_config(key, value);
                 }
             }
-            let store = builder
-                .with_bucket_name(url.container())
-                .build()
-                .map_err(|e| bad_config(url, e))?;
+            let store = builder.with_bucket_name(url.container()).build().map_err(|e| bad_config(url, e))?;
             Ok(Arc::new(store))
         }
     }
@@ -590,4 +594,49 @@ fn build_file(url: &StoreUrl) -> Result<Arc<dyn ObjectStore>, StoreError> {
     }
     let store = object_store::local::LocalFileSystem::new_with_prefix(&dir).map_err(|e| bad_config(url, e))?;
     Ok(Arc::new(store.with_automatic_cleanup(true)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> StoreEnv {
+        StoreEnv::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn keeps_only_store_variables() {
+        let env = env(&[("AWS_REGION", "eu-west-1"), ("HOME", "/root"), ("GOOGLE_X", "y"), ("AZURE_Z", "w")]);
+        assert_eq!(env.vars.keys().collect::<Vec<_>>(), ["AWS_REGION", "AZURE_Z", "GOOGLE_X"]);
+    }
+
+    #[test]
+    fn refuses_every_cloud_backend_without_credentials() {
+        for (url, needed) in [
+            ("s3://bucket/p", "AWS_ACCESS_KEY_ID"),
+            ("az://container/p", "AZURE_STORAGE_ACCOUNT_KEY"),
+            ("gs://bucket/p", "GOOGLE_APPLICATION_CREDENTIALS"),
+        ] {
+            let err = RemoteStore::connect(&url.parse().unwrap(), &env(&[("AWS_REGION", "us-east-1")])).unwrap_err();
+            assert!(matches!(&err, StoreError::NoCredentials { needed: n, .. } if n.contains(needed)), "{url}: {err}");
+        }
+    }
+
+    /// No GCS emulator here accepts object_store's uploads, so GCS is covered by configuration: with
+    /// the environment's say-so (here an anonymous client, as for a public bucket) a client is built
+    /// without any request, and keys land under the URL's prefix.
+    #[test]
+    fn gcs_builds_from_the_environment() {
+        let url: StoreUrl = "gs://models/registry".parse().unwrap();
+        let store = RemoteStore::connect(&url, &env(&[("GOOGLE_SKIP_SIGNATURE", "true")])).unwrap();
+        assert_eq!(store.url().to_string(), "gs://models/registry");
+        let key = store.key(&Digest::of_bytes(b"x"));
+        assert_eq!(key.as_ref().split('/').take(2).collect::<Vec<_>>(), ["registry", "objects"]);
+    }
+
+    #[test]
+    fn a_file_store_must_exist() {
+        let err = RemoteStore::connect(&"file:///no/such/dir".parse().unwrap(), &StoreEnv::default()).unwrap_err();
+        assert!(matches!(err, StoreError::Remote { failure: RemoteFailure::NoContainer, .. }), "{err}");
+    }
 }

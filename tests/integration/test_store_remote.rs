@@ -208,10 +208,15 @@ fn a_corrupted_remote_object_is_caught_and_nothing_is_written() {
         let run = mr(&env, &bob, &vars, &["store", "verify", "--all"]).failure(1);
         assert!(run.stdout.starts_with("corrupt "), "{}", run.snapshot());
     }
+    // The full check reads the shared store back too with --artifacts (the local cache is intact).
+    mr(&env, &alice, &vars, &["check"]).success();
+    let run = mr(&env, &alice, &vars, &["check", "--artifacts"]).failure(1);
+    assert!(run.stdout.contains("error[artifact]") && run.stdout.contains("is corrupted"), "{}", run.snapshot());
     // The cache of the clone that registered still has the bytes; a push repairs the store.
     let run = mr(&env, &alice, &vars, &["store", "push"]).success();
     assert!(run.stderr.contains("pushed 1 object(s)"), "{}", run.stderr);
     mr(&env, &alice, &vars, &["store", "verify", "--all"]).success();
+    mr(&env, &alice, &vars, &["check", "--artifacts"]).success();
 }
 
 #[test]
