@@ -176,7 +176,7 @@ pub fn run(ctx: &Context, command: StoreCommand) -> Result<u8, CliError> {
             ui.status(format!("{}: {} object(s) intact, {} bad", report.store, report.intact, report.bad.len()));
             if code != 0 {
                 ui.status(
-                    "hint: `modelreg store push` from a clone whose cache holds the object replaces a damaged copy",
+                    "hint: `modelreg store push` from a clone whose cache holds it re-uploads a missing or truncated object (delete a damaged one first)",
                 );
             }
             Ok(code)

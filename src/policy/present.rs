@@ -117,7 +117,7 @@ pub fn artifacts_intact(
                     RuleId::Artifact,
                     format!("the shared store's copy of {origin} is corrupted: expected {digest}, found {actual} ({read} bytes)"),
                 )
-                .with_hint("`modelreg store push` from a clone whose cache holds the object replaces it"),
+                .with_hint("delete the damaged object, then `modelreg store push` from a clone whose cache holds it"),
             ),
         }
     }

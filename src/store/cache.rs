@@ -74,8 +74,13 @@ impl Artifacts {
             return Err(StoreError::Missing { digest: missing[0].0, store: self.cache.location() });
         }
         let remote = self.connect()?;
-        let temps = missing.iter().map(|_| self.cache.temp_file()).collect::<Result<Vec<_>, _>>()?;
-        let requests: Vec<_> = missing.iter().zip(&temps).map(|(&(d, s), t)| (d, s, t.path())).collect();
+        // Closed temp files (paths that remove themselves unless adopted): thousands of small objects
+        // must not hold thousands of descriptors open.
+        let temps = missing
+            .iter()
+            .map(|_| self.cache.temp_file().map(|t| t.into_temp_path()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let requests: Vec<_> = missing.iter().zip(&temps).map(|(&(d, s), t)| (d, s, &**t)).collect();
         let total = missing.iter().map(|(_, s)| s).sum();
         progress.start("downloading", total);
         let result = remote.download(&requests, progress);

@@ -28,7 +28,7 @@ impl LocalStore {
     }
 
     /// A new temp file inside the store (same filesystem as the objects, so [`LocalStore::adopt`] is a
-    /// rename); dropped without adopting, it is removed.
+    /// rename); dropped without adopting, it is removed. Keep many as `TempPath`s (closed files).
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
         let temp_dir = self.temp_dir();
         std::fs::create_dir_all(&temp_dir).map_err(io_error(&temp_dir))?;
@@ -36,7 +36,7 @@ impl LocalStore {
     }
 
     /// Moves a temp file whose bytes were verified against `digest` into place, read-only.
-    pub fn adopt(&self, temp: tempfile::NamedTempFile, digest: &Digest) -> Result<(), StoreError> {
+    pub fn adopt(&self, temp: tempfile::TempPath, digest: &Digest) -> Result<(), StoreError> {
         let object = self.object_path(digest);
         let fan_out = object.parent().expect("object paths have a fan-out directory");
         std::fs::create_dir_all(fan_out).map_err(io_error(fan_out))?;
@@ -44,7 +44,7 @@ impl LocalStore {
         {
             use std::os::unix::fs::PermissionsExt;
             let perms = std::fs::Permissions::from_mode(0o444);
-            std::fs::set_permissions(temp.path(), perms).map_err(io_error(temp.path()))?;
+            std::fs::set_permissions(&temp, perms).map_err(io_error(&temp))?;
         }
         // A concurrent writer may have stored the same bytes first; replacing them is harmless.
         temp.persist(&object).map_err(|e| StoreError::Io { path: object.clone(), source: e.error })?;
@@ -109,7 +109,7 @@ impl ArtifactStore for LocalStore {
         if Digest::from_hash(hasher.finalize()) != *digest || hasher.count() != size {
             return Err(StoreError::SourceChanged { path: path.into() });
         }
-        self.adopt(temp, digest)?;
+        self.adopt(temp.into_temp_path(), digest)?;
         Ok(true)
     }
 

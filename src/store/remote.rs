@@ -211,16 +211,34 @@ impl RemoteStore {
         size: u64,
         progress: &dyn Progress,
     ) -> Result<bool, StoreError> {
-        let mode = match self.head(digest).await? {
-            Some(found) if found == size => {
-                progress.advance(size);
-                return Ok(false);
+        // A small file goes up in one create-only request (one round trip for a new object, which is
+        // what thousands of small files need); a large one is looked for first, so bytes the store
+        // has are never sent twice.
+        let mode = if size < MULTIPART_THRESHOLD {
+            PutMode::Create
+        } else {
+            match self.head(digest).await? {
+                Some(found) if found == size => {
+                    progress.advance(size);
+                    return Ok(false);
+                }
+                // A truncated or otherwise wrong-sized object under this digest can only be damage:
+                // the verified bytes replace it.
+                Some(_) => PutMode::Overwrite,
+                None => PutMode::Create,
             }
-            // A truncated or otherwise wrong-sized object under this digest can only be damage: the
-            // verified bytes replace it.
-            Some(_) => PutMode::Overwrite,
-            None => PutMode::Create,
         };
+        self.put_file(path, digest, size, mode, progress).await
+    }
+
+    async fn put_file(
+        &self,
+        path: &Path,
+        digest: &Digest,
+        size: u64,
+        mode: PutMode,
+        progress: &dyn Progress,
+    ) -> Result<bool, StoreError> {
         let key = self.key(digest);
         let mut file = File::open(path).map_err(io_error(path))?;
         let mut hasher = blake3::Hasher::new();
@@ -231,19 +249,25 @@ impl RemoteStore {
             if Digest::from_hash(hasher.finalize()) != *digest || bytes.len() as u64 != size {
                 return Err(StoreError::SourceChanged { path: path.into() });
             }
-            let options = PutOptions { mode, ..PutOptions::default() };
-            match self.store.put_opts(&key, PutPayload::from(bytes), options).await {
-                Ok(_) => {}
-                // Someone stored it first: fine once it has the recorded size.
+            let payload = PutPayload::from(bytes);
+            let options = PutOptions { mode: mode.clone(), ..PutOptions::default() };
+            let uploaded = match self.store.put_opts(&key, payload.clone(), options).await {
+                Ok(_) => true,
+                // Already there (stored earlier, or by a concurrent upload): fine with the recorded
+                // size; a wrong-sized object under this digest is damage, replaced by these bytes.
                 Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                    if self.head(digest).await? != Some(size) {
-                        return Err(self.corrupt(digest, size, "a concurrent upload left a different size"));
+                    if self.head(digest).await? == Some(size) {
+                        false
+                    } else {
+                        let options = PutOptions { mode: PutMode::Overwrite, ..PutOptions::default() };
+                        self.store.put_opts(&key, payload, options).await.map_err(|e| self.fail("upload", e))?;
+                        true
                     }
                 }
                 Err(e) => return Err(self.fail("upload", e)),
-            }
+            };
             progress.advance(size);
-            return Ok(true);
+            return Ok(uploaded);
         }
         let upload = self.store.put_multipart(&key).await.map_err(|e| self.fail("upload", e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);

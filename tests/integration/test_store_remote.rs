@@ -257,7 +257,9 @@ fn killing_register_mid_upload_leaves_no_record_and_a_rerun_succeeds() {
         assert!(child.try_wait().unwrap().is_none(), "register finished before it could be killed");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Right after: the 96 MiB multipart upload to moto takes far longer than this.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(child.try_wait().unwrap().is_none(), "register finished before it could be killed");
     child.kill().unwrap();
     child.wait().unwrap();
 
