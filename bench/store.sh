@@ -77,6 +77,8 @@ for shape in big small; do
   t[mr_down_$shape]=$(cd "$work/clone" && bench_ms "$bin" get "$shape@1" -o "$work/out-$shape" -q)
   cmp -s "$data/$(cd "$data" && find . -type f | sort | head -1)" "$work/out-$shape/$(cd "$data" && find . -type f | sort | head -1)" \
     || { echo "modelreg get returned other bytes for $shape" >&2; exit 1; }
+  # Disk is shared: each side's copies go once timed.
+  rm -rf "$work/out-$shape" "$work/clone/.modelreg/objects" "$work/reg/.modelreg/objects"
 
   dvcdir=$work/dvc-$shape
   mkdir -p "$dvcdir" && cd "$dvcdir"
@@ -89,10 +91,14 @@ for shape in big small; do
   t[dvc_up_$shape]=$(( ($(date +%s%N) - start) / 1000000 ))
   rm -rf data .dvc/cache
   t[dvc_down_$shape]=$(bench_ms "$venv/bin/dvc" pull -q)
+  cmp -s "$data/$(cd "$data" && find . -type f | sort | head -1)" "$dvcdir/data/$(cd "$data" && find . -type f | sort | head -1)" \
+    || { echo "dvc pull returned other bytes for $shape" >&2; exit 1; }
   cd "$work/reg"
+  rm -rf "$dvcdir"
 
   t[raw_up_$shape]=$(bench_ms "$py" "$work/raw.py" up "$data" "raw-$shape")
   t[raw_down_$shape]=$(bench_ms "$py" "$work/raw.py" down "$work/raw-out-$shape" "raw-$shape")
+  rm -rf "$work/raw-out-$shape" "$data"
 done
 
 echo "| transfer | modelreg | DVC | raw boto3 | DVC / modelreg | modelreg / raw |"

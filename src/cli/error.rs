@@ -167,6 +167,9 @@ fn hint(e: &Error) -> Option<String> {
             "the store copy is damaged; nothing was written. `modelreg check` lists every damaged object"
         }
         Error::Store(StoreError::SourceChanged { .. }) => "wait until the file is fully written, then register again",
+        Error::Store(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::StorageFull => {
+            "the disk is full: free space (or point store.path elsewhere) and run it again; no partial file was kept"
+        }
         Error::Store(StoreError::Io { .. }) => "check that the file and the store directory are readable and writable",
     };
     Some(text.to_owned())
