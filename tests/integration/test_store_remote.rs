@@ -393,3 +393,35 @@ fn store_failures_are_one_line_with_a_hint_and_write_nothing() {
     let run = mr(&env, &alice, &unreachable, &["store", "status"]).failure(2);
     one_line_error_with_hint(&run);
 }
+
+#[test]
+fn store_output_reads_as_documented() {
+    let env = TestEnv::new();
+    let moto = Moto::start(env.path(), "models");
+    let vars = moto.env();
+    let (_remote, alice) = served(&env, "s3://models/registry", &vars);
+    let files = env.files("v1", &[("model.onnx", b"weights"), ("labels.txt", b"cat\n")]);
+    register(&env, &alice, &vars, "m", &files, &["--offline"]).success();
+    let status = mr(&env, &alice, &vars, &["store", "status"]).success();
+    insta::assert_snapshot!(status.snapshot(), @"
+    local-only   blake3:18d3a7e617aa466916069d0b1a88d5eccb0da59bb68e9245600c41f7efb40ffe         4 B  m@1: labels.txt
+    local-only   blake3:3edc5c4a5df8c79ef4f8dbdc373cd21ca041ccf39fe5693250d004092094dc4a         7 B  m@1: model.onnx
+    ----- stderr -----
+    s3://models/registry: 2 object(s): 0 both, 2 local-only, 0 remote-only, 0 missing
+    hint: `modelreg store push` uploads the local-only objects
+    [exit status: 0]
+    ");
+
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut unreachable = vars.clone();
+    unreachable.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    unreachable.push(("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{dead}")));
+    let more = env.files("v2", &[("model.onnx", b"weights two")]);
+    let run = register(&env, &alice, &unreachable, "m", &more, &[]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: s3://models/registry: cannot reach the store (listing objects)
+    hint: check the endpoint (AWS_ENDPOINT_URL, AZURITE_BLOB_STORAGE_URL) and the network; `register --offline` keeps the files local until `modelreg store push`
+    [exit status: 2]
+    ");
+}
