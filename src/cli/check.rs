@@ -18,6 +18,10 @@ pub struct CheckArgs {
     /// Do not re-hash the artifacts in the local store (working-tree check only)
     #[arg(long)]
     skip_artifacts: bool,
+    /// Also read every artifact back from the shared store ([store] url) in full and check its
+    /// digest (working-tree check only; downloads, writes nothing)
+    #[arg(long, conflicts_with_all = ["range", "staged"])]
+    artifacts: bool,
     /// Machine-readable output (for CI annotations)
     #[arg(long)]
     json: bool,
@@ -32,13 +36,16 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, CliError> {
                 Some("write it as OLD..NEW, e.g. origin/main..HEAD".into()),
             )
         })?;
-        (check::range(&start, old, if new.is_empty() { "HEAD" } else { new }, ctx.now())?, format!("change {range}: "))
+        let new = if new.is_empty() { "HEAD" } else { new };
+        (check::range(&start, old, new, ctx.now(), Some(&ctx.store_env()))?, format!("change {range}: "))
     } else if args.staged {
         (check::staged(&start, ctx.now())?, "staged change: ".to_owned())
     } else {
         let progress = ctx.ui.progress();
         let options = CheckOptions { verify_artifacts: !args.skip_artifacts };
-        (check::worktree(&start, options, &progress, ctx.now())?, String::new())
+        let env = ctx.store_env();
+        let shared = args.artifacts.then_some(&env);
+        (check::worktree(&start, options, shared, &progress, ctx.now())?, String::new())
     };
     let code = if report.errors() > 0 { EXIT_FINDINGS } else { 0 };
     if args.json {

@@ -48,6 +48,12 @@ impl Context {
         std::env::var("MODELREG_TIMESTAMP").ok().and_then(|t| t.parse().ok()).unwrap_or_else(Timestamp::now)
     }
 
+    /// The shared store's credentials and endpoint overrides: the `AWS_*`, `AZURE_*` and `GOOGLE_*`
+    /// variables of this process, read here at the edge and passed into the library.
+    pub fn store_env(&self) -> modelreg::store::StoreEnv {
+        modelreg::store::StoreEnv::from_vars(std::env::vars())
+    }
+
     /// The signing key, resolved in the documented order; `git` supplies `user.signingKey`.
     pub fn signing_key(&self, git: Option<&GitRepo>) -> Result<SigningKey, CliError> {
         let sources = KeySources {

@@ -6,7 +6,7 @@ use modelreg::policy::lifecycle::ApprovalRefused;
 use modelreg::policy::rules::VersionNotIncreasing;
 use modelreg::repo::{GitError, RepoError};
 use modelreg::sign::SignError;
-use modelreg::store::StoreError;
+use modelreg::store::{RemoteFailure, StoreError};
 
 /// Exit codes: 0 ok, 1 a finding (rule violated), 2 the command could not do what was asked.
 pub const EXIT_FINDINGS: u8 = 1;
@@ -137,12 +137,39 @@ fn hint(e: &Error) -> Option<String> {
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",
         Error::Store(StoreError::Missing { .. }) | Error::MissingArtifact { .. } => {
-            "the object is not in this machine's store: copy the store from where the model was registered, or point store.path in modelreg.toml at a shared store"
+            "the object is in neither this machine's store nor the shared store: run `modelreg store push` in the clone that registered it (or set [store] url in modelreg.toml)"
+        }
+        Error::Store(StoreError::Remote { failure, .. }) => match failure {
+            RemoteFailure::Unreachable => {
+                "check the endpoint (AWS_ENDPOINT_URL, AZURITE_BLOB_STORAGE_URL) and the network; `register --offline` keeps the files local until `modelreg store push`"
+            }
+            RemoteFailure::Unauthenticated => {
+                "check the credentials in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_ACCOUNT_KEY, GOOGLE_APPLICATION_CREDENTIALS)"
+            }
+            RemoteFailure::PermissionDenied => {
+                "check the credentials in the environment (AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_ACCOUNT_KEY, ...) and that they may read and write the store's prefix"
+            }
+            RemoteFailure::NoContainer => {
+                "create the bucket or container first, or fix [store] url in modelreg.toml (an admin signs the change)"
+            }
+            RemoteFailure::Other => {
+                "nothing was written; run it again, or check the store's URL and the server's status"
+            }
+        },
+        Error::Store(StoreError::NoCredentials { .. }) => {
+            "export the store's credentials (see README, Shared artifact stores), or register with --offline and `modelreg store push` later"
+        }
+        Error::Store(StoreError::Unsupported { .. }) => "install a modelreg built with the default features",
+        Error::Store(StoreError::NoRemote) => {
+            "set `url` under [store] in modelreg.toml (s3://, az://, gs:// or file://) and sign it with `modelreg config sign`"
         }
         Error::Store(StoreError::Corrupt { .. }) => {
             "the store copy is damaged; nothing was written. `modelreg check` lists every damaged object"
         }
         Error::Store(StoreError::SourceChanged { .. }) => "wait until the file is fully written, then register again",
+        Error::Store(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::StorageFull => {
+            "the disk is full: free space (or point store.path elsewhere) and run it again; no partial file was kept"
+        }
         Error::Store(StoreError::Io { .. }) => "check that the file and the store directory are readable and writable",
     };
     Some(text.to_owned())

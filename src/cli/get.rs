@@ -26,10 +26,18 @@ pub struct GetArgs {
 pub fn run(ctx: &Context, args: GetArgs) -> Result<u8, CliError> {
     let registry = ctx.open_registry()?;
     let progress = ctx.ui.progress();
-    let report = modelreg::ops::get::get(&registry, &args.reference, &args.output, args.force, &progress)?;
+    let env = ctx.store_env();
+    let report = modelreg::ops::get::get(&registry, &args.reference, &args.output, args.force, &env, &progress)?;
     if args.json {
         ctx.ui.json(&report);
     } else {
+        if report.downloaded.objects > 0 {
+            ctx.ui.status(format!(
+                "downloaded {} object(s), {}, from the shared store into the local cache",
+                report.downloaded.objects,
+                bytes(report.downloaded.bytes)
+            ));
+        }
         ctx.ui.status(format!(
             "fetched {} v{} into {}: {} file(s), {}, every digest verified",
             report.model,

@@ -72,8 +72,11 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
             git_args.first().map(String::as_str),
             &check::parse_push_lines(&stdin()?),
             ctx.now(),
+            &ctx.store_env(),
         )?,
-        HookName::PreReceive => check::receive(&start, &check::parse_receive_lines(&stdin()?), ctx.now())?,
+        HookName::PreReceive => {
+            check::receive(&start, &check::parse_receive_lines(&stdin()?), ctx.now(), &ctx.store_env())?
+        }
     };
     Ok(print_push(&report))
 }

@@ -28,6 +28,7 @@ mod register;
 mod review;
 mod search;
 mod show;
+mod store;
 mod sync;
 mod tag;
 
@@ -65,6 +66,9 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Fetch a version's artifacts into a directory, verifying every digest
     Get(get::GetArgs),
+    /// The shared artifact store ([store] url): status, push, pull, verify, gc, migrate
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Sign modelreg.toml (or the trust file) as an admin after editing it
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -132,6 +136,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Search(args) => search::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
+        Command::Store(command) => store::run(&ctx, command),
         Command::Check(args) => check::run(&ctx, args),
         Command::Config(command) => config::run(&ctx, command),
         Command::Promote(args) => promote::run(&ctx, args),

@@ -61,9 +61,13 @@ pub struct RegisterArgs {
     /// Write and sign the record but do not commit it
     #[arg(long)]
     no_commit: bool,
-    /// Hash everything and show what would be registered; store and write nothing
+    /// Hash everything and show what would be registered; store and write nothing (takes no lock)
     #[arg(long)]
     dry_run: bool,
+    /// Keep the files in the local store only, without uploading them to the shared store
+    /// ([store] url); run `modelreg store push` before pushing the record
+    #[arg(long)]
+    offline: bool,
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
@@ -146,9 +150,10 @@ pub fn run(ctx: &Context, args: RegisterArgs) -> Result<u8, CliError> {
         baseline_profile: args.baseline_profile,
         commit: !args.no_commit,
         dry_run: args.dry_run,
+        offline: args.offline,
     };
     let progress = ctx.ui.progress();
-    let report = register(&registry, &key, request, &progress)?;
+    let report = register(&registry, &key, request, &ctx.store_env(), &progress)?;
     if args.json {
         ctx.ui.json(&report);
         return Ok(0);
@@ -162,6 +167,15 @@ pub fn run(ctx: &Context, args: RegisterArgs) -> Result<u8, CliError> {
         bytes(report.bytes),
         bytes(report.bytes_stored)
     ));
+    match (&report.store, report.offline || report.dry_run) {
+        (Some(store), false) => {
+            ui.status(format!("  uploaded   {} to {store} (the rest was there)", bytes(report.bytes_uploaded)))
+        }
+        (Some(store), true) if !report.dry_run => ui.status(format!(
+            "  offline    kept in the local store only: run `modelreg store push` (to {store}) before `git push`"
+        )),
+        _ => {}
+    }
     if let (Some(path), Some(digest)) = (&report.record, &report.record_digest) {
         ui.status(format!("  record     {path}"));
         ui.status(format!("  digest     {digest}"));

@@ -14,24 +14,42 @@ use crate::policy::{CheckOptions, CheckReport, check_change, check_registry};
 use crate::progress::Progress;
 use crate::record::Timestamp;
 use crate::repo::{GitRepo, Registry};
+use crate::store::StoreEnv;
 
-/// Checks the working tree as it stands.
+/// Checks the working tree as it stands. With `shared` (the store's credentials), every artifact a
+/// record names is also read back from the configured shared store in full (`check --artifacts`).
 pub fn worktree(
     start: &Path,
     options: CheckOptions,
+    shared: Option<&StoreEnv>,
     progress: &dyn Progress,
     now: Timestamp,
 ) -> Result<CheckReport, Error> {
     let registry = Registry::open(start, now)?;
-    Ok(check_registry(&registry, options, progress))
+    let mut report = check_registry(&registry, options, progress);
+    if let (Some(env), Some(url)) = (shared, registry.config().store.url.as_ref()) {
+        let objects: Vec<_> = super::store::referenced(&registry, None)?
+            .into_iter()
+            .map(|o| (o.digest, o.size, o.used_by.first().cloned().unwrap_or_default()))
+            .collect();
+        report.problems.extend(crate::policy::present::artifacts_intact(url, &objects, env, progress));
+    }
+    Ok(report)
 }
 
-/// Checks the change from `old` to `new` (revisions; `old` may be empty or all zeros for "nothing").
-pub fn range(start: &Path, old: &str, new: &str, now: Timestamp) -> Result<CheckReport, Error> {
+/// Checks the change from `old` to `new` (revisions; `old` may be empty or all zeros for "nothing"),
+/// with the shared store reached through `store_env` for `artifact-present` (`None`: not judged).
+pub fn range(
+    start: &Path,
+    old: &str,
+    new: &str,
+    now: Timestamp,
+    store_env: Option<&StoreEnv>,
+) -> Result<CheckReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let new = git.resolve_commit(new)?;
     let old = if old.is_empty() || is_zero(old) { None } else { Some(git.resolve_commit(old)?) };
-    Ok(check_commits(&git, old.as_deref(), &new, now)?)
+    Ok(check_commits(&git, old.as_deref(), &new, now, store_env)?)
 }
 
 /// Checks what is staged against HEAD (the `pre-commit` hook).
@@ -69,11 +87,11 @@ pub fn parse_push_lines(input: &str) -> Vec<RefUpdate> {
 
 /// The server side: judges every branch update of a push. The registry branch (the repository's
 /// default branch) may not be deleted or rewritten; every branch's new commits must keep the rules.
-pub fn receive(start: &Path, updates: &[RefUpdate], now: Timestamp) -> Result<PushReport, Error> {
+pub fn receive(start: &Path, updates: &[RefUpdate], now: Timestamp, store_env: &StoreEnv) -> Result<PushReport, Error> {
     let git = GitRepo::discover_any(start)?;
     let protected = git.head_ref_name();
     let registry_tip = protected.as_deref().and_then(|r| git.resolve_commit(r).ok());
-    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now)?)
+    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now, Some(store_env))?)
 }
 
 /// The client side (`pre-push`): the same rules, on what is about to be pushed to `remote`, whose
@@ -84,6 +102,7 @@ pub fn pre_push(
     remote: Option<&str>,
     updates: &[RefUpdate],
     now: Timestamp,
+    store_env: &StoreEnv,
 ) -> Result<PushReport, Error> {
     let git = GitRepo::discover_any(start)?;
     // The remote's HEAD as `git clone` recorded it; a clone of an empty remote has none, so fall back
@@ -101,7 +120,7 @@ pub fn pre_push(
         Some(format!("refs/heads/{branch}"))
     });
     let registry_tip = remote_head.as_deref().and_then(|r| git.resolve_commit(r).ok());
-    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now)?)
+    Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now, Some(store_env))?)
 }
 
 /// Which hooks `hooks install` writes.

@@ -1,5 +1,9 @@
 //! `modelreg get`: materialise a version's artifacts, verifying every byte.
 //!
+//! Objects missing from the local store are first fetched from the shared store into it (verified
+//! while they stream; see `store::Artifacts`); a version whose objects are all cached makes no
+//! request.
+//!
 //! Files are copied into a staging directory beside the destination and verified there; only when every
 //! file matches its digest do they move into place (one rename per file, or one for the whole directory
 //! when the destination is new). A corrupted or missing object leaves the destination untouched.
@@ -14,27 +18,39 @@ use super::{Error, ModelRef, io};
 use crate::progress::Progress;
 use crate::record::{ModelName, Version};
 use crate::repo::Registry;
-use crate::store::{ArtifactStore, copy_verified};
+use crate::store::{StoreEnv, StoreError, Transfer, copy_verified};
 
+/// What `get` fetched.
 #[derive(Debug, Serialize)]
 pub struct GetReport {
+    /// The model.
     pub model: ModelName,
+    /// The version fetched.
     pub version: Version,
+    /// Where its files are now.
     pub destination: PathBuf,
+    /// How many files.
     pub files: usize,
+    /// Their bytes.
     pub bytes: u64,
+    /// What came from the shared store (the rest was cached).
+    pub downloaded: Transfer,
 }
 
+/// Writes the artifacts of the version `reference` names into `destination` (see the module docs);
+/// `overwrite` replaces files already there.
 pub fn get(
     registry: &Registry,
     reference: &ModelRef,
     destination: &Path,
     overwrite: bool,
+    store_env: &StoreEnv,
     progress: &dyn Progress,
 ) -> Result<GetReport, Error> {
     let state = load_state(registry, &reference.name)?;
     let version = select(&state, reference)?;
     let artifacts = &version.register.artifacts;
+    let shared = registry.artifacts(store_env);
     let store = registry.store();
 
     let dest_exists = destination.exists();
@@ -47,15 +63,14 @@ pub fn get(
     {
         return Err(Error::DestinationExists(clash));
     }
-    for artifact in artifacts {
-        if !store.contains(&artifact.digest)? {
-            return Err(Error::MissingArtifact {
-                path: artifact.path.to_string(),
-                digest: artifact.digest,
-                store: store.location(),
-            });
+    let objects: Vec<_> = artifacts.iter().map(|a| (a.digest, a.size)).collect();
+    let downloaded = shared.fetch(&objects, progress).map_err(|e| match e {
+        StoreError::Missing { digest, store } => {
+            let path = artifacts.iter().find(|a| a.digest == digest).map(|a| a.path.to_string()).unwrap_or_default();
+            Error::MissingArtifact { path, digest, store }
         }
-    }
+        other => other.into(),
+    })?;
 
     // Stage beside the destination (same filesystem, so moves are renames) but only inside a directory
     // that already exists: a failed get must not leave even the parents of -o behind.
@@ -88,6 +103,7 @@ pub fn get(
         destination: destination.to_owned(),
         files: artifacts.len(),
         bytes: total,
+        downloaded,
     })
 }
 

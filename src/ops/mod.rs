@@ -15,6 +15,7 @@ pub mod register;
 pub mod review;
 pub mod search;
 pub mod show;
+pub mod store;
 pub mod sync;
 pub mod transaction;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::transaction::Transaction;
+use super::transaction::{Header, Preview, Transaction};
 use super::{Error, ModelRef, collect};
 use crate::policy::rules::{may_sign, next_version, required_role};
 use crate::policy::{Judge, load_model};
@@ -19,7 +19,7 @@ use crate::record::{
 use crate::repo::{GitRepo, Registry, RepoError};
 use crate::sign::SigningKey;
 use crate::state::ModelState;
-use crate::store::{ArtifactStore, StoreError, hash_file};
+use crate::store::{ArtifactStore, StoreEnv, StoreError, hash_file};
 
 /// Where the training code's commit comes from.
 #[derive(Debug, Clone)]
@@ -53,6 +53,9 @@ pub struct RegisterRequest {
     pub baseline_profile: Option<PathBuf>,
     pub commit: bool,
     pub dry_run: bool,
+    /// Keep the objects in the local store only (no upload to the shared store); `modelreg store
+    /// push` uploads them later, before the records are pushed.
+    pub offline: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +69,12 @@ pub struct RegisterReport {
     pub bytes: u64,
     /// Bytes newly copied into the store (the rest were already there).
     pub bytes_stored: u64,
+    /// The shared store's URL, when one is configured.
+    pub store: Option<String>,
+    /// Bytes uploaded to the shared store (the rest were already there).
+    pub bytes_uploaded: u64,
+    /// The objects were kept local (`--offline`): they still need `modelreg store push`.
+    pub offline: bool,
     pub commit: Option<String>,
     pub dry_run: bool,
     pub signer: String,
@@ -75,6 +84,7 @@ pub fn register(
     registry: &Registry,
     key: &SigningKey,
     request: RegisterRequest,
+    store_env: &StoreEnv,
     progress: &dyn Progress,
 ) -> Result<RegisterReport, Error> {
     let now = registry.now();
@@ -82,19 +92,14 @@ pub fn register(
     let inputs = collect::collect(&request.paths)?;
     let lineage = Lineage {
         code: code_ref(&request.code)?,
-        datasets: request.datasets,
+        datasets: request.datasets.clone(),
         parents: request.parents.iter().map(|p| parent_ref(registry, p)).collect::<Result<_, _>>()?,
     };
-    // One transaction from here: the model is read and verified once, under the lock, before the slow
-    // part, so a bad version or an archived model is refused before anything is hashed, and no other
-    // command in this clone can move the chain while the files are stored.
-    let mut tx = Transaction::on_model(registry, &request.name, true)?;
-    let latest = tx.state().latest().map(|v| v.version);
-    let version = next_version(latest, request.version)?;
-    if let Some(refused) = crate::policy::lifecycle::registration_refused(tx.state()) {
-        let subject = format!("cannot register {}", request.name);
-        return Err(Error::Refused { subject, why: refused.message, hint: refused.hint });
-    }
+    // A first look without the lock: a bad version or an archived model is refused before anything
+    // is hashed. The slow part (hashing, storing, uploading) holds no lock, so other commands in this
+    // clone are not blocked for minutes; the transaction below judges everything again.
+    let preview = Preview::on_model(registry, &request.name, true)?;
+    allowed(preview.state(), &request)?;
 
     let total: u64 = inputs.iter().map(|f| f.size).sum();
     progress.start("hashing", total);
@@ -118,11 +123,7 @@ pub fn register(
         })
         .collect();
     let total: u64 = artifacts.iter().map(|a| a.size).sum();
-    if let Some(latest) = tx.state().latest().filter(|_| !request.allow_same)
-        && same_artifacts(&latest.register.artifacts, &artifacts)
-    {
-        return Err(Error::SameArtifacts { model: request.name, version: latest.version });
-    }
+    same_as_latest(preview.state(), &request, &artifacts)?;
 
     // The baseline profile is validated now and stored with the artifacts.
     let baseline_profile = match &request.baseline_profile {
@@ -135,69 +136,76 @@ pub fn register(
         }
         None => None,
     };
-    let files = artifacts.len();
-    let header = tx.header(key)?;
-    let seq = header.seq;
-    let record = Record::Register(Box::new(RegisterRecord {
-        schema: RecordKind::Register.schema().into(),
-        model: header.model,
-        seq,
-        previous: header.previous,
-        created_at: header.created_at,
-        author: header.author,
-        signer: header.signer,
-        version,
-        message: request.message.clone(),
-        description: request.description,
-        framework: request.framework,
-        tags: request.tags,
-        metrics: request.metrics,
-        params: request.params,
-        lineage,
-        artifacts,
-        baseline_profile: baseline_profile.as_ref().map(|(_, a)| a.clone()),
-    }));
-    // The record our parser would refuse (too large, a dataset named twice, a path that is both a
-    // file and a directory) is refused before anything is stored.
-    Record::parse(&record.to_bytes()).map_err(RepoError::InvalidRecord)?;
-    tx.judge(key, &record)?;
+    let profile = baseline_profile.as_ref().map(|(_, a)| a.clone());
+    let build = |header| build_record(header, &request, lineage.clone(), artifacts.clone(), profile.clone());
     let mut report = RegisterReport {
         model: request.name.clone(),
-        version,
-        seq,
+        version: next_version(preview.state().latest().map(|v| v.version), request.version)?,
+        seq: 0,
         record: None,
         record_digest: None,
-        files,
+        files: artifacts.len(),
         bytes: total,
         bytes_stored: 0,
+        store: registry.config().store.url.as_ref().map(ToString::to_string),
+        bytes_uploaded: 0,
+        offline: request.offline,
         commit: None,
         dry_run: request.dry_run,
         signer: key.id().to_string(),
     };
+    // The record as it would be now: one our parser would refuse (too large, a dataset named twice,
+    // a path that is both a file and a directory) or the rules would refuse is refused before
+    // anything is stored. A dry run stops here.
+    let header = preview.header(key)?;
+    report.seq = header.seq;
+    let record = build((header, report.version));
+    Record::parse(&record.to_bytes()).map_err(RepoError::InvalidRecord)?;
+    preview.judge(key, &record)?;
     if request.dry_run {
         return Ok(report);
     }
+    drop(preview);
 
     // Objects are immutable and content-addressed: an interruption from here on leaves at worst
-    // unreferenced objects.
-    let Record::Register(register) = &record else { unreachable!("built above") };
-    let store = registry.store();
+    // unreferenced objects, never a record.
+    let store = registry.artifacts(store_env);
+    let cache = store.cache();
     progress.start("storing", total);
     let copied: Vec<bool> = inputs
         .par_iter()
-        .zip(&register.artifacts)
-        .map(|(input, a)| store.put_verified(&input.source, &a.digest, a.size, progress))
+        .zip(&artifacts)
+        .map(|(input, a)| cache.put_verified(&input.source, &a.digest, a.size, progress))
         .collect::<Result<_, StoreError>>()?;
     if let Some((source, profile)) = &baseline_profile
-        && store.put_verified(source, &profile.digest, profile.size, progress)?
+        && cache.put_verified(source, &profile.digest, profile.size, progress)?
     {
-        store.flush(&[profile.digest])?;
+        cache.flush(&[profile.digest])?;
     }
-    let new: Vec<Digest> = register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
-    store.flush(&new)?;
+    let new: Vec<Digest> = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.digest).collect();
+    cache.flush(&new)?;
     progress.finish();
-    report.bytes_stored = register.artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
+    report.bytes_stored = artifacts.iter().zip(&copied).filter(|(_, c)| **c).map(|(a, _)| a.size).sum();
 
+    // The shared store gets every object before any record names it (unless the user chose to
+    // register offline and `store push` later).
+    if store.url().is_some() && !request.offline {
+        let objects: Vec<(Digest, u64)> = artifacts.iter().chain(profile.iter()).map(|a| (a.digest, a.size)).collect();
+        let remote = store.connect()?;
+        report.bytes_uploaded = store.upload(&remote, &objects, progress)?.bytes;
+    }
+
+    // Now the lock: the chain is read again and the registration judged again, since another
+    // command may have written while the files were stored.
+    let mut tx = Transaction::on_model(registry, &request.name, true)?;
+    allowed(tx.state(), &request)?;
+    same_as_latest(tx.state(), &request, &artifacts)?;
+    let version = next_version(tx.state().latest().map(|v| v.version), request.version)?;
+    let header = tx.header(key)?;
+    report.seq = header.seq;
+    report.version = version;
+    let record = build((header, version));
+    Record::parse(&record.to_bytes()).map_err(RepoError::InvalidRecord)?;
     let appended = tx.append(key, record)?;
     report.record = Some(appended.record_path);
     report.record_digest = Some(appended.digest);
@@ -210,6 +218,53 @@ pub fn register(
     // records, which this one chains onto), so it is never stale.
     report.commit = tx.commit(request.commit.then_some(message.as_str()))?;
     Ok(report)
+}
+
+/// The version can be registered, and the model takes registrations.
+fn allowed(state: &ModelState, request: &RegisterRequest) -> Result<(), Error> {
+    next_version(state.latest().map(|v| v.version), request.version)?;
+    if let Some(refused) = crate::policy::lifecycle::registration_refused(state) {
+        let subject = format!("cannot register {}", request.name);
+        return Err(Error::Refused { subject, why: refused.message, hint: refused.hint });
+    }
+    Ok(())
+}
+
+fn same_as_latest(state: &ModelState, request: &RegisterRequest, artifacts: &[Artifact]) -> Result<(), Error> {
+    if let Some(latest) = state.latest().filter(|_| !request.allow_same)
+        && same_artifacts(&latest.register.artifacts, artifacts)
+    {
+        return Err(Error::SameArtifacts { model: request.name.clone(), version: latest.version });
+    }
+    Ok(())
+}
+
+fn build_record(
+    (header, version): (Header, Version),
+    request: &RegisterRequest,
+    lineage: Lineage,
+    artifacts: Vec<Artifact>,
+    baseline_profile: Option<Artifact>,
+) -> Record {
+    Record::Register(Box::new(RegisterRecord {
+        schema: RecordKind::Register.schema().into(),
+        model: header.model,
+        seq: header.seq,
+        previous: header.previous,
+        created_at: header.created_at,
+        author: header.author,
+        signer: header.signer,
+        version,
+        message: request.message.clone(),
+        description: request.description.clone(),
+        framework: request.framework.clone(),
+        tags: request.tags.clone(),
+        metrics: request.metrics.clone(),
+        params: request.params.clone(),
+        lineage,
+        artifacts,
+        baseline_profile,
+    }))
 }
 
 fn same_artifacts(a: &[Artifact], b: &[Artifact]) -> bool {

@@ -118,7 +118,9 @@ pub fn sync(start: &Path, key: &SigningKey, remote: &str, dry_run: bool, now: Ti
             let replayed = crate::policy::open_verified(&root, now).map_err(Error::from).and_then(|reopened| {
                 let replayed = replay(&reopened, key, &local.records)?;
                 carry_cosignatures(&reopened, &local.cosignatures)?;
-                let check = super::check::range(&root, &base, "HEAD", now)?;
+                // The artifacts are the ones already judged (and uploaded) for the local records; the
+                // server's hook judges their presence on push.
+                let check = super::check::range(&root, &base, "HEAD", now, None)?;
                 match check.problems.iter().find(|p| p.severity == crate::policy::Severity::Error) {
                     Some(problem) => Err(Error::Refused {
                         subject: "cannot publish the local records on the remote's".into(),

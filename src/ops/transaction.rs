@@ -129,16 +129,7 @@ impl<'r> Transaction<'r> {
     /// The chain header for the next record, signed by `key`.
     pub fn header(&self, key: &SigningKey) -> Result<Header, Error> {
         let chain = self.chain();
-        let tip = chain.history.tip();
-        let (author_name, author_email) = self.registry.git().author()?;
-        Ok(Header {
-            model: chain.state.name.clone(),
-            seq: tip.map_or(1, |(seq, _)| seq + 1),
-            previous: tip.map(|(_, digest)| digest),
-            created_at: self.now,
-            author: format!("{author_name} <{author_email}>"),
-            signer: key.id().clone(),
-        })
+        next_header(self.registry, &chain.history, &chain.state, self.now, key)
     }
 
     /// Judges `record` as the chain's next record, signed by `key`, without writing anything: the
@@ -303,6 +294,63 @@ fn refuse_violations(state: &ModelState, record: &Record, registry: &Registry) -
         });
     }
     Ok(())
+}
+
+fn next_header(
+    registry: &Registry,
+    history: &ModelHistory,
+    state: &ModelState,
+    now: Timestamp,
+    key: &SigningKey,
+) -> Result<Header, Error> {
+    let tip = history.tip();
+    let (author_name, author_email) = registry.git().author()?;
+    Ok(Header {
+        model: state.name.clone(),
+        seq: tip.map_or(1, |(seq, _)| seq + 1),
+        previous: tip.map(|(_, digest)| digest),
+        created_at: now,
+        author: format!("{author_name} <{author_email}>"),
+        signer: key.id().clone(),
+    })
+}
+
+/// A look at one model's chain without the write lock: what a dry run judges, and what a
+/// registration checks before its slow part (hashing, uploading) so a refused one fails fast. What it
+/// says may be stale once another command writes: the [`Transaction`] that follows judges again.
+pub struct Preview<'r> {
+    registry: &'r Registry,
+    now: Timestamp,
+    chain: Chain,
+}
+
+impl<'r> Preview<'r> {
+    /// Reads and verifies the model's chain (an empty one for a new model when `may_be_new`).
+    pub fn on_model(registry: &'r Registry, name: &ModelName, may_be_new: bool) -> Result<Preview<'r>, Error> {
+        let history = match load_model(&registry.worktree(), name, Judge::all(registry.trust())) {
+            Ok(history) => history,
+            Err(LoadError::UnknownModel(_)) if may_be_new => ModelHistory { name: name.clone(), records: Vec::new() },
+            Err(e) => return Err(e.into()),
+        };
+        let state = ModelState::replay(history.clone());
+        Ok(Preview { registry, now: registry.now(), chain: Chain { history, state } })
+    }
+
+    /// The model's state as read.
+    pub fn state(&self) -> &ModelState {
+        &self.chain.state
+    }
+
+    /// The chain header the next record would have, signed by `key`.
+    pub fn header(&self, key: &SigningKey) -> Result<Header, Error> {
+        next_header(self.registry, &self.chain.history, &self.chain.state, self.now, key)
+    }
+
+    /// Judges `record` as the chain's next record exactly as [`Transaction::judge`] does.
+    pub fn judge(&self, key: &SigningKey, record: &Record) -> Result<(), Error> {
+        may_sign(self.registry.trust(), key.public(), &publishing_role(record), self.now)?;
+        refuse_violations(self.state(), record, self.registry)
+    }
 }
 
 fn path_text(path: &Path) -> String {

@@ -11,6 +11,7 @@
 //! - [`layout`]: what may live under `models/`.
 //! - [`check`]: the full check behind `modelreg check`; [`check_change`], a change judged by its base.
 //! - [`push`]: ref updates (no deleting or rewriting the registry branch), each judged as a change.
+//! - [`present`]: `artifact-present`, a change's registrations against the shared store.
 
 pub mod admin;
 pub mod card;
@@ -18,6 +19,7 @@ mod change;
 pub mod check;
 pub mod layout;
 pub mod lifecycle;
+pub mod present;
 pub mod push;
 pub mod rules;
 pub mod scan;
@@ -58,6 +60,9 @@ pub enum RuleId {
     Lifecycle,
     /// A committed model card differs from what its records render, or cannot be rendered.
     Card,
+    /// An added registration names an artifact the shared store does not hold (with its size).
+    #[serde(rename = "artifact-present")]
+    ArtifactPresent,
 }
 
 impl std::fmt::Display for RuleId {
@@ -74,6 +79,7 @@ impl std::fmt::Display for RuleId {
             RuleId::Gate => "gate",
             RuleId::Lifecycle => "lifecycle",
             RuleId::Card => "card",
+            RuleId::ArtifactPresent => "artifact-present",
         };
         f.write_str(name)
     }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{CheckReport, Problem, RuleId, check_change};
 use crate::record::Timestamp;
 use crate::repo::{GitError, GitRepo};
+use crate::store::StoreEnv;
 
 /// A commit id of all zeros: git's "no commit" (a created or deleted ref).
 pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
@@ -42,12 +43,24 @@ impl PushReport {
 }
 
 /// Judges the commits from `old` to `new` as one change, by the trust and rules of `old` (with no `old`,
-/// everything in `new` by its own trust), at the time `now` it is received.
-pub fn check_commits(git: &GitRepo, old: Option<&str>, new: &str, now: Timestamp) -> Result<CheckReport, GitError> {
+/// everything in `new` by its own trust), at the time `now` it is received. With `store_env`, the
+/// change's registrations are also held to `artifact-present` (see [`super::present`]).
+pub fn check_commits(
+    git: &GitRepo,
+    old: Option<&str>,
+    new: &str,
+    now: Timestamp,
+    store_env: Option<&StoreEnv>,
+) -> Result<CheckReport, GitError> {
     let changes = git.diff_commits(old, new)?;
     let new_snapshot = git.tree_snapshot(new)?;
     let old_snapshot = old.map(|o| git.tree_snapshot(o)).transpose()?;
-    Ok(check_change(old_snapshot.as_ref().map(|s| s as _), &new_snapshot, &changes, now))
+    let old_snapshot = old_snapshot.as_ref().map(|s| s as _);
+    let mut report = check_change(old_snapshot, &new_snapshot, &changes, now);
+    if let Some(env) = store_env {
+        report.problems.extend(super::present::artifact_present(old_snapshot, &new_snapshot, &changes, env));
+    }
+    Ok(report)
 }
 
 /// Judges ref updates. `protected` is the registry branch, `registry_tip` where it stands now.
@@ -57,6 +70,7 @@ pub fn judge_updates(
     protected: Option<&str>,
     registry_tip: Option<&str>,
     now: Timestamp,
+    store_env: Option<&StoreEnv>,
 ) -> Result<PushReport, GitError> {
     let mut push = PushReport::default();
     for update in updates.iter().filter(|u| u.refname.starts_with("refs/heads/")) {
@@ -97,7 +111,7 @@ pub fn judge_updates(
                 None => None,
             },
         };
-        let change = check_commits(git, base.as_deref(), &update.new, now)?;
+        let change = check_commits(git, base.as_deref(), &update.new, now, store_env)?;
         report.problems.extend(change.problems);
         report.records = change.records;
         report.signatures = change.signatures;

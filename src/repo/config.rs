@@ -97,18 +97,29 @@ impl LifecycleConfig {
     }
 }
 
+/// `[store]`: the local store (the cache, with a shared store) and the optional shared store.
+///
+/// ```toml
+/// [store]
+/// path = ".modelreg/objects"
+/// url = "s3://ml-models/registry"   # or az://container/prefix, gs://bucket/prefix, file:///mnt/models
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// A directory, relative to the repository root or absolute.
     pub path: String,
+    /// The shared store every clone uploads to and fetches from; credentials come from the
+    /// environment, never from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<crate::store::StoreUrl>,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             schema: CONFIG_SCHEMA.into(),
-            store: StoreConfig { path: DEFAULT_STORE_PATH.into() },
+            store: StoreConfig { path: DEFAULT_STORE_PATH.into(), url: None },
             drift: None,
             lifecycle: LifecycleConfig::default(),
         }

@@ -129,9 +129,14 @@ impl Registry {
         &self.trust
     }
 
-    /// The artifact store that `modelreg.toml` configures, resolved against the root.
+    /// The local store (with `[store] url`, the cache of the shared store).
     pub fn store(&self) -> LocalStore {
         LocalStore::new(self.config.store_path(self.root()))
+    }
+
+    /// The local store in front of the configured shared store, reached with `env`'s credentials.
+    pub fn artifacts(&self, env: &crate::store::StoreEnv) -> crate::store::Artifacts {
+        crate::store::Artifacts::new(self.store(), self.config.store.url.clone(), env.clone())
     }
 
     /// The working tree, as the rule engine reads it.

@@ -10,20 +10,48 @@ use super::{ArtifactStore, COPY_BUFFER, ObjectState, StoreError, hash_file, io_e
 use crate::progress::Progress;
 use crate::record::Digest;
 
+/// A fan-out directory of objects (see the module docs).
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
 }
 
 impl LocalStore {
+    /// The store rooted at `root` (created when the first object is written).
     pub fn new(root: impl Into<PathBuf>) -> LocalStore {
         LocalStore { root: root.into() }
     }
 
+    /// The store's directory.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// A new temp file inside the store (same filesystem as the objects, so [`LocalStore::adopt`] is a
+    /// rename); dropped without adopting, it is removed. Keep many as `TempPath`s (closed files).
+    pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
+        let temp_dir = self.temp_dir();
+        std::fs::create_dir_all(&temp_dir).map_err(io_error(&temp_dir))?;
+        tempfile::NamedTempFile::new_in(&temp_dir).map_err(io_error(&temp_dir))
+    }
+
+    /// Moves a temp file whose bytes were verified against `digest` into place, read-only.
+    pub fn adopt(&self, temp: tempfile::TempPath, digest: &Digest) -> Result<(), StoreError> {
+        let object = self.object_path(digest);
+        let fan_out = object.parent().expect("object paths have a fan-out directory");
+        std::fs::create_dir_all(fan_out).map_err(io_error(fan_out))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let perms = std::fs::Permissions::from_mode(0o444);
+            std::fs::set_permissions(&temp, perms).map_err(io_error(&temp))?;
+        }
+        // A concurrent writer may have stored the same bytes first; replacing them is harmless.
+        temp.persist(&object).map_err(|e| StoreError::Io { path: object.clone(), source: e.error })?;
+        Ok(())
+    }
+
+    /// Where the object with `digest` is (or would be).
     pub fn object_path(&self, digest: &Digest) -> PathBuf {
         let hex = digest.hex();
         self.root.join(&hex[..2]).join(&hex[2..])
@@ -61,9 +89,7 @@ impl ArtifactStore for LocalStore {
         }
         // Copy while hashing again: the object's name must describe the bytes actually stored, even if
         // the source file is rewritten between the two reads.
-        let temp_dir = self.temp_dir();
-        std::fs::create_dir_all(&temp_dir).map_err(io_error(&temp_dir))?;
-        let mut temp = tempfile::NamedTempFile::new_in(&temp_dir).map_err(io_error(&temp_dir))?;
+        let mut temp = self.temp_file()?;
         let mut source = File::open(path).map_err(io_error(path))?;
         let mut hasher = blake3::Hasher::new();
         let mut buf = vec![0u8; COPY_BUFFER];
@@ -83,17 +109,7 @@ impl ArtifactStore for LocalStore {
         if Digest::from_hash(hasher.finalize()) != *digest || hasher.count() != size {
             return Err(StoreError::SourceChanged { path: path.into() });
         }
-        let object = self.object_path(digest);
-        let fan_out = object.parent().expect("object paths have a fan-out directory");
-        std::fs::create_dir_all(fan_out).map_err(io_error(fan_out))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let perms = std::fs::Permissions::from_mode(0o444);
-            std::fs::set_permissions(temp.path(), perms).map_err(io_error(temp.path()))?;
-        }
-        // A concurrent writer may have stored the same bytes first; replacing them is harmless.
-        temp.persist(&object).map_err(|e| StoreError::Io { path: object.clone(), source: e.error })?;
+        self.adopt(temp.into_temp_path(), digest)?;
         Ok(true)
     }
 

@@ -6,15 +6,24 @@
 //! before anything references them. Reads verify while they copy: a corrupted object is reported and
 //! nothing partial reaches the reader's destination.
 //!
-//! [`ArtifactStore`] is the seam for remote backends (S3, Azure Blob, GCS); [`LocalStore`] is the
-//! default, a fan-out directory (`ab/cdef…`) inside or outside the repository.
+//! [`LocalStore`] is a fan-out directory (`ab/cdef…`) inside or outside the repository. With
+//! `[store] url` configured it is the read-through cache of a [`RemoteStore`] (S3, Azure Blob, GCS or
+//! a shared directory, through `object_store`), and [`Artifacts`] puts the two together: objects are
+//! fetched into the cache (verified) before they are read, and uploaded from it. [`StoreUrl`] is the
+//! validated URL, [`StoreEnv`] the credentials the CLI reads from the environment.
 
+mod cache;
 mod local;
+mod remote;
+mod url;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use cache::{Artifacts, Transfer};
 pub use local::LocalStore;
+pub use remote::{FILES_IN_FLIGHT, MULTIPART_THRESHOLD, RemoteFailure, RemoteStore, StoreEnv};
+pub use url::{Scheme, StoreUrl, UrlError};
 
 use crate::progress::Progress;
 use crate::record::Digest;
@@ -22,16 +31,68 @@ use crate::record::Digest;
 /// Buffer size for streaming copies: large enough to keep syscalls rare, small enough to stay in cache.
 pub(crate) const COPY_BUFFER: usize = 1 << 20;
 
+/// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A local file or directory could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The object is not where it was looked for.
     #[error("object {digest} is not in the store at {store}")]
-    Missing { digest: Digest, store: String },
+    Missing {
+        /// The object.
+        digest: Digest,
+        /// Where it was looked for.
+        store: String,
+    },
+    /// Bytes read back do not match their digest or size; nothing was kept.
     #[error("{name}: object is corrupted: expected {expected}, found {actual}")]
-    Corrupt { name: String, expected: String, actual: String },
+    Corrupt {
+        /// The artifact or object.
+        name: String,
+        /// The recorded digest and size.
+        expected: String,
+        /// What was read.
+        actual: String,
+    },
+    /// A source file was rewritten between hashing and storing.
     #[error("{path} changed while it was being stored")]
-    SourceChanged { path: PathBuf },
+    SourceChanged {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A request to the shared store failed.
+    #[error("{store}: {failure} ({detail})")]
+    Remote {
+        /// The store's URL.
+        store: String,
+        /// What kind of failure.
+        failure: RemoteFailure,
+        /// The operation and what the client said, on one line.
+        detail: String,
+    },
+    /// No credentials for the shared store in the environment.
+    #[error("{store}: no credentials in the environment (needs {needed})")]
+    NoCredentials {
+        /// The store's URL.
+        store: String,
+        /// The variables that would do.
+        needed: String,
+    },
+    /// The binary was built without the backend the URL needs.
+    #[error("{store}: this modelreg was built without remote stores (the `remote-store` feature)")]
+    Unsupported {
+        /// The store's URL.
+        store: String,
+    },
+    /// An operation on the shared store, in a registry that has none.
+    #[error("no shared store is configured ([store] url in modelreg.toml)")]
+    NoRemote,
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -41,7 +102,9 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError
 /// What storing one file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stored {
+    /// The object's digest.
     pub digest: Digest,
+    /// Its size in bytes.
     pub size: u64,
     /// False when an identical object was already present (nothing was copied).
     pub copied: bool,
@@ -50,15 +113,25 @@ pub struct Stored {
 /// What a full verification of one object found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectState {
+    /// Not in the store.
     Missing,
+    /// Present, and its bytes match.
     Intact,
-    Corrupt { actual: Digest, size: u64 },
+    /// Present with other bytes.
+    Corrupt {
+        /// The digest of what was read.
+        actual: Digest,
+        /// How many bytes were read.
+        size: u64,
+    },
 }
 
+/// A content-addressed store of immutable objects on this machine (the local store and cache).
 pub trait ArtifactStore: Send + Sync {
     /// Where the store is, for messages.
     fn location(&self) -> String;
 
+    /// Whether the object is present (not verified).
     fn contains(&self, digest: &Digest) -> Result<bool, StoreError>;
 
     /// Stores a file whose digest and size were computed by [`hash_file`]; copies nothing if the object

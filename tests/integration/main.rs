@@ -2,6 +2,7 @@
 //! One test binary for all of them (faster to build and link).
 
 mod common;
+mod servers;
 
 mod test_bad_input;
 mod test_card;
@@ -16,5 +17,6 @@ mod test_layers;
 mod test_lifecycle;
 mod test_review;
 mod test_search;
+mod test_store_remote;
 mod test_sync;
 mod test_write_path;

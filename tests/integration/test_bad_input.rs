@@ -549,7 +549,7 @@ fn get_refuses_a_missing_object_and_existing_files_without_force() {
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     error: model.bin: object blake3:6acf968046c9ce5e16c740b7982a9896c30feceee1d9adf4d9c87cd14024e650 is not in the store at [TEMP]/registry/.modelreg/objects
-    hint: the object is not in this machine's store: copy the store from where the model was registered, or point store.path in modelreg.toml at a shared store
+    hint: the object is in neither this machine's store nor the shared store: run `modelreg store push` in the clone that registered it (or set [store] url in modelreg.toml)
     [exit status: 2]
     ");
     assert_refused(&run);

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Shared-store transfer speed: modelreg register/get against DVC's push/pull and raw boto3, all to
+# the same local moto S3 server, on two shapes: a 1 GiB model (8 x 128 MiB) and 2,000 small files.
+#
+#   bench/store.sh            # needs moto + boto3 in .venv-test (as .ci/run installs them) and DVC in
+#                             # .venv-bench (python3 -m venv .venv-bench && .venv-bench/bin/pip install 'dvc[s3]');
+#                             # two venvs because dvc-s3's aiobotocore pins another botocore than moto's boto3
+#
+# Times are wall clock of one run each (a transfer this size is not noise-bound), cold caches on the
+# receiving side: modelreg gets from a fresh clone with an empty local store, DVC pulls with its
+# cache removed, boto3 downloads into an empty directory. Upload times include hashing (modelreg
+# register, dvc add + dvc push); the raw upload only sends bytes.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup store
+venv=${BENCH_VENV:-$here/.venv-bench}
+tools=${BENCH_TOOLS_VENV:-$here/.venv-test}
+[ -x "$venv/bin/dvc" ] && [ -x "$tools/bin/moto_server" ] || {
+  echo "bench/store.sh: install the peers first: .ci/run's .venv-test (moto[server]), and python3 -m venv .venv-bench && .venv-bench/bin/pip install 'dvc[s3]'" >&2
+  exit 2
+}
+py=$tools/bin/python
+
+port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$tools/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto=$!
+trap 'kill $moto 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do "$py" -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break; sleep 0.1; done
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ALLOW_HTTP=true
+"$py" -c "import boto3; boto3.client('s3', endpoint_url='$AWS_ENDPOINT_URL').create_bucket(Bucket='bench')"
+
+# The data: random bytes, so no layer can compress or deduplicate them.
+mkdir -p "$work/data/big" "$work/data/small"
+for i in $(seq 1 8); do head -c $((128 << 20)) /dev/urandom >"$work/data/big/shard-$i.bin"; done
+"$py" - "$work/data/small" <<'EOF'
+import os, sys
+root = sys.argv[1]
+for i in range(2000):
+    d = os.path.join(root, f"part-{i % 20:02d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"file-{i:04d}.bin"), "wb") as f:
+        f.write(os.urandom(4096 + (i * 37) % 12288))
+EOF
+
+# modelreg: the registry uses s3://bench/modelreg.
+sed -i 's|^path = ".modelreg/objects"$|path = ".modelreg/objects"\nurl = "s3://bench/modelreg"|' modelreg.toml
+"$bin" config sign -q
+git clone -q "$work/reg" "$work/clone"
+
+# Raw boto3: the same files, 8 at a time (like modelreg), default multipart settings.
+cat >"$work/raw.py" <<'EOF'
+import os, sys, boto3
+from concurrent.futures import ThreadPoolExecutor
+op, local, prefix = sys.argv[1:4]
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+if op == "up":
+    files = [os.path.join(d, f) for d, _, fs in os.walk(local) for f in fs]
+    def up(p): s3.upload_file(p, "bench", prefix + "/" + os.path.relpath(p, local))
+    with ThreadPoolExecutor(8) as pool: list(pool.map(up, files))
+else:
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix=prefix + "/") for o in page.get("Contents", [])]
+    def down(k):
+        p = os.path.join(local, os.path.relpath(k, prefix))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        s3.download_file("bench", k, p)
+    with ThreadPoolExecutor(8) as pool: list(pool.map(down, keys))
+EOF
+
+declare -A t
+for shape in big small; do
+  data=$work/data/$shape
+  t[mr_up_$shape]=$(bench_ms "$bin" register "$shape" "$data" --no-code -q)
+  "$bin" show "$shape@1" >/dev/null || { echo "modelreg register $shape failed" >&2; exit 1; }
+  rm -rf "$work/clone/.modelreg/objects" "$work/out-$shape"
+  git -C "$work/clone" pull -q
+  t[mr_down_$shape]=$(cd "$work/clone" && bench_ms "$bin" get "$shape@1" -o "$work/out-$shape" -q)
+  cmp -s "$data/$(cd "$data" && find . -type f | sort | head -1)" "$work/out-$shape/$(cd "$data" && find . -type f | sort | head -1)" \
+    || { echo "modelreg get returned other bytes for $shape" >&2; exit 1; }
+  # Disk is shared: each side's copies go once timed.
+  rm -rf "$work/out-$shape" "$work/clone/.modelreg/objects" "$work/reg/.modelreg/objects"
+
+  dvcdir=$work/dvc-$shape
+  mkdir -p "$dvcdir" && cd "$dvcdir"
+  git init -q && "$venv/bin/dvc" init -q
+  "$venv/bin/dvc" remote add -q -d store "s3://bench/dvc-$shape"
+  "$venv/bin/dvc" remote modify -q store endpointurl "$AWS_ENDPOINT_URL"
+  cp -r "$data" "$dvcdir/data"
+  start=$(date +%s%N)
+  "$venv/bin/dvc" add -q data && "$venv/bin/dvc" push -q
+  t[dvc_up_$shape]=$(( ($(date +%s%N) - start) / 1000000 ))
+  rm -rf data .dvc/cache
+  t[dvc_down_$shape]=$(bench_ms "$venv/bin/dvc" pull -q)
+  cmp -s "$data/$(cd "$data" && find . -type f | sort | head -1)" "$dvcdir/data/$(cd "$data" && find . -type f | sort | head -1)" \
+    || { echo "dvc pull returned other bytes for $shape" >&2; exit 1; }
+  cd "$work/reg"
+  rm -rf "$dvcdir"
+
+  t[raw_up_$shape]=$(bench_ms "$py" "$work/raw.py" up "$data" "raw-$shape")
+  t[raw_down_$shape]=$(bench_ms "$py" "$work/raw.py" down "$work/raw-out-$shape" "raw-$shape")
+  rm -rf "$work/raw-out-$shape" "$data"
+done
+
+echo "| transfer | modelreg | DVC | raw boto3 | DVC / modelreg | modelreg / raw |"
+echo "|---|---:|---:|---:|---:|---:|"
+for shape in big small; do
+  label=$([ $shape = big ] && echo "1 GiB model (8 x 128 MiB)" || echo "2,000 small files")
+  for dir in up down; do
+    verb=$([ $dir = up ] && echo upload || echo download)
+    mr=${t[mr_${dir}_$shape]} dvc=${t[dvc_${dir}_$shape]} raw=${t[raw_${dir}_$shape]}
+    echo "| $label, $verb | ${mr} ms | ${dvc} ms | ${raw} ms | $(bench_ratio "$dvc" "$mr") | $(bench_ratio "$mr" "$raw") |"
+  done
+done
