@@ -11,12 +11,12 @@ use super::dataset::{ExactDataset, ExactValues, load_exact};
 use super::error::DriftError;
 use super::feature::{NumericSide, compare_categorical, compare_numeric};
 use super::histogram::DEFAULT_FINE_BINS;
-use super::performance::{PredictionDrift, performance};
+use super::performance::performance;
 use super::profile::{NumericSummary, Profile, ProfileOptions, profile_file};
 use super::read::{ReadOptions, open};
 use super::report::{
-    Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, Mode, Quality, REPORT_SCHEMA_VERSION, Settings,
-    Summary, finite,
+    Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, Mode, PredictionDrift, Quality, REPORT_SCHEMA_VERSION,
+    Settings, Summary, finite,
 };
 use super::schema::ColumnKind;
 use super::sketch::{DEFAULT_SKETCH_K, KllSketch};

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::DriftError;
-use super::performance::PerformanceSpec;
 
 /// A metric that can decide whether a feature drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -144,4 +143,33 @@ impl DriftConfig {
     pub fn weight(&self, feature: &str) -> Option<f64> {
         self.features.get(feature).and_then(|f| f.weight)
     }
+}
+
+/// What the model predicts; inferred from the label column when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+impl Task {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceSpec {
+    pub label: String,
+    pub prediction: String,
+    /// The positive class for precision, recall, F1 and AUC (binary classification).
+    pub positive: Option<String>,
+    /// `None`: inferred from the label column (see the module docs).
+    #[serde(default)]
+    pub task: Option<Task>,
 }

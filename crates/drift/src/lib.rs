@@ -29,20 +29,20 @@ mod sketch;
 pub mod stats;
 
 pub use compare::{Input, compare};
-pub use config::{DriftConfig, FeatureOverride, MetricName};
+pub use config::{DriftConfig, FeatureOverride, MetricName, PerformanceSpec, Task};
 pub use dataset::{Counts, ExactColumn, ExactDataset, ExactValues, SourceRef, load_exact};
 pub use error::DriftError;
 pub use feature::OTHER_CATEGORY;
 pub use histogram::{DEFAULT_FINE_BINS, Histogram};
-pub use performance::{Performance, PerformanceSpec, PredictionDrift, Task, performance};
+pub use performance::performance;
 pub use profile::{
     CategoryCounts, ColumnProfile, DEFAULT_TOP_K, MAX_PROFILE_BYTES, NumericSummary, PROFILE_SCHEMA, Profile,
     ProfileOptions, profile_file,
 };
 pub use read::ReadOptions;
 pub use report::{
-    Bins, Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, MetricValue, Mode, Quality, Settings,
-    Summary,
+    Bins, Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, MetricValue, Mode, Performance,
+    PredictionDrift, Quality, Settings, Summary,
 };
 pub use schema::{ColumnKind, ColumnSchema};
 pub use sketch::{DEFAULT_SKETCH_K, KllSketch, Quantiles};

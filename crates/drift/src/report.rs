@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::config::MetricName;
 use super::dataset::SourceRef;
-use super::performance::Performance;
 use super::schema::ColumnKind;
 use super::sketch::Quantiles;
 
@@ -165,6 +164,51 @@ pub struct DriftReport {
     /// Model performance on the target, when label and prediction columns were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<Performance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Performance {
+    /// "classification" or "regression".
+    pub task: String,
+    pub label: String,
+    pub prediction: String,
+    pub rows_used: u64,
+    pub rows_skipped: u64,
+    /// Distinct true classes (classification).
+    #[serde(default)]
+    pub classes: Option<u64>,
+    /// How precision, recall and F1 are averaged: "binary" (for `positive`) or "macro".
+    #[serde(default)]
+    pub average: Option<String>,
+    pub positive: Option<String>,
+    pub accuracy: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub auc: Option<f64>,
+    pub mae: Option<f64>,
+    pub mse: Option<f64>,
+    pub rmse: Option<f64>,
+    #[serde(default)]
+    pub r2: Option<f64>,
+    /// The prediction column's drift between baseline and target.
+    #[serde(default)]
+    pub prediction_drift: Option<PredictionDrift>,
+}
+
+/// The prediction column's row in the feature table, restated next to the performance it explains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictionDrift {
+    pub column: String,
+    /// "compared", or why it was not: "missing-in-target", "new-in-target" (the baseline has no
+    /// prediction column), "type-mismatch".
+    pub status: String,
+    pub metric: Option<MetricName>,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    pub drifted: bool,
 }
 
 /// `Some(x)` for finite x, else `None`: the one gate through which floats enter a report.
