@@ -15,8 +15,8 @@ use super::performance::performance;
 use super::profile::{NumericSummary, Profile, ProfileOptions, profile_file};
 use super::read::{ReadOptions, open};
 use super::report::{
-    Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, Mode, PredictionDrift, Quality, REPORT_SCHEMA_VERSION,
-    Settings, Summary, finite,
+    Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, Mode, PredictionDrift, Quality,
+    REPORT_SCHEMA_VERSION, Settings, Summary, finite,
 };
 use super::schema::ColumnKind;
 use super::sketch::{DEFAULT_SKETCH_K, KllSketch};

@@ -2,19 +2,20 @@
 //! `infer_rows` rows, which are kept and replayed so the file is read once, front to back.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, ReaderBuilder};
 
+use super::source::{Compression, open_text};
 use super::{Batch, BatchReader, ColumnChunk, ReadOptions};
 use crate::error::DriftError;
 use crate::schema::{ColumnKind, ColumnSchema, Inferred, infer, is_null_token, parse_bool, parse_datetime};
 
 pub struct CsvReader {
     file: PathBuf,
-    reader: csv::Reader<BufReader<File>>,
+    compression: Compression,
+    reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
     schema: Vec<ColumnSchema>,
     /// Field index in the file of each schema column.
     fields: Vec<usize>,
@@ -27,10 +28,10 @@ pub struct CsvReader {
 }
 
 /// Picks the delimiter that occurs most often, outside quotes, in the header line.
-fn detect_delimiter(path: &Path) -> Result<u8, DriftError> {
+fn detect_delimiter(path: &Path, compression: Compression) -> Result<u8, DriftError> {
     let io = |source| DriftError::Io { file: path.to_path_buf(), source };
     let mut head = Vec::with_capacity(64 * 1024);
-    File::open(path).map_err(io)?.take(64 * 1024).read_to_end(&mut head).map_err(io)?;
+    open_text(path, compression, 0)?.take(64 * 1024).read_to_end(&mut head).map_err(io)?;
     let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let mut best = (b',', 0usize);
     for cand in [b',', b'\t', b';', b'|'] {
@@ -83,11 +84,12 @@ impl CsvReader {
         if meta.len() == 0 {
             return Err(DriftError::EmptyFile { file });
         }
+        let compression = Compression::of(path);
         let delimiter = match options.delimiter {
             Some(d) => d,
-            None => detect_delimiter(path)?,
+            None => detect_delimiter(path, compression)?,
         };
-        let handle = File::open(path).map_err(|source| DriftError::Io { file: file.clone(), source })?;
+        let handle = open_text(path, compression, 0)?;
         let mut reader = ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
@@ -159,6 +161,7 @@ impl CsvReader {
         }
         Ok(CsvReader {
             file,
+            compression,
             reader,
             schema,
             fields,
@@ -188,11 +191,12 @@ impl CsvReader {
     }
 
     /// What the parallel reader needs to continue where this one stopped: the settings, and the byte
-    /// offset and line of the first record not yet read (the inference sample is in `pending`).
+    /// offset (in the text, after any decompression) and line of the first record not yet read (the inference sample is in `pending`).
     pub(super) fn into_parts(self) -> CsvParts {
         let position = self.reader.position().clone();
         CsvParts {
             file: self.file,
+            compression: self.compression,
             schema: self.schema,
             fields: self.fields,
             pending: self.pending.into(),
@@ -210,6 +214,7 @@ impl CsvReader {
 /// A [`CsvReader`] taken apart after its header and inference sample (see [`CsvReader::into_parts`]).
 pub(super) struct CsvParts {
     pub file: PathBuf,
+    pub compression: Compression,
     pub schema: Vec<ColumnSchema>,
     pub fields: Vec<usize>,
     pub pending: Vec<ByteRecord>,

@@ -9,6 +9,7 @@
 mod csv;
 mod parallel;
 mod parquet;
+mod source;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -124,7 +125,8 @@ pub trait BatchReader: Send {
     fn next_batch(&mut self) -> Result<Option<Batch>, DriftError>;
 }
 
-/// Opens a dataset by extension: `.parquet`/`.pq` as Parquet, anything else as delimited text.
+/// Opens a dataset by extension: `.parquet`/`.pq` as Parquet, anything else as delimited text
+/// (`.gz`/`.gzip` and `.zst`/`.zstd` decompressed as a stream on a thread of its own).
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, DriftError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     for name in options.categorical.iter().chain(&options.ignore) {

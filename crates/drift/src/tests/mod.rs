@@ -2,6 +2,7 @@
 //! bad input, and profile merging.
 
 mod bad_input;
+mod compressed;
 mod parallel;
 mod performance;
 mod profiles;

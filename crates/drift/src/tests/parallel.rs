@@ -18,7 +18,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// Every batch the reader delivers (values by bits, so NaN compares too), then the error if any.
-fn dump(path: &Path, options: &ReadOptions) -> String {
+pub(super) fn dump(path: &Path, options: &ReadOptions) -> String {
     let mut out = String::new();
     let mut reader = match read::open(path, options) {
         Ok(r) => r,
@@ -148,7 +148,7 @@ fn a_record_longer_than_a_window() {
 
 /// A mixed file for the end-to-end comparisons: numbers with nulls, non-finite values and quoted
 /// categories that hold commas and newlines.
-fn mixed_file(rows: usize, seed: u64, shift: f64) -> String {
+pub(super) fn mixed_file(rows: usize, seed: u64, shift: f64) -> String {
     let mut state = seed;
     let mut next = || {
         state ^= state << 13;
