@@ -176,8 +176,26 @@ impl Default for ProfileOptions {
 }
 
 /// Profiles a file. With a `reference` (the baseline's profile), numeric columns it knows are binned on
-/// its edges in one pass; other numeric columns need a first pass for their min and max.
+/// its edges in one pass; other numeric columns need their min and max first: from the file's own
+/// statistics when it states them (Parquet, see [`crate::read::BatchReader::finite_range`]), else from
+/// a first pass. Statistics are checked against the min and max the pass then sees; should a file's
+/// statistics be wrong, it is profiled again with a first pass, so the profile is always the one the
+/// values give.
 pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Profile>) -> Result<Profile, DriftError> {
+    match profile_once(path, options, reference, true)? {
+        Some(profile) => Ok(profile),
+        None => profile_once(path, options, reference, false)?
+            .ok_or_else(|| DriftError::Config("profiling without statistics cannot be refused".into())),
+    }
+}
+
+/// One attempt; `None` when the file's statistics disagreed with its values.
+pub(crate) fn profile_once(
+    path: &Path,
+    options: &ProfileOptions,
+    reference: Option<&Profile>,
+    use_statistics: bool,
+) -> Result<Option<Profile>, DriftError> {
     let source = SourceRef::of_file(path)?;
     let mut reader = open(path, &options.read)?;
     let schema = reader.schema().to_vec();
@@ -191,12 +209,14 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
                 .map(|n| Histogram::new(n.histogram.lo, n.histogram.hi, n.histogram.bins))
         })
         .collect();
-    let needs_range = schema.iter().zip(&edges).any(|(c, e)| c.kind.is_numeric() && e.is_none());
-    let mut ranges = vec![(f64::INFINITY, f64::NEG_INFINITY); schema.len()];
-    if needs_range {
+    let needs: Vec<bool> = schema.iter().zip(&edges).map(|(c, e)| c.kind.is_numeric() && e.is_none()).collect();
+    let stated: Vec<Option<(f64, f64)>> =
+        (0..schema.len()).map(|c| if needs[c] && use_statistics { reader.finite_range(c) } else { None }).collect();
+    let mut ranges: Vec<(f64, f64)> = stated.iter().map(|r| r.unwrap_or((f64::INFINITY, f64::NEG_INFINITY))).collect();
+    if needs.iter().zip(&stated).any(|(&need, known)| need && known.is_none()) {
         while let Some(batch) = reader.next_batch()? {
-            ranges.par_iter_mut().zip(&batch.columns).for_each(|(range, chunk)| {
-                if let ColumnChunk::Numbers { values, .. } = chunk {
+            ranges.par_iter_mut().zip(&batch.columns).zip(&stated).for_each(|((range, chunk), known)| {
+                if let (ColumnChunk::Numbers { values, .. }, None) = (chunk, known) {
                     for &x in values {
                         *range = (range.0.min(x), range.1.max(x));
                     }
@@ -226,12 +246,19 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
         // One column per thread, each in batch order: the profile does not depend on the thread count.
         columns.par_iter_mut().zip(&batch.columns).for_each(|(column, chunk)| column.add_chunk(batch.rows, chunk));
     }
-    for column in &mut columns {
+    for (i, column) in columns.iter_mut().enumerate() {
         if let Some(cats) = &mut column.categories {
             cats.cap();
         }
         if let Some(numeric) = &mut column.numeric {
             numeric.refresh_quantiles();
+        }
+        if let (Some(numeric), Some((lo, hi))) = (&column.numeric, stated[i]) {
+            let seen = numeric.min.zip(numeric.max).map(|(a, b)| (a.to_bits(), b.to_bits()));
+            let expected = (lo <= hi).then(|| (lo.to_bits(), hi.to_bits()));
+            if seen != expected {
+                return Ok(None);
+            }
         }
         let empty = column.numeric.as_ref().is_some_and(|n| n.n == 0)
             || column.categories.as_ref().is_some_and(|c| c.counts.is_empty() && c.other == 0);
@@ -239,13 +266,13 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
             return Err(DriftError::AllNull { file: path.to_path_buf(), column: column.name.clone() });
         }
     }
-    Ok(Profile {
+    Ok(Some(Profile {
         schema: PROFILE_SCHEMA.into(),
         tool_version: super::TOOL_VERSION.into(),
         sources: vec![source],
         rows,
         columns,
-    })
+    }))
 }
 
 impl ColumnProfile {

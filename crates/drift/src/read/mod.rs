@@ -41,8 +41,9 @@ pub struct ReadOptions {
     /// Exact mode keeps up to this many bytes of numbers per input in memory; beyond it each numerical
     /// column is spilled to its own temporary file and compared one column at a time.
     pub exact_memory: u64,
-    /// Threads that parse a CSV file: `0` for one per core, `1` for the sequential reader (the
-    /// reference the parallel reader is tested against: both deliver identical batches).
+    /// Threads that parse a CSV file or decode a Parquet file: `0` for one per core, `1` for the
+    /// sequential readers (the references the parallel readers are tested against: both deliver
+    /// identical batches).
     pub threads: usize,
     /// Bytes per block of the parallel CSV reader; small values exercise block boundaries in tests.
     pub block_bytes: usize,
@@ -123,20 +124,36 @@ pub struct Batch {
 pub trait BatchReader: Send {
     fn schema(&self) -> &[ColumnSchema];
     fn next_batch(&mut self) -> Result<Option<Batch>, DriftError>;
+
+    /// The finite min and max of numerical column `column` (its index in [`BatchReader::schema`]) when
+    /// the file itself states them, so that no pass over the values is needed to learn them: `(∞, −∞)`
+    /// when the column holds no finite value. `None` when unknown (always for CSV).
+    fn finite_range(&self, column: usize) -> Option<(f64, f64)> {
+        let _ = column;
+        None
+    }
+}
+
+/// Whether [`open`] reads `path` as Parquet (by its extension, `.parquet` or `.pq`).
+pub fn is_parquet(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    matches!(ext.as_str(), "parquet" | "pq")
 }
 
 /// Opens a dataset by extension: `.parquet`/`.pq` as Parquet, anything else as delimited text
 /// (`.gz`/`.gzip` and `.zst`/`.zstd` decompressed as a stream on a thread of its own).
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, DriftError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     for name in options.categorical.iter().chain(&options.ignore) {
         if name.is_empty() {
             return Err(DriftError::Config("an empty column name was given as an override".into()));
         }
     }
-    let reader: Box<dyn BatchReader> = match ext.as_str() {
-        "parquet" | "pq" => Box::new(parquet::ParquetReader::open(path, options)?),
-        _ => {
+    let reader: Box<dyn BatchReader> = match is_parquet(path) {
+        true => match options.thread_count() {
+            1 => Box::new(parquet::ParquetReader::open(path, options)?),
+            n => Box::new(parquet::ParallelParquetReader::open(path, options, n)?),
+        },
+        false => {
             let sequential = csv::CsvReader::open(path, options)?;
             match options.thread_count() {
                 1 => Box::new(sequential),

@@ -4,6 +4,7 @@
 mod bad_input;
 mod compressed;
 mod parallel;
+mod parquet;
 mod performance;
 mod profiles;
 mod scipy;
