@@ -180,8 +180,9 @@ impl ExactColumn {
         match &self.values {
             ExactValues::Numbers(v) => Ok(Some(Cow::Borrowed(v))),
             ExactValues::Spilled(spill) => {
+                // Sorted on the calling thread: comparisons run one feature per core already.
                 let mut v = spill.read()?;
-                v.par_sort_unstable_by(f64::total_cmp);
+                v.sort_unstable_by(f64::total_cmp);
                 Ok(Some(Cow::Owned(v)))
             }
             ExactValues::Labels(_) => Ok(None),
@@ -223,8 +224,12 @@ impl Spiller {
 
     fn write(entry: &mut SpillEntry, values: &[f64]) -> Result<(), DriftError> {
         let (path, writer, len) = entry;
-        for x in values {
-            writer.write_all(&x.to_le_bytes()).map_err(|source| DriftError::Io { file: path.clone(), source })?;
+        // Encoded a slab at a time, so the writer sees a few large writes rather than one per value.
+        let mut slab = Vec::with_capacity(8 * values.len().min(1 << 15));
+        for part in values.chunks(1 << 15) {
+            slab.clear();
+            slab.extend(part.iter().flat_map(|x| x.to_le_bytes()));
+            writer.write_all(&slab).map_err(|source| DriftError::Io { file: path.clone(), source })?;
         }
         *len += values.len() as u64;
         Ok(())
@@ -330,9 +335,10 @@ pub fn load_exact(path: &Path, options: &ReadOptions) -> Result<ExactDataset, Dr
             return Err(DriftError::AllNull { file: path.to_path_buf(), column: column.name.clone() });
         }
     }
-    columns.par_iter_mut().for_each(|c| {
+    // One column per core, each sorted on its thread (no nested splitting of a column's sort).
+    columns.par_iter_mut().with_max_len(1).for_each(|c| {
         if let ExactValues::Numbers(v) = &mut c.values {
-            v.par_sort_unstable_by(f64::total_cmp);
+            v.sort_unstable_by(f64::total_cmp);
         }
     });
     Ok(ExactDataset { source, rows, columns })
