@@ -28,9 +28,11 @@ use super::schema::ColumnKind;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceRef {
+    /// The input as the user named it (a path or URI).
     pub uri: String,
     /// `blake3:<hex>` of the file's bytes.
     pub digest: String,
+    /// The file's size in bytes.
     pub bytes: u64,
 }
 
@@ -54,9 +56,13 @@ impl SourceRef {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Counts {
+    /// Rows read.
     pub rows: u64,
+    /// Cells holding a null token (see [`crate::schema::NULL_TOKENS`]) or a Parquet null.
     pub nulls: u64,
+    /// Numbers that are NaN or infinite.
     pub non_finite: u64,
+    /// Cells that did not parse as the column's kind (target only; in the baseline they are errors).
     pub type_errors: u64,
 }
 
@@ -76,6 +82,7 @@ impl Counts {
         }
     }
 
+    /// Adds another shard's counts.
     pub fn merge(&mut self, other: &Counts) {
         self.rows += other.rows;
         self.nulls += other.nulls;
@@ -85,11 +92,13 @@ impl Counts {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A column's values as exact mode keeps them.
 pub enum ExactValues {
     /// Finite values, sorted ascending.
     Numbers(Vec<f64>),
     /// Finite values in file order, on disk (see the module docs).
     Spilled(Spill),
+    /// Exact category counts (booleans as `true`/`false`).
     Labels(BTreeMap<String, u64>),
 }
 
@@ -148,21 +157,31 @@ impl Spill {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One column of a dataset loaded for exact mode.
 pub struct ExactColumn {
+    /// The column's name (its header).
     pub name: String,
+    /// Its kind, inferred or declared.
     pub kind: ColumnKind,
+    /// Rows, nulls, non-finite numbers and type errors.
     pub counts: Counts,
+    /// The values: sorted numbers, spilled numbers or category counts.
     pub values: ExactValues,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A dataset loaded for exact mode ([`load_exact`]).
 pub struct ExactDataset {
+    /// The file read and its digest.
     pub source: SourceRef,
+    /// Rows read.
     pub rows: u64,
+    /// The kept columns, in file order.
     pub columns: Vec<ExactColumn>,
 }
 
 impl ExactDataset {
+    /// The column named `name`, if kept.
     pub fn column(&self, name: &str) -> Option<&ExactColumn> {
         self.columns.iter().find(|c| c.name == name)
     }

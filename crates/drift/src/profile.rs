@@ -25,6 +25,7 @@ use super::read::{ColumnChunk, ReadOptions, open};
 use super::schema::ColumnKind;
 use super::sketch::{DEFAULT_SKETCH_K, KllSketch, Quantiles};
 
+/// The schema line every profile carries; a profile with another is refused.
 pub const PROFILE_SCHEMA: &str = "modelreg/profile/v1";
 /// Default cap on distinct categories kept per column.
 pub const DEFAULT_TOP_K: usize = 1000;
@@ -33,41 +34,56 @@ pub const MAX_PROFILE_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A mergeable summary of one dataset or of merged shards (see the module docs).
 pub struct Profile {
+    /// Always [`PROFILE_SCHEMA`].
     pub schema: String,
+    /// The modelreg version that wrote it.
     pub tool_version: String,
     /// The files profiled (several after a merge).
     pub sources: Vec<SourceRef>,
+    /// Rows summarised.
     pub rows: u64,
+    /// One summary per kept column, in file order.
     pub columns: Vec<ColumnProfile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One column's summary.
 pub struct ColumnProfile {
+    /// The column's name.
     pub name: String,
+    /// Its kind.
     pub kind: ColumnKind,
+    /// Rows, nulls, non-finite numbers and type errors.
     pub counts: Counts,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// For numerical and datetime columns.
     pub numeric: Option<NumericSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// For categorical and boolean columns.
     pub categories: Option<CategoryCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A numerical column's summary: moments, fixed-edge histogram, quantile sketch.
 pub struct NumericSummary {
     /// Finite values summarised (NaN, ±inf and nulls excluded).
     pub n: u64,
     /// Absent when `n == 0`.
     pub min: Option<f64>,
+    /// Largest finite value; absent when `n == 0`.
     pub max: Option<f64>,
+    /// Mean of the finite values; absent when `n == 0`.
     pub mean: Option<f64>,
     /// Σ (x − mean)²; variance (ddof = 0) is `m2 / n`.
     pub m2: f64,
     /// p1 … p99 read from `sketch` (rank error ≤ `sketch.rank_error()`); absent when `n == 0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantiles: Option<Quantiles>,
+    /// Fixed-edge histogram of the finite values (edges from the reference profile or the column's range).
     pub histogram: Histogram,
     /// Absent in profiles written before sketches existed; such a profile reports no quantiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,8 +141,11 @@ impl NumericSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A categorical column's counts, capped at `top_k` categories.
 pub struct CategoryCounts {
+    /// Categories kept; the rest are summed in `other`.
     pub top_k: usize,
+    /// Count per kept category.
     pub counts: BTreeMap<String, u64>,
     /// Values of categories dropped by the cap.
     pub other: u64,
@@ -157,8 +176,11 @@ impl CategoryCounts {
 /// How to profile a file.
 #[derive(Debug, Clone)]
 pub struct ProfileOptions {
+    /// How the file is read.
     pub read: ReadOptions,
+    /// Fine bins per numerical histogram when no reference gives the edges.
     pub fine_bins: u32,
+    /// Categories kept per column (see [`CategoryCounts`]).
     pub top_k: usize,
     /// KLL accuracy parameter (rank error 2.296 / k^0.9723).
     pub sketch_k: u16,
@@ -301,6 +323,7 @@ impl ColumnProfile {
 }
 
 impl Profile {
+    /// The summary of the column named `name`.
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -379,6 +402,7 @@ impl Profile {
         Ok(())
     }
 
+    /// Serialises the profile as TOML.
     pub fn to_toml(&self) -> Result<String, DriftError> {
         toml::to_string(self).map_err(|e| DriftError::Config(format!("cannot serialise profile: {e}")))
     }
@@ -404,6 +428,7 @@ impl Profile {
         Ok(profile)
     }
 
+    /// Reads a profile file, refusing one larger than [`MAX_PROFILE_BYTES`].
     pub fn read(path: &Path) -> Result<Profile, DriftError> {
         let io = |source| DriftError::Io { file: path.to_path_buf(), source };
         let len = std::fs::metadata(path).map_err(io)?.len();

@@ -87,18 +87,24 @@ impl Default for ReadOptions {
 /// One column's values within a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnChunk {
+    /// A numerical or datetime column (datetimes as seconds since the Unix epoch).
     Numbers {
         /// Finite values only (unless reading `aligned`).
         values: Vec<f64>,
+        /// Null cells.
         nulls: u64,
         /// NaN and ±infinity, excluded from `values`.
         non_finite: u64,
         /// Cells that did not parse as a number (non-strict mode only).
         type_errors: u64,
     },
+    /// A categorical or boolean column (booleans as `true`/`false`).
     Labels {
+        /// The labels, in row order (nulls and type errors excluded unless reading aligned).
         values: Vec<String>,
+        /// Null cells.
         nulls: u64,
+        /// Cells that did not parse as a boolean (non-strict mode only).
         type_errors: u64,
     },
 }
@@ -116,13 +122,17 @@ impl ColumnChunk {
 /// A batch of rows, column by column in schema order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// Rows in the batch.
     pub rows: u64,
+    /// One chunk per schema column.
     pub columns: Vec<ColumnChunk>,
 }
 
 /// A dataset being read. `next_batch` returns `Ok(None)` at the end.
 pub trait BatchReader: Send {
+    /// The kept columns with their kinds, in file order.
     fn schema(&self) -> &[ColumnSchema];
+    /// The next batch of at most `batch_rows` rows, or `None` after the last.
     fn next_batch(&mut self) -> Result<Option<Batch>, DriftError>;
 
     /// The finite min and max of numerical column `column` (its index in [`BatchReader::schema`]) when
