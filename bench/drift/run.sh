@@ -11,7 +11,8 @@
 #   PEERS=no    skip every Python tool;  PEER_MAX_ROWS (default 1000000): scipy and Evidently only up
 #               to this many rows (at 10M the scipy loop needs ~8 GB and Evidently hours)
 #   BEST        runs per modelreg/polars row (default 3)
-#   COMPRESSED=no  skip the .csv.zst / .csv.gz read-only rows
+#   COMPRESSED=no  skip the .csv.zst / .csv.gz read-only rows; COMPRESSED_MAX_ROWS (default 1000000):
+#               only up to this many rows (each compressed copy costs disk)
 set -eu -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +23,7 @@ PEERS=${PEERS:-yes}
 PEER_MAX_ROWS=${PEER_MAX_ROWS:-1000000}
 BEST=${BEST:-3}
 COMPRESSED=${COMPRESSED:-yes}
+COMPRESSED_MAX_ROWS=${COMPRESSED_MAX_ROWS:-1000000}
 [ $# -gt 0 ] || set -- 1000000 10000000
 mkdir -p "$WORK"
 
@@ -79,7 +81,9 @@ for ROWS in "$@"; do
         "$BIN" generate "$DATA" "$ROWS" >&2
     fi
     B=$DATA/baseline T=$DATA/target
-    if [ "$COMPRESSED" = yes ] && [ ! -f "$T.csv.zst" ]; then
+    ZIP=$COMPRESSED
+    [ "$ROWS" -le "$COMPRESSED_MAX_ROWS" ] || ZIP=no
+    if [ "$ZIP" = yes ] && [ ! -f "$T.csv.zst" ]; then
         zstd -q -1 -T0 -f "$T.csv" -o "$T.csv.zst"
         gzip -1 -c "$T.csv" > "$T.csv.gz"
     fi
@@ -96,7 +100,7 @@ for ROWS in "$@"; do
         measure "profile-mode-$FMT-$ROWS" "$BEST" "$BIN" profile-drift "$WORK/baseline-$FMT-$ROWS.profile.toml" "$T.$FMT"
         measure "exact-$FMT-$ROWS" "$BEST" "$BIN" exact "$B.$FMT" "$T.$FMT"
     done
-    if [ "$COMPRESSED" = yes ]; then
+    if [ "$ZIP" = yes ]; then
         measure "read-csv.zst-$ROWS" 1 "$BIN" read "$T.csv.zst"
         measure "read-csv.gz-$ROWS" 1 "$BIN" read "$T.csv.gz"
     fi

@@ -128,3 +128,31 @@ fn a_damaged_stream_is_an_error_not_a_short_file() {
         }
     }
 }
+
+#[test]
+fn null_type_error_and_ragged_rows_count_and_fail_alike_when_compressed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("x,flag,c\n");
+    for i in 0..4_000 {
+        let x = ["1.5", "", "NA", "nan", "inf", "oops", "-2e3", " 7 "][i % 8];
+        let flag = ["true", "False", "", "maybe"][i % 4];
+        text.push_str(&format!("{x},{flag},\"q\n{}\"\n", i % 5));
+    }
+    let [plain, gz, zst] = three_ways(dir.path(), "counts", text.as_bytes());
+    let lenient = ReadOptions { strict: false, infer_rows: 4, ..options(1) };
+    let reference = dump(&plain, &lenient);
+    assert!(!reference.contains("error"), "type errors are counted, not raised");
+    text.push_str("1,true\n");
+    let [ragged_plain, ragged_gz, ragged_zst] = three_ways(dir.path(), "ragged", text.as_bytes());
+    let ragged = dump(&ragged_plain, &lenient);
+    assert!(ragged.contains("line 8002: expected 3 fields"), "{}", ragged.lines().last().unwrap_or(""));
+    for threads in [1, 2, 3] {
+        let read = ReadOptions { threads, ..lenient.clone() };
+        for path in [&gz, &zst] {
+            assert!(dump_as(path, &read, &plain) == reference, "{} with {threads} threads", path.display());
+        }
+        for path in [&ragged_gz, &ragged_zst] {
+            assert!(dump_as(path, &read, &ragged_plain) == ragged, "{} with {threads} threads", path.display());
+        }
+    }
+}
