@@ -183,3 +183,9 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, 
     }
     Ok(reader)
 }
+
+/// [`csv::plain_decimal`], for the tests that compare it with `str::parse`.
+#[cfg(test)]
+pub(crate) fn plain_decimal_for_tests(bytes: &[u8]) -> Option<f64> {
+    csv::plain_decimal(bytes)
+}

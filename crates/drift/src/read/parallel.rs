@@ -35,7 +35,7 @@ use std::thread::JoinHandle;
 use csv_core::ReadRecordResult;
 use rayon::prelude::*;
 
-use super::csv::{CsvParts, Miss, cell_str, push_cell};
+use super::csv::{CsvParts, Miss, cell_str, push_cell, push_plain};
 use super::source::open_text;
 use super::{Batch, BatchReader, ColumnChunk};
 use crate::error::DriftError;
@@ -107,6 +107,9 @@ impl Layout {
         }
         for (c, (column, &field)) in columns.iter_mut().zip(&self.fields).enumerate() {
             let from = if field == 0 { 0 } else { ends[field - 1] };
+            if push_plain(&mut column.chunk, self.kinds[c], &out[from..ends[field]]) {
+                continue;
+            }
             let Some(text) = cell_str(&out[from..ends[field]]) else {
                 return Err(BlockError::NotUtf8 { line, column: c });
             };
