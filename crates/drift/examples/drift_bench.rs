@@ -8,7 +8,8 @@
 //! drift_bench read DATA              # a read-only pass (the floor for profile throughput)
 //! ```
 //!
-//! `DRIFT_THREADS=1` reads CSV with the sequential reader (the reference); unset, one thread per core.
+//! `DRIFT_THREADS=1` reads with the sequential readers (the references); unset, one thread per core.
+//! `DRIFT_MEMORY_MB` sets exact mode's in-memory budget per input (default 256).
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -109,13 +110,17 @@ fn generate(dir: &Path, rows: usize) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Read options for the benchmark: `DRIFT_THREADS` overrides the thread count.
+/// Read options for the benchmark: `DRIFT_THREADS` overrides the thread count, `DRIFT_MEMORY_MB`
+/// exact mode's in-memory budget per input (past it columns spill to temporary files).
 fn read_options() -> Result<ReadOptions, Box<dyn Error>> {
-    let threads = match std::env::var("DRIFT_THREADS") {
-        Ok(t) => t.parse()?,
-        Err(_) => 0,
-    };
-    Ok(ReadOptions { threads, ..ReadOptions::default() })
+    let mut options = ReadOptions::default();
+    if let Ok(t) = std::env::var("DRIFT_THREADS") {
+        options.threads = t.parse()?;
+    }
+    if let Ok(mb) = std::env::var("DRIFT_MEMORY_MB") {
+        options.exact_memory = mb.parse::<u64>()? << 20;
+    }
+    Ok(options)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

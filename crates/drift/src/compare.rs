@@ -2,7 +2,7 @@
 //! compare each feature in parallel (rayon), and derive the verdict.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -11,12 +11,12 @@ use super::dataset::{ExactDataset, ExactValues, load_exact};
 use super::error::DriftError;
 use super::feature::{NumericSide, compare_categorical, compare_numeric};
 use super::histogram::DEFAULT_FINE_BINS;
-use super::performance::{PredictionDrift, performance};
+use super::performance::performance;
 use super::profile::{NumericSummary, Profile, ProfileOptions, profile_file};
-use super::read::{ReadOptions, open};
+use super::read::{ReadOptions, is_parquet, open};
 use super::report::{
-    Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, Mode, Quality, REPORT_SCHEMA_VERSION, Settings,
-    Summary, finite,
+    Contributor, DriftReport, FeatureReport, FeatureStatus, InputRef, Mode, PredictionDrift, Quality,
+    REPORT_SCHEMA_VERSION, Settings, Summary, finite,
 };
 use super::schema::ColumnKind;
 use super::sketch::{DEFAULT_SKETCH_K, KllSketch};
@@ -82,9 +82,10 @@ fn compare_features(
         (Input::Data(b), Input::Data(t)) => {
             let expected: HashMap<String, ColumnKind> =
                 open(b, &base_read)?.schema().iter().map(|c| (c.name.clone(), c.kind)).collect();
-            let target_read = ReadOptions { strict: false, expected, ..read.clone() };
+            let mut target_read = ReadOptions { strict: false, expected, ..read.clone() };
+            let unread = new_columns_left_unread(t, &mut target_read)?;
             let (bd, td) = rayon::join(|| load_exact(b, &base_read), || load_exact(t, &target_read));
-            compare_exact(&bd?, &td?, config)
+            compare_exact(&bd?, &td?, &unread, config)
         }
         _ => {
             let options = ProfileOptions { read: base_read, ..ProfileOptions::default() };
@@ -92,17 +93,36 @@ fn compare_features(
                 Input::Profile(p) => p.clone(),
                 Input::Data(path) => profile_file(path, &options, None)?,
             };
+            let mut unread = Vec::new();
             let tp = match target {
                 Input::Profile(p) => p.clone(),
                 Input::Data(path) => {
                     let expected = bp.columns.iter().map(|c| (c.name.clone(), c.kind)).collect();
-                    let read = ReadOptions { strict: false, expected, ..read.clone() };
+                    let mut read = ReadOptions { strict: false, expected, ..read.clone() };
+                    unread = new_columns_left_unread(path, &mut read)?;
                     profile_file(path, &ProfileOptions { read, ..options.clone() }, Some(&bp))?
                 }
             };
-            compare_profiles(&bp, &tp, kind_of(baseline), kind_of(target), config)
+            compare_profiles(&bp, &tp, (kind_of(baseline), kind_of(target)), &unread, config)
         }
     }
+}
+
+/// A Parquet target's columns that the baseline lacks are only reported (new in the target), never
+/// compared, so they are not read at all: they join `read.ignore` and are returned with their kinds,
+/// from the footer. CSV targets read every column, since a bad cell anywhere in a row is an error.
+fn new_columns_left_unread(target: &Path, read: &mut ReadOptions) -> Result<Vec<(String, ColumnKind)>, DriftError> {
+    if !is_parquet(target) {
+        return Ok(Vec::new());
+    }
+    // The sequential reader reads the footer only; the parallel one would start decoding.
+    let schema = open(target, &ReadOptions { threads: 1, ..read.clone() })?.schema().to_vec();
+    let (new, known): (Vec<_>, Vec<_>) = schema.into_iter().partition(|c| !read.expected.contains_key(&c.name));
+    if new.is_empty() || known.is_empty() {
+        return Ok(Vec::new());
+    }
+    read.ignore.extend(new.iter().map(|c| c.name.clone()));
+    Ok(new.into_iter().map(|c| (c.name, c.kind)).collect())
 }
 
 fn kind_of(input: &Input) -> &'static str {
@@ -153,9 +173,14 @@ fn pair<'a>(
     out
 }
 
-fn compare_exact(b: &ExactDataset, t: &ExactDataset, config: &DriftConfig) -> Result<DriftReport, DriftError> {
+fn compare_exact(
+    b: &ExactDataset,
+    t: &ExactDataset,
+    unread: &[(String, ColumnKind)],
+    config: &DriftConfig,
+) -> Result<DriftReport, DriftError> {
     let bcols: Vec<_> = b.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
-    let tcols: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+    let tcols: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).chain(unread_columns(unread)).collect();
     // One feature per rayon task: a spilled column is read back and sorted inside its task and freed
     // at its end, so at most one baseline + target pair per thread is in memory.
     let features: Vec<FeatureReport> = pair(&bcols, &tcols)
@@ -184,15 +209,21 @@ fn compare_exact(b: &ExactDataset, t: &ExactDataset, config: &DriftConfig) -> Re
     Ok(finish(Mode::Exact, input(b), input(t), features, config))
 }
 
+/// The unread new columns as [`pair`] takes them: after the read ones, which keeps the target's order
+/// among the new columns (the only ones `pair` lists from the target).
+fn unread_columns(unread: &[(String, ColumnKind)]) -> impl Iterator<Item = (&str, ColumnKind)> {
+    unread.iter().map(|(name, kind)| (name.as_str(), *kind))
+}
+
 fn compare_profiles(
     b: &Profile,
     t: &Profile,
-    bkind: &str,
-    tkind: &str,
+    (bkind, tkind): (&str, &str),
+    unread: &[(String, ColumnKind)],
     config: &DriftConfig,
 ) -> Result<DriftReport, DriftError> {
     let bcols: Vec<_> = b.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
-    let tcols: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+    let tcols: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).chain(unread_columns(unread)).collect();
     let features: Vec<FeatureReport> = pair(&bcols, &tcols)
         .into_par_iter()
         .map(|(name, kind, status)| {

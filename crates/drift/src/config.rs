@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::DriftError;
-use super::performance::PerformanceSpec;
 
 /// A metric that can decide whether a feature drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -15,6 +14,7 @@ use super::performance::PerformanceSpec;
 pub enum MetricName {
     /// W1 / max(σ_baseline, 1e-3); numerical only. Flags above the threshold.
     NormalisedWasserstein,
+    /// W1 in the column's units; reported beside the normalised form, decides only when chosen.
     Wasserstein,
     /// Flags above the threshold.
     Psi,
@@ -32,6 +32,7 @@ pub enum MetricName {
 }
 
 impl MetricName {
+    /// The name as written in configuration and reports (snake_case).
     pub fn as_str(self) -> &'static str {
         match self {
             MetricName::NormalisedWasserstein => "normalised_wasserstein",
@@ -53,8 +54,11 @@ impl MetricName {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// Per-feature settings that override the defaults of [`DriftConfig`].
 pub struct FeatureOverride {
+    /// The metric deciding this feature instead of the kind's default.
     pub metric: Option<MetricName>,
+    /// The threshold for this feature's metric instead of the metric's default.
     pub threshold: Option<f64>,
     /// Importance weight; a drifted feature with weight > 0 makes the verdict `drift` by default.
     pub weight: Option<f64>,
@@ -62,6 +66,7 @@ pub struct FeatureOverride {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+/// How a drift run decides: metrics, thresholds, overrides and the verdict rule (DESIGN §5 defaults).
 pub struct DriftConfig {
     /// Metric deciding drift for numerical (and datetime) features.
     pub numerical_metric: MetricName,
@@ -78,6 +83,7 @@ pub struct DriftConfig {
     pub drift_share: f64,
     /// How many top contributors the summary lists.
     pub top_contributors: usize,
+    /// Overrides by feature (column) name.
     pub features: BTreeMap<String, FeatureOverride>,
     /// Label and prediction columns: when set, the report carries the model's performance on the
     /// target (which must then be data, not a profile).
@@ -111,6 +117,7 @@ impl Default for DriftConfig {
 }
 
 impl DriftConfig {
+    /// Checks the settings a run depends on: bin count, share, finite non-negative thresholds and weights.
     pub fn validate(&self) -> Result<(), DriftError> {
         if self.psi_bins < 2 {
             return Err(DriftError::Config("psi_bins must be at least 2".into()));
@@ -128,11 +135,13 @@ impl DriftConfig {
         Ok(())
     }
 
+    /// The threshold of `metric` for `feature`: its override when that names this metric (or none), else the metric's default.
     pub fn threshold(&self, feature: &str, metric: MetricName) -> f64 {
         let per_feature = self.features.get(feature).filter(|f| f.metric.is_none_or(|m| m == metric));
         per_feature.and_then(|f| f.threshold).or_else(|| self.thresholds.get(&metric).copied()).unwrap_or(f64::MAX)
     }
 
+    /// The metric that decides `feature`: its override, else the numerical or categorical default.
     pub fn decision_metric(&self, feature: &str, numeric: bool) -> MetricName {
         self.features.get(feature).and_then(|f| f.metric).unwrap_or(if numeric {
             self.numerical_metric
@@ -141,7 +150,43 @@ impl DriftConfig {
         })
     }
 
+    /// The feature's importance weight, when configured.
     pub fn weight(&self, feature: &str) -> Option<f64> {
         self.features.get(feature).and_then(|f| f.weight)
     }
+}
+
+/// What the model predicts; inferred from the label column when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Class labels: accuracy, precision, recall, F1 and (for scores) ROC AUC.
+    Classification,
+    /// Numerical targets: MAE, MSE, RMSE and R².
+    Regression,
+}
+
+impl Task {
+    /// The task's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+/// Which target columns hold the true label and the model's prediction.
+pub struct PerformanceSpec {
+    /// The column holding the true label.
+    pub label: String,
+    /// The column holding the model's prediction (a class label or a score).
+    pub prediction: String,
+    /// The positive class for precision, recall, F1 and AUC (binary classification).
+    pub positive: Option<String>,
+    /// `None`: inferred from the label column (see the module docs).
+    #[serde(default)]
+    pub task: Option<Task>,
 }

@@ -13,9 +13,13 @@ pub const DEFAULT_FINE_BINS: u32 = 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A fixed-edge histogram: `bins` equal-width bins over `[lo, hi]` plus an underflow and an overflow bin, so histograms with the same edges merge exactly.
 pub struct Histogram {
+    /// The lower edge of the first fine bin.
     pub lo: f64,
+    /// The upper edge of the last fine bin.
     pub hi: f64,
+    /// Fine bins between `lo` and `hi`.
     pub bins: u32,
     /// `bins + 2` counts: underflow (< lo), the fine bins, overflow (> hi).
     pub counts: Vec<u64>,
@@ -29,6 +33,7 @@ impl Histogram {
         Histogram { lo, hi, bins, counts: vec![0; bins as usize + 2] }
     }
 
+    /// Whether `other` has the same edges (so the two can be merged or compared).
     pub fn same_edges(&self, other: &Histogram) -> bool {
         self.lo.to_bits() == other.lo.to_bits() && self.hi.to_bits() == other.hi.to_bits() && self.bins == other.bins
     }
@@ -49,11 +54,13 @@ impl Histogram {
         1 + i.min(self.bins as usize - 1)
     }
 
+    /// Counts one value.
     pub fn add(&mut self, x: f64) {
         let s = self.slot(x);
         self.counts[s] += 1;
     }
 
+    /// Counts every value of a slice.
     pub fn add_all(&mut self, values: &[f64]) {
         for &x in values {
             self.add(x);
@@ -79,6 +86,7 @@ impl Histogram {
         true
     }
 
+    /// Values counted, overflow bins included.
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }

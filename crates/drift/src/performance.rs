@@ -21,87 +21,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
+use super::config::{PerformanceSpec, Task};
 use super::error::DriftError;
 use super::read::{ColumnChunk, ReadOptions, open};
-use super::report::finite;
-
-use super::config::MetricName;
-
-/// What the model predicts; inferred from the label column when not given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    Classification,
-    Regression,
-}
-
-impl Task {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Task::Classification => "classification",
-            Task::Regression => "regression",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PerformanceSpec {
-    pub label: String,
-    pub prediction: String,
-    /// The positive class for precision, recall, F1 and AUC (binary classification).
-    pub positive: Option<String>,
-    /// `None`: inferred from the label column (see the module docs).
-    #[serde(default)]
-    pub task: Option<Task>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Performance {
-    /// "classification" or "regression".
-    pub task: String,
-    pub label: String,
-    pub prediction: String,
-    pub rows_used: u64,
-    pub rows_skipped: u64,
-    /// Distinct true classes (classification).
-    #[serde(default)]
-    pub classes: Option<u64>,
-    /// How precision, recall and F1 are averaged: "binary" (for `positive`) or "macro".
-    #[serde(default)]
-    pub average: Option<String>,
-    pub positive: Option<String>,
-    pub accuracy: Option<f64>,
-    pub precision: Option<f64>,
-    pub recall: Option<f64>,
-    pub f1: Option<f64>,
-    pub auc: Option<f64>,
-    pub mae: Option<f64>,
-    pub mse: Option<f64>,
-    pub rmse: Option<f64>,
-    #[serde(default)]
-    pub r2: Option<f64>,
-    /// The prediction column's drift between baseline and target.
-    #[serde(default)]
-    pub prediction_drift: Option<PredictionDrift>,
-}
-
-/// The prediction column's row in the feature table, restated next to the performance it explains.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PredictionDrift {
-    pub column: String,
-    /// "compared", or why it was not: "missing-in-target", "new-in-target" (the baseline has no
-    /// prediction column), "type-mismatch".
-    pub status: String,
-    pub metric: Option<MetricName>,
-    pub value: Option<f64>,
-    pub threshold: Option<f64>,
-    pub drifted: bool,
-}
+use super::report::{Performance, finite};
 
 /// A number as a class label: integers without a fractional part (`1.0` → `"1"`).
 fn number_label(x: f64) -> String {

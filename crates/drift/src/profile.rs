@@ -25,6 +25,7 @@ use super::read::{ColumnChunk, ReadOptions, open};
 use super::schema::ColumnKind;
 use super::sketch::{DEFAULT_SKETCH_K, KllSketch, Quantiles};
 
+/// The schema line every profile carries; a profile with another is refused.
 pub const PROFILE_SCHEMA: &str = "modelreg/profile/v1";
 /// Default cap on distinct categories kept per column.
 pub const DEFAULT_TOP_K: usize = 1000;
@@ -33,41 +34,56 @@ pub const MAX_PROFILE_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A mergeable summary of one dataset or of merged shards (see the module docs).
 pub struct Profile {
+    /// Always [`PROFILE_SCHEMA`].
     pub schema: String,
+    /// The modelreg version that wrote it.
     pub tool_version: String,
     /// The files profiled (several after a merge).
     pub sources: Vec<SourceRef>,
+    /// Rows summarised.
     pub rows: u64,
+    /// One summary per kept column, in file order.
     pub columns: Vec<ColumnProfile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One column's summary.
 pub struct ColumnProfile {
+    /// The column's name.
     pub name: String,
+    /// Its kind.
     pub kind: ColumnKind,
+    /// Rows, nulls, non-finite numbers and type errors.
     pub counts: Counts,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// For numerical and datetime columns.
     pub numeric: Option<NumericSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// For categorical and boolean columns.
     pub categories: Option<CategoryCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A numerical column's summary: moments, fixed-edge histogram, quantile sketch.
 pub struct NumericSummary {
     /// Finite values summarised (NaN, ±inf and nulls excluded).
     pub n: u64,
     /// Absent when `n == 0`.
     pub min: Option<f64>,
+    /// Largest finite value; absent when `n == 0`.
     pub max: Option<f64>,
+    /// Mean of the finite values; absent when `n == 0`.
     pub mean: Option<f64>,
     /// Σ (x − mean)²; variance (ddof = 0) is `m2 / n`.
     pub m2: f64,
     /// p1 … p99 read from `sketch` (rank error ≤ `sketch.rank_error()`); absent when `n == 0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantiles: Option<Quantiles>,
+    /// Fixed-edge histogram of the finite values (edges from the reference profile or the column's range).
     pub histogram: Histogram,
     /// Absent in profiles written before sketches existed; such a profile reports no quantiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,8 +141,11 @@ impl NumericSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A categorical column's counts, capped at `top_k` categories.
 pub struct CategoryCounts {
+    /// Categories kept; the rest are summed in `other`.
     pub top_k: usize,
+    /// Count per kept category.
     pub counts: BTreeMap<String, u64>,
     /// Values of categories dropped by the cap.
     pub other: u64,
@@ -157,8 +176,11 @@ impl CategoryCounts {
 /// How to profile a file.
 #[derive(Debug, Clone)]
 pub struct ProfileOptions {
+    /// How the file is read.
     pub read: ReadOptions,
+    /// Fine bins per numerical histogram when no reference gives the edges.
     pub fine_bins: u32,
+    /// Categories kept per column (see [`CategoryCounts`]).
     pub top_k: usize,
     /// KLL accuracy parameter (rank error 2.296 / k^0.9723).
     pub sketch_k: u16,
@@ -176,8 +198,26 @@ impl Default for ProfileOptions {
 }
 
 /// Profiles a file. With a `reference` (the baseline's profile), numeric columns it knows are binned on
-/// its edges in one pass; other numeric columns need a first pass for their min and max.
+/// its edges in one pass; other numeric columns need their min and max first: from the file's own
+/// statistics when it states them (Parquet, see [`crate::read::BatchReader::finite_range`]), else from
+/// a first pass. Statistics are checked against the min and max the pass then sees; should a file's
+/// statistics be wrong, it is profiled again with a first pass, so the profile is always the one the
+/// values give.
 pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Profile>) -> Result<Profile, DriftError> {
+    match profile_once(path, options, reference, true)? {
+        Some(profile) => Ok(profile),
+        None => profile_once(path, options, reference, false)?
+            .ok_or_else(|| DriftError::Config("profiling without statistics cannot be refused".into())),
+    }
+}
+
+/// One attempt; `None` when the file's statistics disagreed with its values.
+pub(crate) fn profile_once(
+    path: &Path,
+    options: &ProfileOptions,
+    reference: Option<&Profile>,
+    use_statistics: bool,
+) -> Result<Option<Profile>, DriftError> {
     let source = SourceRef::of_file(path)?;
     let mut reader = open(path, &options.read)?;
     let schema = reader.schema().to_vec();
@@ -191,12 +231,14 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
                 .map(|n| Histogram::new(n.histogram.lo, n.histogram.hi, n.histogram.bins))
         })
         .collect();
-    let needs_range = schema.iter().zip(&edges).any(|(c, e)| c.kind.is_numeric() && e.is_none());
-    let mut ranges = vec![(f64::INFINITY, f64::NEG_INFINITY); schema.len()];
-    if needs_range {
+    let needs: Vec<bool> = schema.iter().zip(&edges).map(|(c, e)| c.kind.is_numeric() && e.is_none()).collect();
+    let stated: Vec<Option<(f64, f64)>> =
+        (0..schema.len()).map(|c| if needs[c] && use_statistics { reader.finite_range(c) } else { None }).collect();
+    let mut ranges: Vec<(f64, f64)> = stated.iter().map(|r| r.unwrap_or((f64::INFINITY, f64::NEG_INFINITY))).collect();
+    if needs.iter().zip(&stated).any(|(&need, known)| need && known.is_none()) {
         while let Some(batch) = reader.next_batch()? {
-            ranges.par_iter_mut().zip(&batch.columns).for_each(|(range, chunk)| {
-                if let ColumnChunk::Numbers { values, .. } = chunk {
+            ranges.par_iter_mut().zip(&batch.columns).zip(&stated).for_each(|((range, chunk), known)| {
+                if let (ColumnChunk::Numbers { values, .. }, None) = (chunk, known) {
                     for &x in values {
                         *range = (range.0.min(x), range.1.max(x));
                     }
@@ -226,12 +268,19 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
         // One column per thread, each in batch order: the profile does not depend on the thread count.
         columns.par_iter_mut().zip(&batch.columns).for_each(|(column, chunk)| column.add_chunk(batch.rows, chunk));
     }
-    for column in &mut columns {
+    for (i, column) in columns.iter_mut().enumerate() {
         if let Some(cats) = &mut column.categories {
             cats.cap();
         }
         if let Some(numeric) = &mut column.numeric {
             numeric.refresh_quantiles();
+        }
+        if let (Some(numeric), Some((lo, hi))) = (&column.numeric, stated[i]) {
+            let seen = numeric.min.zip(numeric.max).map(|(a, b)| (a.to_bits(), b.to_bits()));
+            let expected = (lo <= hi).then(|| (lo.to_bits(), hi.to_bits()));
+            if seen != expected {
+                return Ok(None);
+            }
         }
         let empty = column.numeric.as_ref().is_some_and(|n| n.n == 0)
             || column.categories.as_ref().is_some_and(|c| c.counts.is_empty() && c.other == 0);
@@ -239,13 +288,13 @@ pub fn profile_file(path: &Path, options: &ProfileOptions, reference: Option<&Pr
             return Err(DriftError::AllNull { file: path.to_path_buf(), column: column.name.clone() });
         }
     }
-    Ok(Profile {
+    Ok(Some(Profile {
         schema: PROFILE_SCHEMA.into(),
         tool_version: super::TOOL_VERSION.into(),
         sources: vec![source],
         rows,
         columns,
-    })
+    }))
 }
 
 impl ColumnProfile {
@@ -274,6 +323,7 @@ impl ColumnProfile {
 }
 
 impl Profile {
+    /// The summary of the column named `name`.
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -352,6 +402,7 @@ impl Profile {
         Ok(())
     }
 
+    /// Serialises the profile as TOML.
     pub fn to_toml(&self) -> Result<String, DriftError> {
         toml::to_string(self).map_err(|e| DriftError::Config(format!("cannot serialise profile: {e}")))
     }
@@ -377,6 +428,7 @@ impl Profile {
         Ok(profile)
     }
 
+    /// Reads a profile file, refusing one larger than [`MAX_PROFILE_BYTES`].
     pub fn read(path: &Path) -> Result<Profile, DriftError> {
         let io = |source| DriftError::Io { file: path.to_path_buf(), source };
         let len = std::fs::metadata(path).map_err(io)?.len();

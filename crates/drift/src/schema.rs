@@ -9,10 +9,15 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// What a column holds, which decides how it is compared.
 pub enum ColumnKind {
+    /// Numbers: compared with W1, KS, PSI and JS on quantile bins.
     Numerical,
+    /// Labels: compared with JS, PSI and χ².
     Categorical,
+    /// `true`/`false`: compared as a two-category categorical.
     Boolean,
+    /// Dates and times: compared as numbers (seconds since the Unix epoch, UTC).
     Datetime,
 }
 
@@ -22,6 +27,7 @@ impl ColumnKind {
         matches!(self, ColumnKind::Numerical | ColumnKind::Datetime)
     }
 
+    /// The kind's name in reports and errors.
     pub fn as_str(self) -> &'static str {
         match self {
             ColumnKind::Numerical => "numerical",
@@ -33,8 +39,11 @@ impl ColumnKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A column's name and kind.
 pub struct ColumnSchema {
+    /// The column's name (its header, or its Parquet field name).
     pub name: String,
+    /// Its kind.
     pub kind: ColumnKind,
 }
 
@@ -42,10 +51,12 @@ pub struct ColumnSchema {
 /// numbers, counted as non-finite.
 pub const NULL_TOKENS: [&str; 6] = ["", "NA", "N/A", "null", "NULL", "None"];
 
+/// Whether a trimmed cell text means a missing value (one of [`NULL_TOKENS`]).
 pub fn is_null_token(text: &str) -> bool {
     NULL_TOKENS.contains(&text)
 }
 
+/// Parses `true`/`True`/`TRUE` and `false`/`False`/`FALSE`.
 pub fn parse_bool(text: &str) -> Option<bool> {
     match text {
         "true" | "True" | "TRUE" => Some(true),
@@ -101,12 +112,14 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// What a sample of non-null cell texts says about a column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inferred {
+    /// Every non-null cell fits this kind.
     Kind(ColumnKind),
     /// Every sampled cell was null.
     AllNull,
     /// Some cells are numbers and some are not; `index` is the position in the sample of the first cell
     /// that disagrees with the majority.
     Mixed {
+        /// Position of the first disagreeing cell in the sample.
         index: usize,
     },
 }

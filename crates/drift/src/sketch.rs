@@ -32,7 +32,9 @@ const MAX_LEVELS: usize = 63;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A deterministic KLL quantile sketch (see the module docs for the algorithm and its error bound).
 pub struct KllSketch {
+    /// Accuracy parameter: larger is more accurate and larger.
     pub k: u16,
     /// Values summarised.
     pub n: u64,
@@ -44,16 +46,24 @@ pub struct KllSketch {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quantiles {
+    /// 1st percentile.
     pub p1: f64,
+    /// 5th percentile.
     pub p5: f64,
+    /// 25th percentile.
     pub p25: f64,
+    /// Median.
     pub p50: f64,
+    /// 75th percentile.
     pub p75: f64,
+    /// 95th percentile.
     pub p95: f64,
+    /// 99th percentile.
     pub p99: f64,
 }
 
 impl Quantiles {
+    /// The probabilities of the fields, in order.
     pub const PROBABILITIES: [f64; 7] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 
     /// Builds from a quantile function; `None` when it has no finite answer.
@@ -72,6 +82,7 @@ fn mix(mut z: u64) -> u64 {
 }
 
 impl KllSketch {
+    /// An empty sketch with accuracy parameter `k`.
     pub fn new(k: u16) -> KllSketch {
         KllSketch { k: k.max(8), n: 0, levels: vec![Vec::new()] }
     }
@@ -81,6 +92,7 @@ impl KllSketch {
         Self::rank_error_for(self.k)
     }
 
+    /// The rank error (a fraction of n, 99% confidence) of a sketch with parameter `k`.
     pub fn rank_error_for(k: u16) -> f64 {
         2.296 / f64::from(k).powf(0.9723)
     }
@@ -177,6 +189,7 @@ impl KllSketch {
         self.quantiles(&[q]).pop().flatten()
     }
 
+    /// Approximate quantiles at probabilities `qs`; `None` each when the sketch is empty.
     pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<f64>> {
         let items = self.weighted();
         qs.iter()
@@ -191,6 +204,7 @@ impl KllSketch {
             .collect()
     }
 
+    /// p1 … p99, when the sketch holds any value.
     pub fn summary(&self) -> Option<Quantiles> {
         let values = self.quantiles(&Quantiles::PROBABILITIES);
         Quantiles::from_fn(|q| {

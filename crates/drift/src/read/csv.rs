@@ -2,19 +2,20 @@
 //! `infer_rows` rows, which are kept and replayed so the file is read once, front to back.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, ReaderBuilder};
 
+use super::source::{Compression, open_text};
 use super::{Batch, BatchReader, ColumnChunk, ReadOptions};
 use crate::error::DriftError;
 use crate::schema::{ColumnKind, ColumnSchema, Inferred, infer, is_null_token, parse_bool, parse_datetime};
 
 pub struct CsvReader {
     file: PathBuf,
-    reader: csv::Reader<BufReader<File>>,
+    compression: Compression,
+    reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
     schema: Vec<ColumnSchema>,
     /// Field index in the file of each schema column.
     fields: Vec<usize>,
@@ -27,10 +28,10 @@ pub struct CsvReader {
 }
 
 /// Picks the delimiter that occurs most often, outside quotes, in the header line.
-fn detect_delimiter(path: &Path) -> Result<u8, DriftError> {
+fn detect_delimiter(path: &Path, compression: Compression) -> Result<u8, DriftError> {
     let io = |source| DriftError::Io { file: path.to_path_buf(), source };
     let mut head = Vec::with_capacity(64 * 1024);
-    File::open(path).map_err(io)?.take(64 * 1024).read_to_end(&mut head).map_err(io)?;
+    open_text(path, compression, 0)?.take(64 * 1024).read_to_end(&mut head).map_err(io)?;
     let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let mut best = (b',', 0usize);
     for cand in [b',', b'\t', b';', b'|'] {
@@ -71,6 +72,65 @@ fn cell_text<'a>(file: &Path, record: &'a ByteRecord, field: usize, column: &str
     })
 }
 
+/// Powers of ten that are exact in an `f64` (10^0 … 10^22).
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// The value of a plain decimal cell — `-?digits[.digits]`, no spaces, sign `-` only, no exponent —
+/// whose digits, read as an integer m, are below 2^53 with at most 22 after the point; `None` for
+/// anything else (which then goes the general way: UTF-8, trim, null tokens, `str::parse`).
+///
+/// m and 10^k are then both exact in an `f64`, so the one correctly rounded division m / 10^k is the
+/// correctly rounded value of the decimal, which is what `str::parse::<f64>` returns too (Clinger's
+/// fast path, the same one std takes first): the bits are identical, and a proptest checks it. Such a
+/// cell is valid UTF-8, needs no trimming, is no null token and is finite, so the general way would
+/// have added the same value and counted nothing.
+pub(super) fn plain_decimal(bytes: &[u8]) -> Option<f64> {
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let (mut mantissa, mut count, mut after_point) = (0u64, 0u32, None::<usize>);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                count += 1;
+                if count > 19 {
+                    return None;
+                }
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                if let Some(k) = after_point.as_mut() {
+                    *k += 1;
+                }
+            }
+            b'.' if after_point.is_none() => after_point = Some(0),
+            _ => return None,
+        }
+    }
+    let k = after_point.unwrap_or(0);
+    if count == 0 || mantissa >= 1 << 53 || k >= EXACT_POWERS_OF_TEN.len() {
+        return None;
+    }
+    let value = mantissa as f64 / EXACT_POWERS_OF_TEN[k];
+    Some(if negative { -value } else { value })
+}
+
+/// Adds a numerical cell by [`plain_decimal`] when it is one; `false` when it must go the general way.
+pub(super) fn push_plain(chunk: &mut ColumnChunk, kind: ColumnKind, bytes: &[u8]) -> bool {
+    match (kind, chunk) {
+        (ColumnKind::Numerical, ColumnChunk::Numbers { values, .. }) => match plain_decimal(bytes) {
+            Some(v) => {
+                values.push(v);
+                true
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 /// A cell's text, trimmed; `None` when the bytes are not UTF-8.
 pub(super) fn cell_str(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(bytes).map(str::trim).ok()
@@ -83,11 +143,12 @@ impl CsvReader {
         if meta.len() == 0 {
             return Err(DriftError::EmptyFile { file });
         }
+        let compression = Compression::of(path);
         let delimiter = match options.delimiter {
             Some(d) => d,
-            None => detect_delimiter(path)?,
+            None => detect_delimiter(path, compression)?,
         };
-        let handle = File::open(path).map_err(|source| DriftError::Io { file: file.clone(), source })?;
+        let handle = open_text(path, compression, 0)?;
         let mut reader = ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
@@ -159,6 +220,7 @@ impl CsvReader {
         }
         Ok(CsvReader {
             file,
+            compression,
             reader,
             schema,
             fields,
@@ -173,6 +235,9 @@ impl CsvReader {
 
     fn push_record(&self, record: &ByteRecord, chunks: &mut [ColumnChunk]) -> Result<(), DriftError> {
         for ((chunk, &field), column) in chunks.iter_mut().zip(&self.fields).zip(&self.schema) {
+            if push_plain(chunk, column.kind, record.get(field).unwrap_or(&[])) {
+                continue;
+            }
             let text = cell_text(&self.file, record, field, &column.name)?;
             if let Err(expected) = push_cell(chunk, column.kind, text, self.strict, self.aligned) {
                 return Err(DriftError::TypeError {
@@ -188,11 +253,12 @@ impl CsvReader {
     }
 
     /// What the parallel reader needs to continue where this one stopped: the settings, and the byte
-    /// offset and line of the first record not yet read (the inference sample is in `pending`).
+    /// offset (in the text, after any decompression) and line of the first record not yet read (the inference sample is in `pending`).
     pub(super) fn into_parts(self) -> CsvParts {
         let position = self.reader.position().clone();
         CsvParts {
             file: self.file,
+            compression: self.compression,
             schema: self.schema,
             fields: self.fields,
             pending: self.pending.into(),
@@ -210,6 +276,7 @@ impl CsvReader {
 /// A [`CsvReader`] taken apart after its header and inference sample (see [`CsvReader::into_parts`]).
 pub(super) struct CsvParts {
     pub file: PathBuf,
+    pub compression: Compression,
     pub schema: Vec<ColumnSchema>,
     pub fields: Vec<usize>,
     pub pending: Vec<ByteRecord>,

@@ -9,6 +9,7 @@
 mod csv;
 mod parallel;
 mod parquet;
+mod source;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -40,8 +41,9 @@ pub struct ReadOptions {
     /// Exact mode keeps up to this many bytes of numbers per input in memory; beyond it each numerical
     /// column is spilled to its own temporary file and compared one column at a time.
     pub exact_memory: u64,
-    /// Threads that parse a CSV file: `0` for one per core, `1` for the sequential reader (the
-    /// reference the parallel reader is tested against: both deliver identical batches).
+    /// Threads that parse a CSV file or decode a Parquet file: `0` for one per core, `1` for the
+    /// sequential readers (the references the parallel readers are tested against: both deliver
+    /// identical batches).
     pub threads: usize,
     /// Bytes per block of the parallel CSV reader; small values exercise block boundaries in tests.
     pub block_bytes: usize,
@@ -85,18 +87,24 @@ impl Default for ReadOptions {
 /// One column's values within a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnChunk {
+    /// A numerical or datetime column (datetimes as seconds since the Unix epoch).
     Numbers {
         /// Finite values only (unless reading `aligned`).
         values: Vec<f64>,
+        /// Null cells.
         nulls: u64,
         /// NaN and ±infinity, excluded from `values`.
         non_finite: u64,
         /// Cells that did not parse as a number (non-strict mode only).
         type_errors: u64,
     },
+    /// A categorical or boolean column (booleans as `true`/`false`).
     Labels {
+        /// The labels, in row order (nulls and type errors excluded unless reading aligned).
         values: Vec<String>,
+        /// Null cells.
         nulls: u64,
+        /// Cells that did not parse as a boolean (non-strict mode only).
         type_errors: u64,
     },
 }
@@ -114,27 +122,48 @@ impl ColumnChunk {
 /// A batch of rows, column by column in schema order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// Rows in the batch.
     pub rows: u64,
+    /// One chunk per schema column.
     pub columns: Vec<ColumnChunk>,
 }
 
 /// A dataset being read. `next_batch` returns `Ok(None)` at the end.
 pub trait BatchReader: Send {
+    /// The kept columns with their kinds, in file order.
     fn schema(&self) -> &[ColumnSchema];
+    /// The next batch of at most `batch_rows` rows, or `None` after the last.
     fn next_batch(&mut self) -> Result<Option<Batch>, DriftError>;
+
+    /// The finite min and max of numerical column `column` (its index in [`BatchReader::schema`]) when
+    /// the file itself states them, so that no pass over the values is needed to learn them: `(∞, −∞)`
+    /// when the column holds no finite value. `None` when unknown (always for CSV).
+    fn finite_range(&self, column: usize) -> Option<(f64, f64)> {
+        let _ = column;
+        None
+    }
 }
 
-/// Opens a dataset by extension: `.parquet`/`.pq` as Parquet, anything else as delimited text.
-pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, DriftError> {
+/// Whether [`open`] reads `path` as Parquet (by its extension, `.parquet` or `.pq`).
+pub fn is_parquet(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    matches!(ext.as_str(), "parquet" | "pq")
+}
+
+/// Opens a dataset by extension: `.parquet`/`.pq` as Parquet, anything else as delimited text
+/// (`.gz`/`.gzip` and `.zst`/`.zstd` decompressed as a stream on a thread of its own).
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, DriftError> {
     for name in options.categorical.iter().chain(&options.ignore) {
         if name.is_empty() {
             return Err(DriftError::Config("an empty column name was given as an override".into()));
         }
     }
-    let reader: Box<dyn BatchReader> = match ext.as_str() {
-        "parquet" | "pq" => Box::new(parquet::ParquetReader::open(path, options)?),
-        _ => {
+    let reader: Box<dyn BatchReader> = match is_parquet(path) {
+        true => match options.thread_count() {
+            1 => Box::new(parquet::ParquetReader::open(path, options)?),
+            n => Box::new(parquet::ParallelParquetReader::open(path, options, n)?),
+        },
+        false => {
             let sequential = csv::CsvReader::open(path, options)?;
             match options.thread_count() {
                 1 => Box::new(sequential),
@@ -153,4 +182,10 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Box<dyn BatchReader>, 
         return Err(DriftError::NoColumns { file: path.to_path_buf() });
     }
     Ok(reader)
+}
+
+/// [`csv::plain_decimal`], for the tests that compare it with `str::parse`.
+#[cfg(test)]
+pub(crate) fn plain_decimal_for_tests(bytes: &[u8]) -> Option<f64> {
+    csv::plain_decimal(bytes)
 }

@@ -5,7 +5,8 @@
 //! How:
 //! - The sequential reader reads the header and the inference sample, then hands over the byte
 //!   offset and line of the next record ([`super::csv::CsvParts`]).
-//! - A background thread reads the file in windows of a few blocks. Each block starts at a *guessed*
+//! - A background thread reads the text (the file, or what the inflate thread decompressed from it)
+//!   in windows of a few blocks, keeping the unparsed tail of one window as the start of the next. Each block starts at a *guessed*
 //!   record boundary (just after a `\n`, or at the `\n` of a `\r\n`) and is parsed on its own pool
 //!   thread with `csv-core` (the parser inside the `csv` crate, same settings) and the shared cell rule
 //!   [`super::csv::push_cell`]. A block ends with the first record that finishes at or past the next
@@ -25,8 +26,7 @@
 //! blocks), not by the file.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -35,7 +35,8 @@ use std::thread::JoinHandle;
 use csv_core::ReadRecordResult;
 use rayon::prelude::*;
 
-use super::csv::{CsvParts, Miss, cell_str, push_cell};
+use super::csv::{CsvParts, Miss, cell_str, push_cell, push_plain};
+use super::source::open_text;
 use super::{Batch, BatchReader, ColumnChunk};
 use crate::error::DriftError;
 use crate::schema::{ColumnKind, ColumnSchema};
@@ -106,6 +107,9 @@ impl Layout {
         }
         for (c, (column, &field)) in columns.iter_mut().zip(&self.fields).enumerate() {
             let from = if field == 0 { 0 } else { ends[field - 1] };
+            if push_plain(&mut column.chunk, self.kinds[c], &out[from..ends[field]]) {
+                continue;
+            }
             let Some(text) = cell_str(&out[from..ends[field]]) else {
                 return Err(BlockError::NotUtf8 { line, column: c });
             };
@@ -231,13 +235,12 @@ fn guesses(window: &[u8], block: usize, at_eof: bool) -> Vec<usize> {
     cuts
 }
 
-/// The background thread's work: where to start, and where to send checked blocks.
+/// The background thread's work: where to read, and where to send checked blocks.
 struct Producer {
     layout: Arc<Layout>,
     pool: rayon::ThreadPool,
-    handle: File,
-    len: u64,
-    pos: u64,
+    /// The text from the first record after the sample on (see [`super::source::open_text`]).
+    input: Box<dyn Read + Send>,
     line: u64,
     block: usize,
     tx: SyncSender<Result<Ready, DriftError>>,
@@ -246,18 +249,34 @@ struct Producer {
 impl Producer {
     /// Windows in, checked blocks out, until the end of the file, an error, or the reader is dropped.
     fn run(self) {
-        let Producer { layout, pool, handle, len, mut pos, mut line, block, tx } = self;
-        let (len, block) = (&len, &block);
+        let Producer { layout, pool, mut input, mut line, block, tx } = self;
+        let block = &block;
         let window_bytes = block * pool.current_num_threads().max(1) * 4;
         let mut size = window_bytes;
-        let mut buf = Vec::new();
-        while pos < *len {
-            let at_eof = pos + size as u64 >= *len;
-            buf.resize(if at_eof { (len - pos) as usize } else { size }, 0);
-            if let Err(source) = handle.read_exact_at(&mut buf, pos) {
-                let _ = tx.send(Err(DriftError::Io { file: layout.file.clone(), source }));
+        // The window: text not yet parsed, starting at a true record boundary.
+        let mut buf: Vec<u8> = Vec::new();
+        let (mut eof, mut consumed) = (false, 0u64);
+        loop {
+            while buf.len() < size && !eof {
+                let old = buf.len();
+                buf.resize(size, 0);
+                match input.read(&mut buf[old..]) {
+                    Ok(0) => {
+                        buf.truncate(old);
+                        eof = true;
+                    }
+                    Ok(n) => buf.truncate(old + n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                    Err(source) => {
+                        let _ = tx.send(Err(DriftError::Io { file: layout.file.clone(), source }));
+                        return;
+                    }
+                }
+            }
+            if buf.is_empty() {
                 return;
             }
+            let at_eof = eof;
             let cuts = guesses(&buf, *block, at_eof);
             let spans: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
             let parsed: Vec<Block> = pool
@@ -286,11 +305,12 @@ impl Producer {
             }
             size = if grow { size * 2 } else { window_bytes };
             if at == 0 && !grow {
-                let message = format!("the CSV reader made no progress at byte {}", pos);
+                let message = format!("the CSV reader made no progress {consumed} bytes after the sample");
                 let _ = tx.send(Err(DriftError::Csv { file: layout.file.clone(), line, message }));
                 return;
             }
-            pos += at as u64;
+            buf.drain(..at);
+            consumed += at as u64;
         }
     }
 }
@@ -321,8 +341,7 @@ impl ParallelCsvReader {
     /// blocks of about `block` bytes.
     pub(super) fn start(parts: CsvParts, threads: usize, block: usize) -> Result<Self, DriftError> {
         let io = |source| DriftError::Io { file: parts.file.clone(), source };
-        let handle = File::open(&parts.file).map_err(io)?;
-        let len = handle.metadata().map_err(io)?.len();
+        let input = open_text(&parts.file, parts.compression, parts.byte)?;
         let layout = Arc::new(Layout {
             file: parts.file.clone(),
             names: parts.schema.iter().map(|c| c.name.clone()).collect(),
@@ -358,8 +377,7 @@ impl ParallelCsvReader {
             .build()
             .map_err(|e| io(std::io::Error::other(e)))?;
         let (tx, rx) = sync_channel(4 * threads.max(1) * 2);
-        let producer =
-            Producer { layout, pool, handle, len, pos: parts.byte, line: parts.line, block: block.max(1), tx };
+        let producer = Producer { layout, pool, input, line: parts.line, block: block.max(1), tx };
         let thread =
             std::thread::Builder::new().name("drift-csv-read".into()).spawn(move || producer.run()).map_err(io)?;
         Ok(ParallelCsvReader {

@@ -5,9 +5,13 @@
 use super::special::gamma_q;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The χ² test of homogeneity on a 2×K table.
 pub struct Chi2Result {
+    /// The χ² statistic.
     pub statistic: f64,
+    /// Its p-value (upper tail of χ² with `dof` degrees of freedom).
     pub p_value: f64,
+    /// Degrees of freedom, K − 1 over the categories present on either side.
     pub dof: u64,
 }
 

@@ -23,9 +23,13 @@ pub enum KsPValueMethod {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// A two-sample Kolmogorov–Smirnov test.
 pub struct KsResult {
+    /// D, the largest distance between the empirical CDFs.
     pub statistic: f64,
+    /// The two-sided p-value.
     pub p_value: f64,
+    /// How the p-value was computed.
     pub method: KsPValueMethod,
 }
 

@@ -71,7 +71,7 @@ pub fn quantile_edges(sorted_baseline: &[f64], bins: usize) -> Vec<f64> {
     edges
 }
 
-/// Counts per bin for a sorted sample; bin k is (edge[k−1], edge[k]], the first and last bins open
+/// Counts per bin for a sorted sample; bin k is `(edge[k−1], edge[k]]`, the first and last bins open
 /// (`numpy.searchsorted(edges, x, side="left")` gives the same index).
 pub fn bin_counts_sorted(sorted: &[f64], edges: &[f64]) -> Vec<u64> {
     let mut counts = Vec::with_capacity(edges.len() + 1);

@@ -2,7 +2,9 @@
 //! bad input, and profile merging.
 
 mod bad_input;
+mod compressed;
 mod parallel;
+mod parquet;
 mod performance;
 mod profiles;
 mod scipy;

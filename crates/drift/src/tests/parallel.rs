@@ -18,7 +18,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// Every batch the reader delivers (values by bits, so NaN compares too), then the error if any.
-fn dump(path: &Path, options: &ReadOptions) -> String {
+pub(super) fn dump(path: &Path, options: &ReadOptions) -> String {
     let mut out = String::new();
     let mut reader = match read::open(path, options) {
         Ok(r) => r,
@@ -148,7 +148,7 @@ fn a_record_longer_than_a_window() {
 
 /// A mixed file for the end-to-end comparisons: numbers with nulls, non-finite values and quoted
 /// categories that hold commas and newlines.
-fn mixed_file(rows: usize, seed: u64, shift: f64) -> String {
+pub(super) fn mixed_file(rows: usize, seed: u64, shift: f64) -> String {
     let mut state = seed;
     let mut next = || {
         state ^= state << 13;
@@ -218,4 +218,40 @@ proptest! {
         let options = ReadOptions { strict, infer_rows: 1, batch_rows: 5, ..ReadOptions::default() };
         assert_same_reads(csv.as_bytes(), &options);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The plain-decimal fast path gives `str::parse`'s bits whenever it answers.
+    #[test]
+    fn plain_decimals_parse_to_the_same_bits(
+        text in "-?[0-9]{0,20}(\\.[0-9]{0,24})?",
+        x in proptest::num::f64::NORMAL,
+        decimals in 0usize..18,
+    ) {
+        for text in [text, format!("{x:.decimals$}"), format!("{x}")] {
+            if let Some(fast) = crate::read::plain_decimal_for_tests(text.as_bytes()) {
+                let std = text.parse::<f64>().expect("a plain decimal parses");
+                prop_assert_eq!(fast.to_bits(), std.to_bits(), "{}", text);
+            }
+        }
+    }
+}
+
+#[test]
+fn plain_decimal_edges() {
+    let fast = |s: &str| crate::read::plain_decimal_for_tests(s.as_bytes()).map(f64::to_bits);
+    let std = |s: &str| s.parse::<f64>().ok().map(f64::to_bits);
+    for s in
+        ["0", "-0", "5.", ".5", "-.5", "007", "9007199254740991", "0.1", "123456.789012", "1.0000000000000000000001"]
+    {
+        if let Some(bits) = fast(s) {
+            assert_eq!(Some(bits), std(s), "{s}");
+        }
+    }
+    for s in ["", "-", ".", "-.", "+1", "1e5", " 1", "1 ", "nan", "inf", "1.2.3", "9007199254740993", "--1"] {
+        assert_eq!(fast(s), None, "{s:?} goes the general way");
+    }
+    assert_eq!(fast("-0"), std("-0"), "negative zero keeps its sign");
 }
