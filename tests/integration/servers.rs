@@ -28,7 +28,9 @@ fn locate(var: &str, local: &str, name: &str) -> PathBuf {
     let on_path = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()));
     on_path.unwrap_or_else(|| {
-        panic!("{name} is not installed: run .ci/test-servers (or set {var}); the shared-store tests need the real server")
+        panic!(
+            "{name} is not installed: run .ci/test-servers (or set {var}); the shared-store tests need the real server"
+        )
     })
 }
 
