@@ -51,6 +51,9 @@ pub fn install(ctx: &Context, command: HooksCommand) -> Result<u8, CliError> {
         ctx.ui.status(format!("installed {}/{hook}", installed.dir));
     }
     ctx.ui.status(format!("hooks run {} (set MODELREG_BIN to use another binary)", installed.binary));
+    for setting in &installed.settings {
+        ctx.ui.status(format!("set {setting} in the repository's git config"));
+    }
     Ok(0)
 }
 

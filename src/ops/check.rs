@@ -123,6 +123,8 @@ pub struct InstalledHooks {
     pub dir: String,
     pub hooks: Vec<String>,
     pub binary: String,
+    /// Git settings written into the repository's configuration (`key=value`).
+    pub settings: Vec<String>,
 }
 
 /// Writes the hook scripts, with `binary` (an absolute path) as the default binary. An existing hook
@@ -152,9 +154,16 @@ pub fn install_hooks(start: &Path, set: HookSet, binary: &Path, force: bool) -> 
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(super::io(&path))?;
         }
     }
+    let mut settings = Vec::new();
+    if set == HookSet::Server {
+        // git then refuses malformed objects (duplicate tree entries, bad modes…) before the hook runs.
+        git.set_config_bool("receive.fsckObjects", true)?;
+        settings.push("receive.fsckObjects=true".to_owned());
+    }
     Ok(InstalledHooks {
         dir: dir.display().to_string(),
         hooks: hooks.iter().map(|(n, _)| n.to_string()).collect(),
         binary: binary_text.into_owned(),
+        settings,
     })
 }

@@ -47,7 +47,23 @@ pub fn check_commits(git: &GitRepo, old: Option<&str>, new: &str, now: Timestamp
     let changes = git.diff_commits(old, new)?;
     let new_snapshot = git.tree_snapshot(new)?;
     let old_snapshot = old.map(|o| git.tree_snapshot(o)).transpose()?;
-    Ok(check_change(old_snapshot.as_ref().map(|s| s as _), &new_snapshot, &changes, now))
+    let mut report = check_change(old_snapshot.as_ref().map(|s| s as _), &new_snapshot, &changes, now);
+    report.problems.extend(tree_problems(git, old, new)?);
+    Ok(report)
+}
+
+/// A tree git would not write (a name listed twice, entries out of order, an unknown mode) has more
+/// than one meaning: the rules might judge one entry while a clone serves the other. Refused whole.
+fn tree_problems(git: &GitRepo, old: Option<&str>, new: &str) -> Result<Vec<Problem>, GitError> {
+    let flawed = git.malformed_trees(old, new)?;
+    Ok(flawed
+        .into_iter()
+        .map(|tree| {
+            let path = if tree.dir.is_empty() { "/".to_owned() } else { tree.dir };
+            Problem::error(path, RuleId::Layout, tree.flaw.to_string())
+                .with_hint("the commit was crafted by hand: rebuild it with git (`git add`, `git commit`)")
+        })
+        .collect())
 }
 
 /// Judges ref updates. `protected` is the registry branch, `registry_tip` where it stands now.

@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 mod index_file;
+mod trees;
 
 use index_file::{IndexEdit, NewEntry, Stat};
+pub use trees::{MalformedTree, TreeFlaw};
 
 use super::snapshot::{Entry, EntryKind, ReadError, Snapshot, join, split};
 use crate::record::Timestamp;
@@ -312,6 +314,11 @@ impl GitRepo {
 
     pub fn git_dir(&self) -> &Path {
         self.repo.path()
+    }
+
+    /// Sets a boolean in the repository's own configuration (`hooks install --server`).
+    pub fn set_config_bool(&self, key: &str, value: bool) -> Result<(), GitError> {
+        Ok(self.repo.config()?.open_level(git2::ConfigLevel::Local)?.set_bool(key, value)?)
     }
 
     pub fn config_string(&self, key: &str) -> Option<String> {
