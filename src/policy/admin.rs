@@ -39,6 +39,15 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
                 continue;
             }
         };
+        // A configuration that does not parse is refused, never read as absent: every command would
+        // stop on it, and a change that installs it would have its promotions judged by no gates.
+        if file == CONFIG_FILE
+            && let Err(e) = crate::repo::Config::parse(&bytes)
+        {
+            problems.push(Problem::error(file, RuleId::Trust, format!("does not parse: {e}")).with_hint(
+                "restore the last good configuration from git history, edit it, then `modelreg config sign`",
+            ));
+        }
         let (dir, name) = split(file);
         let mut sig_paths = Vec::new();
         let mut armored = Vec::new();

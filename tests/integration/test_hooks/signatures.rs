@@ -460,3 +460,39 @@ fn a_first_push_carrying_a_signature_for_no_record_is_refused() {
     assert!(run.stderr.contains("000002-register.toml.f43fd158e0f275c5.sig: error[signature]"), "{}", run.snapshot());
     assert!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "main"]).code != 0, "nothing reached the remote");
 }
+
+#[test]
+fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // alice signs, by hand, a configuration with a table modelreg does not know: accepted, every
+    // command would then stop on it, and the push's promotions would be judged by no gates at all.
+    let config = clone.join("modelreg.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[surprise]\nanything = true\n");
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(clone.join(format!("modelreg.toml.{ALICE}.sig")), env.ssh_sign("alice", &config)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: modelreg.toml: error[trust]: does not parse: line 8, column 2: unknown field `surprise`, expected one of `schema`, `store`, `drift`, `lifecycle`
+    remote:   hint: restore the last good configuration from git history, edit it, then `modelreg config sign`
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[trust]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+
+    // The legitimate change: a configuration that parses, signed by the admin, is accepted.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[lifecycle.gates.production]\nrequire = [\"auc >= 0.9\"]\n");
+    std::fs::write(&config, text).unwrap();
+    env.modelreg(&clone, &["config", "sign", "--key", env.key("alice").to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+}
