@@ -107,9 +107,11 @@ pub fn judge_updates(
             // The registry branch, or a branch moving forward: judged from its own old tip.
             (Some(old), true) => Some(old.to_owned()),
             // A new or rewritten feature branch: judged as the change it proposes to the registry,
-            // from where it leaves the registry branch.
+            // from where it leaves the registry branch. A branch sharing no history with it (an
+            // orphan, perhaps with a trust root of its own) is judged from the registry's tip: never
+            // by its own trust.
             _ => match registry_tip {
-                Some(tip) => git.merge_base(tip, &update.new)?,
+                Some(tip) => Some(git.merge_base(tip, &update.new)?.unwrap_or_else(|| tip.to_owned())),
                 None => None,
             },
         };

@@ -249,3 +249,28 @@ fn the_first_push_of_a_broken_registry_is_refused() {
     ");
     assert_eq!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "main"]).code, 1, "main was not created");
 }
+
+#[test]
+fn an_orphan_branch_with_its_own_trust_root_is_judged_by_the_registry_trust() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // mallory: no history shared with the registry, her own trust file making bob's key the admin,
+    // and model `m` registered under it.
+    let evil = env.git_repo("evil");
+    let bob = env.key("bob");
+    env.modelreg(&evil, &["init", "--key", bob.to_str().unwrap()]).success();
+    let v1 = env.files("evil-v1", &[("model.onnx", b"evil weights")]);
+    env.modelreg(&evil, &["register", "m", v1.to_str().unwrap(), "--key", bob.to_str().unwrap()]).success();
+    let run = env.push(&evil, &["--no-verify", remote.to_str().unwrap(), "main:refs/heads/evil"]).failure(1);
+    assert!(run.stderr.contains("remote: modelreg: push refused"), "{}", run.snapshot());
+    let by_registry_trust = "remote: .modelreg/trust.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file";
+    assert!(run.stderr.contains(by_registry_trust), "{}", run.snapshot());
+    assert!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "refs/heads/evil"]).code != 0, "no branch created");
+
+    // A branch that shares the registry's history, with a legitimate new record, is accepted.
+    env.git(&clone, &["checkout", "-q", "-b", "feature"]);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&clone, "m", &v3, &[]).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "feature"]).success();
+    assert_eq!(env.rev(&remote, "feature"), env.rev(&clone, "HEAD"));
+}
