@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use modelreg::ops::check::{self, HookSet, PushReport};
+use modelreg::ops::check::{self, BranchSource, HookSet, PushReport};
 
 use super::check::render_problems;
 use super::context::Context;
@@ -27,6 +27,18 @@ pub struct InstallArgs {
     /// Replace hooks that modelreg did not write
     #[arg(long)]
     force: bool,
+    /// The registry branch the server protects from deletion and rewrites (with --server) [default:
+    /// the branch the registry's modelreg.toml names, else the repository's HEAD]
+    #[arg(long, value_name = "NAME", requires = "server", value_parser = branch_name)]
+    branch: Option<String>,
+}
+
+fn branch_name(name: &str) -> Result<String, String> {
+    if modelreg::repo::config::is_branch_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("`{name}` is not a branch name"))
+    }
 }
 
 /// The hooks git runs; each reads what git gives it and runs the rule engine.
@@ -46,13 +58,24 @@ pub fn install(ctx: &Context, command: HooksCommand) -> Result<u8, CliError> {
     };
     let binary = std::env::current_exe().map_err(|e| CliError::new(format!("cannot locate modelreg: {e}"), None))?;
     let set = if args.server { HookSet::Server } else { HookSet::Client };
-    let installed = check::install_hooks(&start, set, &binary, args.force)?;
+    let installed = check::install_hooks(&start, set, &binary, args.force, args.branch.as_deref())?;
     for hook in &installed.hooks {
         ctx.ui.status(format!("installed {}/{hook}", installed.dir));
     }
     ctx.ui.status(format!("hooks run {} (set MODELREG_BIN to use another binary)", installed.binary));
     for setting in &installed.settings {
         ctx.ui.status(format!("set {setting} in the repository's git config"));
+    }
+    if set == HookSet::Server {
+        let why = |source| match source {
+            BranchSource::GitConfig => "modelreg.branch in the repository's git config",
+            BranchSource::Registry => "the branch its modelreg.toml names",
+            BranchSource::Head => "the repository's HEAD; set another with --branch",
+        };
+        match &installed.protects {
+            Some(p) => ctx.ui.status(format!("protects {} from deletion and rewrites ({})", p.refname, why(p.source))),
+            None => ctx.ui.status("protects no branch yet: set the registry branch with --branch"),
+        }
     }
     Ok(0)
 }

@@ -14,6 +14,10 @@ pub const DEFAULT_STORE_PATH: &str = ".modelreg/objects";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub schema: String,
+    /// The registry branch (`main`): the one the server keeps from deletion and rewrites. `init`
+    /// writes the branch it ran on; absent in registries made before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     pub store: StoreConfig,
     /// Drift defaults: metrics, thresholds, per-feature overrides (see docs/FORMAT.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +101,19 @@ impl LifecycleConfig {
     }
 }
 
+/// A short branch name git accepts (`main`, `team/registry`): printable ASCII, none of git's special
+/// characters, no `..`, `//` or leading `-`, no component starting with `.` or ending in `.lock`.
+pub fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('-')
+        && !name.contains("..")
+        && !name.contains("@{")
+        && name.bytes().all(|b| b.is_ascii_graphic() && !b" ~^:?*[\\".contains(&b))
+        && name.split('/').all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"))
+        && !name.ends_with('.')
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
@@ -108,6 +125,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             schema: CONFIG_SCHEMA.into(),
+            branch: None,
             store: StoreConfig { path: DEFAULT_STORE_PATH.into() },
             drift: None,
             lifecycle: LifecycleConfig::default(),
@@ -127,6 +145,11 @@ impl Config {
         }
         if config.store.path.trim().is_empty() {
             return Err(RecordError::Invalid("store.path is empty".into()));
+        }
+        if let Some(branch) = &config.branch
+            && !is_branch_name(branch)
+        {
+            return Err(RecordError::Invalid(format!("branch: `{branch}` is not a branch name")));
         }
         config.lifecycle.validate().map_err(RecordError::Invalid)?;
         Ok(config)

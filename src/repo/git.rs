@@ -316,9 +316,9 @@ impl GitRepo {
         self.repo.path()
     }
 
-    /// Sets a boolean in the repository's own configuration (`hooks install --server`).
-    pub fn set_config_bool(&self, key: &str, value: bool) -> Result<(), GitError> {
-        Ok(self.repo.config()?.open_level(git2::ConfigLevel::Local)?.set_bool(key, value)?)
+    /// Sets a value in the repository's own configuration (`hooks install --server`).
+    pub fn set_config(&self, key: &str, value: &str) -> Result<(), GitError> {
+        Ok(self.repo.config()?.open_level(git2::ConfigLevel::Local)?.set_str(key, value)?)
     }
 
     pub fn config_string(&self, key: &str) -> Option<String> {

@@ -476,7 +476,7 @@ fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
     let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
-    remote: modelreg.toml: error[trust]: does not parse: line 8, column 2: unknown field `surprise`, expected one of `schema`, `store`, `drift`, `lifecycle`
+    remote: modelreg.toml: error[trust]: does not parse: line 9, column 2: unknown field `surprise`, expected one of `schema`, `branch`, `store`, `drift`, `lifecycle`
     remote:   hint: restore the last good configuration from git history, edit it, then `modelreg config sign`
     remote: modelreg: push refused: 1 problem(s); the remote is unchanged
     To [TEMP]/remote.git
