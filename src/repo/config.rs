@@ -47,6 +47,17 @@ pub struct LifecycleConfig {
     pub stages: Vec<Stage>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub gates: BTreeMap<Stage, Gates>,
+    /// How far one registration may move a model's version number past its latest (the first
+    /// version: past 0). Guards the range: `u64::MAX - 1` would leave no version after it.
+    #[serde(default = "default_max_version_jump")]
+    pub max_version_jump: u64,
+}
+
+/// [`LifecycleConfig::max_version_jump`] when the configuration does not set it.
+pub const DEFAULT_MAX_VERSION_JUMP: u64 = 1000;
+
+fn default_max_version_jump() -> u64 {
+    DEFAULT_MAX_VERSION_JUMP
 }
 
 fn default_stages() -> Vec<Stage> {
@@ -55,7 +66,7 @@ fn default_stages() -> Vec<Stage> {
 
 impl Default for LifecycleConfig {
     fn default() -> LifecycleConfig {
-        LifecycleConfig { stages: default_stages(), gates: BTreeMap::new() }
+        LifecycleConfig { stages: default_stages(), gates: BTreeMap::new(), max_version_jump: DEFAULT_MAX_VERSION_JUMP }
     }
 }
 
@@ -74,6 +85,9 @@ impl LifecycleConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.max_version_jump == 0 {
+            return Err("lifecycle.max_version_jump must be at least 1".into());
+        }
         if self.stages.is_empty() {
             return Err("lifecycle.stages lists no stage".into());
         }

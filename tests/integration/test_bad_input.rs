@@ -806,6 +806,13 @@ fn no_version_after_the_largest_is_ever_written() {
     let env = TestEnv::new();
     let registry = env.registry();
     let v = |n: u32| env.files(&format!("v{n}"), &[("w.bin", format!("weights {n}").as_bytes())]);
+    // Such a jump is refused unless the registry's admins allow it (lifecycle.max_version_jump).
+    env.register(&registry, "m", &v(1), &["--version", "9223372036854775807"]).failure(2);
+    let config = registry.join("modelreg.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[lifecycle]\nmax_version_jump = 9223372036854775807\n")).unwrap();
+    let alice = env.key("alice");
+    env.modelreg(&registry, &["config", "sign", "--key", alice.to_str().unwrap()]).success();
     env.register(&registry, "m", &v(1), &["--version", "9223372036854775807"]).success();
     let before = tree_state(&registry);
     let run = env.register(&registry, "m", &v(2), &[]);

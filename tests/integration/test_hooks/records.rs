@@ -5,7 +5,7 @@ use super::{
     ALICE, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry, signature,
     uncommitted_record,
 };
-use crate::common::TestEnv;
+use crate::common::{TestEnv, tree_state};
 
 #[test]
 fn an_edited_record_is_refused_at_commit_and_push() {
@@ -233,4 +233,46 @@ fn a_deeply_nested_record_is_refused_at_push() {
     assert!(run.stderr.contains("remote: models/m/records/000003-register.toml: error[schema]"), "{}", run.snapshot());
     refused_by_pre_commit(&env, &clone, "error[schema]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+}
+
+#[test]
+fn a_version_jump_past_the_configured_cap_is_refused_at_register_and_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // By hand: v3 renumbered to the top of the range, and signed again by alice (a publisher).
+    let new = uncommitted_record(&env, &clone);
+    replace(&new, "version = 3\n", "version = 9223372036854775807\n");
+    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[version]: v9223372036854775807 jumps 9223372036854775805 past v2; at most 1000 at once
+    remote:   hint: let versions go up by one (omit --version), or raise lifecycle.max_version_jump in modelreg.toml
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[version]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[version]");
+
+    // `register --version` refuses it before writing anything.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let before = tree_state(&clone);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    let run = env.register(&clone, "m", &v3, &["--version", "9223372036854775807"]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: cannot register m: v9223372036854775807 jumps 9223372036854775805 past v2; at most 1000 at once
+    hint: let versions go up by one (omit --version), or raise lifecycle.max_version_jump in modelreg.toml
+    [exit status: 2]
+    ");
+    assert_eq!(tree_state(&clone), before, "nothing written");
+
+    // A jump within the cap (default 1000) is legitimate, and the server accepts it.
+    env.register(&clone, "m", &v3, &["--version", "10"]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
 }
