@@ -32,12 +32,14 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
             Err(problem) => CheckReport { problems: vec![problem], ..CheckReport::default() },
         };
         report.problems.extend(arriving_signature_problems(new, changes));
+        report.problems.extend(committed_leftover_problems(changes));
         report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
         report.problems.dedup();
         return report;
     };
     let mut report = CheckReport::default();
     report.problems.extend(arriving_signature_problems(new, changes));
+    report.problems.extend(committed_leftover_problems(changes));
     let base_trust = match load_trust(old) {
         Ok(trust) => trust,
         // The base is not a registry yet (modelreg init is part of this change): judge `new` whole.
@@ -189,6 +191,20 @@ fn arriving_signature_problems(new: &dyn Snapshot, changes: &[Change]) -> Vec<Pr
         }
     }
     problems
+}
+
+/// Temp files of an interrupted write are only warnings in a working tree; modelreg never commits
+/// one, and a change that does would carry bytes no rule reads.
+fn committed_leftover_problems(changes: &[Change]) -> Vec<Problem> {
+    changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Added && c.path.starts_with(MODELS_DIR))
+        .filter(|c| split(&c.path).1.starts_with(layout::TEMP_PREFIX))
+        .map(|c| {
+            Problem::error(&c.path, RuleId::Layout, "temp file of an interrupted write, committed")
+                .with_hint("delete it and commit again: modelreg never commits its temp files")
+        })
+        .collect()
 }
 
 fn is_admin_file(path: &str) -> bool {
