@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, CliError> {
         })?;
         (check::range(&start, old, if new.is_empty() { "HEAD" } else { new }, ctx.now())?, format!("change {range}: "))
     } else if args.staged {
-        (check::staged(&start, ctx.now())?, "staged change: ".to_owned())
+        (check::staged(&start, super::hooks::staged_index(&start).as_deref(), ctx.now())?, "staged change: ".to_owned())
     } else {
         let progress = ctx.ui.progress();
         let options = CheckOptions { verify_artifacts: !args.skip_artifacts };

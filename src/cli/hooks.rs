@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
     let start = ctx.start_dir()?;
     let report = match hook {
         HookName::PreCommit => {
-            let report = check::staged(&start, ctx.now())?;
+            let report = check::staged(&start, staged_index(&start).as_deref(), ctx.now())?;
             eprint!("{}", render_problems(&report));
             if report.errors() > 0 {
                 eprintln!("modelreg: commit refused ({})", super::check::summary(&report));
@@ -102,6 +102,12 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
         HookName::PreReceive => check::receive(&start, &check::parse_receive_lines(&stdin()?), ctx.now())?,
     };
     Ok(print_push(&report))
+}
+
+/// The index git is about to commit: `GIT_INDEX_FILE` when git names one (`git commit -a` and
+/// `git commit PATHS` judge a temporary index, not `.git/index`), relative to the hook's directory.
+pub(super) fn staged_index(start: &std::path::Path) -> Option<PathBuf> {
+    std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()).map(|p| start.join(p))
 }
 
 fn stdin() -> Result<String, CliError> {

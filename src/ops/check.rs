@@ -36,11 +36,12 @@ pub fn range(start: &Path, old: &str, new: &str, now: Timestamp) -> Result<Check
     Ok(check_commits(&git, old.as_deref(), &new, now)?)
 }
 
-/// Checks what is staged against HEAD (the `pre-commit` hook).
-pub fn staged(start: &Path, now: Timestamp) -> Result<CheckReport, Error> {
+/// Checks what is staged against HEAD (the `pre-commit` hook). `index_file` is the index git is about
+/// to commit when it is not the repository's own (`GIT_INDEX_FILE`, e.g. under `git commit -a`).
+pub fn staged(start: &Path, index_file: Option<&Path>, now: Timestamp) -> Result<CheckReport, Error> {
     let git = GitRepo::discover(start)?;
-    let changes = git.diff_staged()?;
-    let index = git.index_snapshot()?;
+    let changes = git.diff_staged(index_file)?;
+    let index = git.index_snapshot(index_file)?;
     let head = git.head()?.map(|h| git.tree_snapshot(&h)).transpose()?;
     Ok(check_change(head.as_ref().map(|s| s as _), &index, &changes, now))
 }
