@@ -496,3 +496,42 @@ fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
     env.push(&clone, &["-q", "origin", "main"]).success();
     assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
 }
+
+#[test]
+fn the_two_admin_flow_is_accepted_and_leaves_every_clone_usable() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // alice and carol are admins, and both must sign (admin_threshold = 2).
+    let trust = carol_as_second_admin(&env, &clone);
+    replace(&trust, "admin_threshold = 1", "admin_threshold = 2");
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig")), env.ssh_sign("alice", &trust)).unwrap();
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{CAROL}.sig")), env.ssh_sign("carol", &trust)).unwrap();
+    let config = clone.join("modelreg.toml");
+    std::fs::write(clone.join(format!("modelreg.toml.{CAROL}.sig")), env.ssh_sign("carol", &config)).unwrap();
+    env.commit_no_verify(&clone, "two admins must sign");
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+
+    // The documented flow: alice adds bob (one of two signatures), carol co-signs; one push.
+    let bob_pub = env.key("bob").with_extension("pub");
+    let (alice, carol) = (env.key("alice"), env.key("carol"));
+    let add = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher"];
+    env.modelreg(&clone, &[&add[..], &["--key", alice.to_str().unwrap()]].concat()).success();
+    env.modelreg(&clone, &["config", "sign", "--trust", "--key", carol.to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+
+    // What the server accepted, every clone can use.
+    let fresh = env.clone_of(&remote, "dave");
+    for dir in [&clone, &fresh] {
+        env.modelreg(dir, &["check", "--skip-artifacts"]).success();
+        env.modelreg(dir, &["list"]).success();
+    }
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&fresh, "m", &v3, &[]).success();
+
+    // A change below the threshold that nobody completes stays a finding.
+    let revoke = ["key", "revoke", BOB, "--key", alice.to_str().unwrap()];
+    env.modelreg(&clone, &revoke).success();
+    let run = env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
+    assert!(run.stdout.contains("signed by 1 of the 2 admin key(s) required"), "{}", run.snapshot());
+}
