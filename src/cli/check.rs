@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, CliError> {
         let new = if new.is_empty() { "HEAD" } else { new };
         (check::range(&start, old, new, ctx.now(), Some(&ctx.store_env()))?, format!("change {range}: "))
     } else if args.staged {
-        (check::staged(&start, ctx.now())?, "staged change: ".to_owned())
+        (check::staged(&start, super::hooks::staged_index(&start).as_deref(), ctx.now())?, "staged change: ".to_owned())
     } else {
         let progress = ctx.ui.progress();
         let options = CheckOptions { verify_artifacts: !args.skip_artifacts };

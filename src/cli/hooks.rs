@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use modelreg::ops::check::{self, HookSet, PushReport};
+use modelreg::ops::check::{self, BranchSource, HookSet, PushReport};
 
 use super::check::render_problems;
 use super::context::Context;
@@ -27,6 +27,18 @@ pub struct InstallArgs {
     /// Replace hooks that modelreg did not write
     #[arg(long)]
     force: bool,
+    /// The registry branch the server protects from deletion and rewrites (with --server) [default:
+    /// the branch the registry's modelreg.toml names, else the repository's HEAD]
+    #[arg(long, value_name = "NAME", requires = "server", value_parser = branch_name)]
+    branch: Option<String>,
+}
+
+fn branch_name(name: &str) -> Result<String, String> {
+    if modelreg::repo::config::is_branch_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("`{name}` is not a branch name"))
+    }
 }
 
 /// The hooks git runs; each reads what git gives it and runs the rule engine.
@@ -46,11 +58,25 @@ pub fn install(ctx: &Context, command: HooksCommand) -> Result<u8, CliError> {
     };
     let binary = std::env::current_exe().map_err(|e| CliError::new(format!("cannot locate modelreg: {e}"), None))?;
     let set = if args.server { HookSet::Server } else { HookSet::Client };
-    let installed = check::install_hooks(&start, set, &binary, args.force)?;
+    let installed = check::install_hooks(&start, set, &binary, args.force, args.branch.as_deref())?;
     for hook in &installed.hooks {
         ctx.ui.status(format!("installed {}/{hook}", installed.dir));
     }
     ctx.ui.status(format!("hooks run {} (set MODELREG_BIN to use another binary)", installed.binary));
+    for setting in &installed.settings {
+        ctx.ui.status(format!("set {setting} in the repository's git config"));
+    }
+    if set == HookSet::Server {
+        let why = |source| match source {
+            BranchSource::GitConfig => "modelreg.branch in the repository's git config",
+            BranchSource::Registry => "the branch its modelreg.toml names",
+            BranchSource::Head => "the repository's HEAD; set another with --branch",
+        };
+        match &installed.protects {
+            Some(p) => ctx.ui.status(format!("protects {} from deletion and rewrites ({})", p.refname, why(p.source))),
+            None => ctx.ui.status("protects no branch yet: set the registry branch with --branch"),
+        }
+    }
     Ok(0)
 }
 
@@ -59,7 +85,7 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
     let start = ctx.start_dir()?;
     let report = match hook {
         HookName::PreCommit => {
-            let report = check::staged(&start, ctx.now())?;
+            let report = check::staged(&start, staged_index(&start).as_deref(), ctx.now())?;
             eprint!("{}", render_problems(&report));
             if report.errors() > 0 {
                 eprintln!("modelreg: commit refused ({})", super::check::summary(&report));
@@ -79,6 +105,12 @@ pub fn run(ctx: &Context, hook: HookName, git_args: &[String]) -> Result<u8, Cli
         }
     };
     Ok(print_push(&report))
+}
+
+/// The index git is about to commit: `GIT_INDEX_FILE` when git names one (`git commit -a` and
+/// `git commit PATHS` judge a temporary index, not `.git/index`), relative to the hook's directory.
+pub(super) fn staged_index(start: &std::path::Path) -> Option<PathBuf> {
+    std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()).map(|p| start.join(p))
 }
 
 fn stdin() -> Result<String, CliError> {

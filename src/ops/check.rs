@@ -12,8 +12,10 @@ pub use crate::policy::push::{PushReport, RefReport, RefUpdate, ZERO_ID, is_zero
 use crate::policy::push::{check_commits, judge_updates};
 use crate::policy::{CheckOptions, CheckReport, check_change, check_registry};
 use crate::progress::Progress;
-use crate::record::Timestamp;
-use crate::repo::{GitRepo, Registry};
+use crate::record::{MAX_RECORD_BYTES, Timestamp};
+use crate::repo::layout::CONFIG_FILE;
+use crate::repo::snapshot::Snapshot;
+use crate::repo::{Config, GitRepo, Registry};
 use crate::store::StoreEnv;
 
 /// Checks the working tree as it stands. With `shared` (the store's credentials), every artifact a
@@ -52,11 +54,12 @@ pub fn range(
     Ok(check_commits(&git, old.as_deref(), &new, now, store_env)?)
 }
 
-/// Checks what is staged against HEAD (the `pre-commit` hook).
-pub fn staged(start: &Path, now: Timestamp) -> Result<CheckReport, Error> {
+/// Checks what is staged against HEAD (the `pre-commit` hook). `index_file` is the index git is about
+/// to commit when it is not the repository's own (`GIT_INDEX_FILE`, e.g. under `git commit -a`).
+pub fn staged(start: &Path, index_file: Option<&Path>, now: Timestamp) -> Result<CheckReport, Error> {
     let git = GitRepo::discover(start)?;
-    let changes = git.diff_staged()?;
-    let index = git.index_snapshot()?;
+    let changes = git.diff_staged(index_file)?;
+    let index = git.index_snapshot(index_file)?;
     let head = git.head()?.map(|h| git.tree_snapshot(&h)).transpose()?;
     Ok(check_change(head.as_ref().map(|s| s as _), &index, &changes, now))
 }
@@ -85,13 +88,62 @@ pub fn parse_push_lines(input: &str) -> Vec<RefUpdate> {
         .collect()
 }
 
-/// The server side: judges every branch update of a push. The registry branch (the repository's
-/// default branch) may not be deleted or rewritten; every branch's new commits must keep the rules.
+/// The server side: judges every branch update of a push. The registry branch (see
+/// [`protected_branch`]) may not be deleted or rewritten; every branch's new commits must keep the rules.
 pub fn receive(start: &Path, updates: &[RefUpdate], now: Timestamp, store_env: &StoreEnv) -> Result<PushReport, Error> {
     let git = GitRepo::discover_any(start)?;
-    let protected = git.head_ref_name();
+    let protected = protected_branch(&git).map(|p| p.refname);
     let registry_tip = protected.as_deref().and_then(|r| git.resolve_commit(r).ok());
     Ok(judge_updates(&git, updates, protected.as_deref(), registry_tip.as_deref(), now, Some(store_env))?)
+}
+
+/// The git config key naming the registry branch on a server (`hooks install --server --branch`).
+pub const BRANCH_CONFIG_KEY: &str = "modelreg.branch";
+
+/// The branch a server protects, and how it was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProtectedBranch {
+    /// `refs/heads/<name>`.
+    pub refname: String,
+    pub source: BranchSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BranchSource {
+    /// `modelreg.branch` in the repository's git config.
+    GitConfig,
+    /// The branch's own `modelreg.toml` names it (`branch`, written by `init`).
+    Registry,
+    /// The repository's `HEAD` (a registry whose configuration names no branch).
+    Head,
+}
+
+/// The registry branch of a server repository: `modelreg.branch` in its git config; else the branch
+/// whose own `modelreg.toml` names it (of HEAD's target, `main` and `master`, the first); else HEAD's
+/// target. Never HEAD alone when the registry says otherwise: a bare repository made with `git init
+/// --bare` points HEAD at `master` whatever branch the registry lives on.
+pub fn protected_branch(git: &GitRepo) -> Option<ProtectedBranch> {
+    let found = |refname: String, source| Some(ProtectedBranch { refname, source });
+    if let Some(branch) = git.config_string(BRANCH_CONFIG_KEY) {
+        let branch = branch.trim();
+        let refname = if branch.starts_with("refs/") { branch.to_owned() } else { format!("refs/heads/{branch}") };
+        return found(refname, BranchSource::GitConfig);
+    }
+    let head = git.head_ref_name();
+    let names_itself = |refname: &str| {
+        let tip = git.resolve_commit(refname).ok()?;
+        let bytes = git.tree_snapshot(&tip).ok()?.read(CONFIG_FILE, MAX_RECORD_BYTES).ok()??;
+        let branch = Config::parse(&bytes).ok()?.branch?;
+        (format!("refs/heads/{branch}") == refname).then_some(())
+    };
+    let candidates = head.iter().cloned().chain(["refs/heads/main".to_owned(), "refs/heads/master".to_owned()]);
+    for candidate in candidates {
+        if names_itself(&candidate).is_some() {
+            return found(candidate, BranchSource::Registry);
+        }
+    }
+    head.and_then(|refname| found(refname, BranchSource::Head))
 }
 
 /// The client side (`pre-push`): the same rules, on what is about to be pushed to `remote`, whose
@@ -142,11 +194,21 @@ pub struct InstalledHooks {
     pub dir: String,
     pub hooks: Vec<String>,
     pub binary: String,
+    /// Git settings written into the repository's configuration (`key=value`).
+    pub settings: Vec<String>,
+    /// The registry branch the server hook protects (server hooks only).
+    pub protects: Option<ProtectedBranch>,
 }
 
 /// Writes the hook scripts, with `binary` (an absolute path) as the default binary. An existing hook
 /// that modelreg did not write is left alone unless `force`.
-pub fn install_hooks(start: &Path, set: HookSet, binary: &Path, force: bool) -> Result<InstalledHooks, Error> {
+pub fn install_hooks(
+    start: &Path,
+    set: HookSet,
+    binary: &Path,
+    force: bool,
+    branch: Option<&str>,
+) -> Result<InstalledHooks, Error> {
     let git = GitRepo::discover_any(start)?;
     let dir = git.hooks_dir();
     std::fs::create_dir_all(&dir).map_err(super::io(&dir))?;
@@ -171,9 +233,22 @@ pub fn install_hooks(start: &Path, set: HookSet, binary: &Path, force: bool) -> 
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(super::io(&path))?;
         }
     }
+    let mut settings = Vec::new();
+    if set == HookSet::Server {
+        // git then refuses malformed objects (duplicate tree entries, bad modes…) before the hook runs.
+        git.set_config("receive.fsckObjects", "true")?;
+        settings.push("receive.fsckObjects=true".to_owned());
+        if let Some(branch) = branch {
+            git.set_config(BRANCH_CONFIG_KEY, branch)?;
+            settings.push(format!("{BRANCH_CONFIG_KEY}={branch}"));
+        }
+    }
+    let protects = (set == HookSet::Server).then(|| protected_branch(&git)).flatten();
     Ok(InstalledHooks {
         dir: dir.display().to_string(),
         hooks: hooks.iter().map(|(n, _)| n.to_string()).collect(),
         binary: binary_text.into_owned(),
+        settings,
+        protects,
     })
 }

@@ -54,7 +54,9 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions, now: Timestamp
         Some(owner) => owner,
         None => git.author().map(|(_, email)| email)?,
     };
-    let config = Config::default();
+    // The branch init runs on becomes the registry branch the server protects.
+    let branch = git.head_ref_name().and_then(|r| r.strip_prefix("refs/heads/").map(str::to_owned));
+    let config = Config { branch: branch.filter(|b| crate::repo::config::is_branch_name(b)), ..Config::default() };
     let trust = Trust::genesis(key.public(), &owner, now);
     let config_bytes = config.to_bytes();
     let trust_bytes = trust.to_bytes();

@@ -39,6 +39,15 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
                 continue;
             }
         };
+        // A configuration that does not parse is refused, never read as absent: every command would
+        // stop on it, and a change that installs it would have its promotions judged by no gates.
+        if file == CONFIG_FILE
+            && let Err(e) = crate::repo::Config::parse(&bytes)
+        {
+            problems.push(Problem::error(file, RuleId::Trust, format!("does not parse: {e}")).with_hint(
+                "restore the last good configuration from git history, edit it, then `modelreg config sign`",
+            ));
+        }
         let (dir, name) = split(file);
         let mut sig_paths = Vec::new();
         let mut armored = Vec::new();
@@ -86,25 +95,44 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
 /// before it (and by the trust it installs), as the hooks judge a push. Catches a self-granted admin
 /// committed with `--no-verify` into a repository without a server hook. Changes are rare, and finding
 /// them compares one root-tree entry per commit.
+///
+/// A push is judged as one change, so a change that two admins sign in two commits (the first below
+/// the threshold, the second completing it) is accepted by the server; history is judged the same
+/// way: a commit that fails is pending, and the next change to trust or configuration is judged from
+/// the last state that stood. Only a change still pending at the end is a finding.
 /// With `since`, only commits after that (already verified) commit are judged.
 pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<Problem>, RepoError> {
     let admin_entry = |name: &str| name == ".modelreg" || name.starts_with(CONFIG_FILE);
-    let mut problems = Vec::new();
-    for (commit, parent) in git.first_parent_changes(admin_entry, since)? {
-        let (new, old) = (git.tree_snapshot(&commit)?, git.tree_snapshot(&parent)?);
-        // The commit that creates the registry has no admins before it.
-        let Ok(before) = load_trust(&old) else { continue };
+    let mut changes = git.first_parent_changes(admin_entry, since)?;
+    changes.reverse();
+    // The trust of the last state that stood, while a change is pending; with the pending findings.
+    let mut pending: Option<(Trust, Vec<Problem>)> = None;
+    for (commit, parent) in changes {
+        let new = git.tree_snapshot(&commit)?;
+        let before = match pending.take() {
+            Some((trust, _)) => trust,
+            // The commit that creates the registry has no admins before it.
+            None => match load_trust(&git.tree_snapshot(&parent)?) {
+                Ok(trust) => trust,
+                Err(_) => continue,
+            },
+        };
         let mut found = admin_file_problems(&new, &before, None);
         if let Ok(after) = load_trust(&new) {
             found.extend(admin_file_problems(&new, &after, None));
         }
-        for mut problem in found.into_iter().filter(|p| p.severity == Severity::Error) {
+        let mut found: Vec<Problem> = found.into_iter().filter(|p| p.severity == Severity::Error).collect();
+        if found.is_empty() {
+            continue;
+        }
+        for problem in &mut found {
             problem.message = format!("in commit {}: {}", &commit[..12], problem.message);
             problem.hint =
                 Some("trust changes need the signatures of the admins before them; revert that commit".into());
-            problems.push(problem);
         }
+        pending = Some((before, found));
     }
+    let mut problems = pending.map(|(_, found)| found).unwrap_or_default();
     problems.dedup();
     Ok(problems)
 }

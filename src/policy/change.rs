@@ -27,12 +27,19 @@ use crate::state::{ModelState, PromotionStatus};
 /// `new` is checked against its own trust file.
 pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[Change], now: Timestamp) -> CheckReport {
     let Some(old) = old else {
-        return match load_trust(new) {
+        let mut report = match load_trust(new) {
             Ok(trust) => check_snapshot(new, &trust, None, &NoProgress),
             Err(problem) => CheckReport { problems: vec![problem], ..CheckReport::default() },
         };
+        report.problems.extend(arriving_signature_problems(new, changes));
+        report.problems.extend(committed_leftover_problems(changes));
+        report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
+        report.problems.dedup();
+        return report;
     };
     let mut report = CheckReport::default();
+    report.problems.extend(arriving_signature_problems(new, changes));
+    report.problems.extend(committed_leftover_problems(changes));
     let base_trust = match load_trust(old) {
         Ok(trust) => trust,
         // The base is not a registry yet (modelreg init is part of this change): judge `new` whole.
@@ -154,6 +161,50 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
     report.problems.sort_by(|a, b| (&a.path, a.rule).cmp(&(&b.path, b.rule)));
     report.problems.dedup();
     report
+}
+
+/// A signature file arrives with the record it signs: one naming no record of its model (junk named
+/// for a future record would refuse that record forever, since removing it is a deletion; a large
+/// payload would ride along unread) is refused. Signatures on records that exist are verified by the
+/// scan (new records) or below (co-signatures on earlier records).
+fn arriving_signature_problems(new: &dyn Snapshot, changes: &[Change]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for change in changes.iter().filter(|c| c.kind == ChangeKind::Added) {
+        let (dir, file_name) = split(&change.path);
+        let Some((signed, _)) = layout::parse_signature_file_name(file_name) else { continue };
+        let in_records = dir.strip_prefix(MODELS_DIR).and_then(|d| d.strip_prefix('/')).and_then(|d| d.split_once('/'));
+        if !in_records.is_some_and(|(model, rest)| !model.is_empty() && rest == layout::RECORDS_DIR) {
+            continue;
+        }
+        // A record that is not a regular file is the layout rule's finding, not this one's.
+        let record_path = format!("{dir}/{signed}");
+        let is_record = RecordFileName::parse(signed).is_some() && matches!(new.kind(&record_path), Ok(Some(_)));
+        if !is_record {
+            problems.push(
+                Problem::error(
+                    &change.path,
+                    RuleId::Signature,
+                    format!("a signature of `{signed}`, which is not a record of this model"),
+                )
+                .with_hint("a signature is committed with the record it signs: remove this file"),
+            );
+        }
+    }
+    problems
+}
+
+/// Temp files of an interrupted write are only warnings in a working tree; modelreg never commits
+/// one, and a change that does would carry bytes no rule reads.
+fn committed_leftover_problems(changes: &[Change]) -> Vec<Problem> {
+    changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Added && c.path.starts_with(MODELS_DIR))
+        .filter(|c| split(&c.path).1.starts_with(layout::TEMP_PREFIX))
+        .map(|c| {
+            Problem::error(&c.path, RuleId::Layout, "temp file of an interrupted write, committed")
+                .with_hint("delete it and commit again: modelreg never commits its temp files")
+        })
+        .collect()
 }
 
 fn is_admin_file(path: &str) -> bool {

@@ -2,7 +2,7 @@
 
 use super::{Problem, RuleId};
 use crate::record::ModelName;
-use crate::repo::layout::{CARD_FIELDS_FILE, CARD_FILE, MODELS_DIR, RECORDS_DIR};
+use crate::repo::layout::{CARD_FIELDS_FILE, CARD_FILE, MODELS_DIR, RECORDS_DIR, TEMP_PREFIX};
 use crate::repo::snapshot::{EntryKind, Snapshot, join};
 
 /// Valid model directories under `models/`, sorted, and findings about anything else there.
@@ -36,6 +36,15 @@ pub(crate) fn model_layout_problems(snapshot: &dyn Snapshot, name: &ModelName) -
     let dir = join(MODELS_DIR, name.as_str());
     let mut problems = Vec::new();
     for entry in snapshot.list(&dir).ok().flatten().unwrap_or_default() {
+        // A card rewrite interrupted between its temp file and the rename: harmless in a working tree
+        // (a change that commits it is refused, see `check_change`).
+        if entry.kind == EntryKind::File && entry.name.starts_with(TEMP_PREFIX) {
+            problems.push(
+                Problem::warning(join(&dir, &entry.name), RuleId::Layout, "temp file of an interrupted write")
+                    .with_hint("delete it"),
+            );
+            continue;
+        }
         let allowed = match entry.name.as_str() {
             RECORDS_DIR => entry.kind == EntryKind::Dir,
             CARD_FILE | CARD_FIELDS_FILE => entry.kind == EntryKind::File,

@@ -100,7 +100,9 @@ pub fn judge(state: &ModelState, record: &Record, config: Option<&LifecycleConfi
 fn judge_transition(state: &ModelState, record: &Record, config: Option<&LifecycleConfig>) -> Vec<Violation> {
     let Some((number, digest)) = record.subject() else {
         return match record {
-            Record::Register(_) => registration_refused(state).into_iter().collect(),
+            Record::Register(register) => {
+                registration_refused(state).into_iter().chain(version_jump(state, register, config)).collect()
+            }
             Record::Archive(_) if state.archived.is_some() => {
                 vec![Violation::about(RuleId::Lifecycle, &state.name, "is already archived").hint("nothing to do")]
             }
@@ -321,6 +323,25 @@ pub fn registration_refused(state: &ModelState) -> Option<Violation> {
     state.archived.as_ref().map(|_| {
         Violation::about(RuleId::Lifecycle, format!("the model {}", state.name), "is archived")
             .hint(format!("restore it first: `modelreg restore {} -m WHY`", state.name))
+    })
+}
+
+/// Versions go up, but not by more than `lifecycle.max_version_jump` at once: a version near the top of
+/// the range would leave the model no version to register after it.
+fn version_jump(
+    state: &ModelState,
+    register: &crate::record::RegisterRecord,
+    config: Option<&LifecycleConfig>,
+) -> Option<Violation> {
+    let cap = config?.max_version_jump;
+    let latest = state.latest().map_or(0, |v| v.version.get());
+    let jump = register.version.get().saturating_sub(latest);
+    (jump > cap).then(|| {
+        Violation::new(
+            RuleId::Version,
+            format!("v{} jumps {jump} past v{latest}; at most {cap} at once", register.version),
+        )
+        .hint("let versions go up by one (omit --version), or raise lifecycle.max_version_jump in modelreg.toml")
     })
 }
 

@@ -60,7 +60,22 @@ pub fn check_commits(
     if let Some(env) = store_env {
         report.problems.extend(super::present::artifact_present(old_snapshot, &new_snapshot, &changes, env));
     }
+    report.problems.extend(tree_problems(git, old, new)?);
     Ok(report)
+}
+
+/// A tree git would not write (a name listed twice, entries out of order, an unknown mode) has more
+/// than one meaning: the rules might judge one entry while a clone serves the other. Refused whole.
+fn tree_problems(git: &GitRepo, old: Option<&str>, new: &str) -> Result<Vec<Problem>, GitError> {
+    let flawed = git.malformed_trees(old, new)?;
+    Ok(flawed
+        .into_iter()
+        .map(|tree| {
+            let path = if tree.dir.is_empty() { "/".to_owned() } else { tree.dir };
+            Problem::error(path, RuleId::Layout, tree.flaw.to_string())
+                .with_hint("the commit was crafted by hand: rebuild it with git (`git add`, `git commit`)")
+        })
+        .collect())
 }
 
 /// Judges ref updates. `protected` is the registry branch, `registry_tip` where it stands now.
@@ -105,9 +120,11 @@ pub fn judge_updates(
             // The registry branch, or a branch moving forward: judged from its own old tip.
             (Some(old), true) => Some(old.to_owned()),
             // A new or rewritten feature branch: judged as the change it proposes to the registry,
-            // from where it leaves the registry branch.
+            // from where it leaves the registry branch. A branch sharing no history with it (an
+            // orphan, perhaps with a trust root of its own) is judged from the registry's tip: never
+            // by its own trust.
             _ => match registry_tip {
-                Some(tip) => git.merge_base(tip, &update.new)?,
+                Some(tip) => Some(git.merge_base(tip, &update.new)?.unwrap_or_else(|| tip.to_owned())),
                 None => None,
             },
         };

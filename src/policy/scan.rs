@@ -5,7 +5,7 @@
 
 use super::rules::{self, accepted_roles, chain_link, judge_signatures, publishing_role};
 use super::{Problem, RuleId, Severity, lifecycle};
-use crate::record::{Digest, MAX_RECORD_BYTES, ModelName, Record, RecordKind, Timestamp, Version};
+use crate::record::{Digest, MAX_RECORD_BYTES, ModelName, ParentRef, Record, RecordKind, Timestamp, Version};
 use crate::repo::config::LifecycleConfig;
 use crate::repo::layout::{self, RecordFileName, RecordsDir};
 use crate::repo::snapshot::Snapshot;
@@ -151,6 +151,15 @@ pub fn scan_model(
             if let Err(e) = rules::next_version(latest_version, Some(register.version)) {
                 problems.push(Problem::error(path, RuleId::Version, e.to_string()));
             }
+            if file.seq >= judge.from_seq {
+                for parent in &register.lineage.parents {
+                    if let Some(message) = unresolved_parent(snapshot, &state, parent) {
+                        problems.push(Problem::error(path, RuleId::Chain, message).with_hint(
+                            "lineage parents are pinned by `modelreg register --parent MODEL@VERSION`, which reads the registry",
+                        ));
+                    }
+                }
+            }
             latest_version = latest_version.max(Some(register.version));
         }
         // Lifecycle and signature findings about records before `from_seq` were reported when they
@@ -190,6 +199,27 @@ pub fn scan_model(
         history.records.push(loaded);
     }
     history
+}
+
+/// A lineage parent must be a version registered in this registry, pinned to that version's own
+/// register record: a digest naming nothing would claim an ancestry that cannot be checked. A parent in
+/// the same model is looked up in the state so far (it must come earlier in the chain).
+fn unresolved_parent(snapshot: &dyn Snapshot, state: &ModelState, parent: &ParentRef) -> Option<String> {
+    let found = if parent.model == state.name {
+        state.versions.get(&parent.version).map(|v| v.record_digest)
+    } else {
+        let history = scan_model(snapshot, &parent.model, Judge::READ_ONLY, &mut Vec::new());
+        ModelState::replay(history).versions.get(&parent.version).map(|v| v.record_digest)
+    };
+    let named = format!("{}@{}", parent.model, parent.version);
+    match found {
+        None => Some(format!("lineage parent {named} is not registered in this registry")),
+        Some(digest) if digest != parent.record => Some(format!(
+            "lineage parent {named} is pinned to {}, but that version's record is {digest}",
+            parent.record
+        )),
+        Some(_) => None,
+    }
 }
 
 /// The signature rule for one record: every signature file verifies, and at least one is by a trusted,

@@ -187,6 +187,11 @@ pub fn format_of(path: &str) -> Option<&'static str> {
     })
 }
 
+/// A full git commit id: SHA-1 (40) or SHA-256 (64) lowercase hex digits.
+pub fn is_commit_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 impl RegisterRecord {
     pub(super) fn validate(&self) -> Result<(), String> {
         if self.artifacts.is_empty() {
@@ -208,6 +213,15 @@ impl RegisterRecord {
                 }
                 prefix.push('/');
             }
+        }
+        // A commit id, never a branch or tag name: those move, and lineage must pin what was trained.
+        if let Some(code) = &self.lineage.code
+            && !is_commit_id(&code.commit)
+        {
+            return Err(format!(
+                "lineage.code.commit `{}` is not a commit id (40 or 64 lowercase hex digits)",
+                code.commit.escape_debug()
+            ));
         }
         let mut dataset_names = BTreeSet::new();
         for dataset in &self.lineage.datasets {

@@ -14,6 +14,10 @@ pub const DEFAULT_STORE_PATH: &str = ".modelreg/objects";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub schema: String,
+    /// The registry branch (`main`): the one the server keeps from deletion and rewrites. `init`
+    /// writes the branch it ran on; absent in registries made before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     pub store: StoreConfig,
     /// Drift defaults: metrics, thresholds, per-feature overrides (see docs/FORMAT.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +47,17 @@ pub struct LifecycleConfig {
     pub stages: Vec<Stage>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub gates: BTreeMap<Stage, Gates>,
+    /// How far one registration may move a model's version number past its latest (the first
+    /// version: past 0). Guards the range: `u64::MAX - 1` would leave no version after it.
+    #[serde(default = "default_max_version_jump")]
+    pub max_version_jump: u64,
+}
+
+/// [`LifecycleConfig::max_version_jump`] when the configuration does not set it.
+pub const DEFAULT_MAX_VERSION_JUMP: u64 = 1000;
+
+fn default_max_version_jump() -> u64 {
+    DEFAULT_MAX_VERSION_JUMP
 }
 
 fn default_stages() -> Vec<Stage> {
@@ -51,7 +66,7 @@ fn default_stages() -> Vec<Stage> {
 
 impl Default for LifecycleConfig {
     fn default() -> LifecycleConfig {
-        LifecycleConfig { stages: default_stages(), gates: BTreeMap::new() }
+        LifecycleConfig { stages: default_stages(), gates: BTreeMap::new(), max_version_jump: DEFAULT_MAX_VERSION_JUMP }
     }
 }
 
@@ -70,6 +85,9 @@ impl LifecycleConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.max_version_jump == 0 {
+            return Err("lifecycle.max_version_jump must be at least 1".into());
+        }
         if self.stages.is_empty() {
             return Err("lifecycle.stages lists no stage".into());
         }
@@ -97,6 +115,19 @@ impl LifecycleConfig {
     }
 }
 
+/// A short branch name git accepts (`main`, `team/registry`): printable ASCII, none of git's special
+/// characters, no `..`, `//` or leading `-`, no component starting with `.` or ending in `.lock`.
+pub fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('-')
+        && !name.contains("..")
+        && !name.contains("@{")
+        && name.bytes().all(|b| b.is_ascii_graphic() && !b" ~^:?*[\\".contains(&b))
+        && name.split('/').all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"))
+        && !name.ends_with('.')
+}
+
 /// `[store]`: the local store (the cache, with a shared store) and the optional shared store.
 ///
 /// ```toml
@@ -119,6 +150,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             schema: CONFIG_SCHEMA.into(),
+            branch: None,
             store: StoreConfig { path: DEFAULT_STORE_PATH.into(), url: None },
             drift: None,
             lifecycle: LifecycleConfig::default(),
@@ -138,6 +170,11 @@ impl Config {
         }
         if config.store.path.trim().is_empty() {
             return Err(RecordError::Invalid("store.path is empty".into()));
+        }
+        if let Some(branch) = &config.branch
+            && !is_branch_name(branch)
+        {
+            return Err(RecordError::Invalid(format!("branch: `{branch}` is not a branch name")));
         }
         config.lifecycle.validate().map_err(RecordError::Invalid)?;
         Ok(config)

@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 mod index_file;
+mod trees;
 
 use index_file::{IndexEdit, NewEntry, Stat};
+pub use trees::{MalformedTree, TreeFlaw};
 
 use super::snapshot::{Entry, EntryKind, ReadError, Snapshot, join, split};
 use crate::record::Timestamp;
@@ -137,13 +139,26 @@ impl GitRepo {
     }
 
     /// The staged files (what `git commit` would record).
-    pub fn index_snapshot(&self) -> Result<IndexSnapshot, GitError> {
-        let mut index = self.repo.index()?;
-        index.read(true)?;
+    /// With `index_file`, that index instead of the repository's (git names the one a commit is about
+    /// to record in `GIT_INDEX_FILE`: `git commit -a` and `git commit PATHS` build a temporary one).
+    pub fn index_snapshot(&self, index_file: Option<&Path>) -> Result<IndexSnapshot, GitError> {
+        let index = self.index(index_file)?;
         let mut entries: Vec<(String, git2::Oid, u32)> =
             index.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.id, e.mode)).collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(IndexSnapshot { repo: Mutex::new(self.reopen()?), entries })
+    }
+
+    /// The repository's index, or the index file at `path`, freshly read.
+    fn index(&self, path: Option<&Path>) -> Result<git2::Index, GitError> {
+        match path {
+            Some(path) => Ok(git2::Index::open(path)?),
+            None => {
+                let mut index = self.repo.index()?;
+                index.read(true)?;
+                Ok(index)
+            }
+        }
     }
 
     /// HEAD's commit id, or `None` on an unborn branch.
@@ -252,13 +267,12 @@ impl GitRepo {
     }
 
     /// The files that differ between HEAD and the index.
-    pub fn diff_staged(&self) -> Result<Vec<Change>, GitError> {
+    pub fn diff_staged(&self, index_file: Option<&Path>) -> Result<Vec<Change>, GitError> {
         let head = match self.head()? {
             Some(commit) => Some(self.repo.find_commit(oid(&commit)?)?.tree()?),
             None => None,
         };
-        let mut index = self.repo.index()?;
-        index.read(true)?;
+        let index = self.index(index_file)?;
         let diff = self.repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))?;
         Ok(changes(&diff))
     }
@@ -329,6 +343,11 @@ impl GitRepo {
     /// The `.git` directory (the repository itself, when bare).
     pub fn git_dir(&self) -> &Path {
         self.repo.path()
+    }
+
+    /// Sets a value in the repository's own configuration (`hooks install --server`).
+    pub fn set_config(&self, key: &str, value: &str) -> Result<(), GitError> {
+        Ok(self.repo.config()?.open_level(git2::ConfigLevel::Local)?.set_str(key, value)?)
     }
 
     /// A git configuration value, `None` when unset or blank.

@@ -268,7 +268,7 @@ fn a_hand_edited_record_no_longer_matches_its_signature() {
     models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
       hint: records are signed when written; a record without one was not made by modelreg
     models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
-    models/m/records/000002-register.toml: error[chain]: `previous` is blake3:22a66afb72cd907d4ff4565cb8adbfb4bc0159f5273ac6752be024eb8da0404a, but the record before it is blake3:d74f52c4f62d3c1606c13ee1a2c5e59ea31dd052bcfcaa2ef9f0d2a477f93457 (edited, replaced or reordered)
+    models/m/records/000002-register.toml: error[chain]: `previous` is blake3:92f64b8d8266199aff0ac9196dbed008e3304f2172de6f9db3f14d7a48f415ba, but the record before it is blake3:b1a92f0524c9819d617d8429b8429ad849ab7c262bc0e00ab932c8821b72c78c (edited, replaced or reordered)
       hint: records are append-only: restore the original files from git history
     ----- stderr -----
     checked 1 model(s), 2 record(s), 1 signature(s); 2 artifact(s) verified, 0 not in the local store: 3 problem(s)
@@ -600,7 +600,7 @@ fn dry_run_writes_nothing_and_no_commit_leaves_a_valid_uncommitted_record() {
     registered m v1 (seq 1)
       artifacts  1 file(s), 7 B (7 B newly stored)
       record     models/m/records/000001-register.toml
-      digest     blake3:bf0d90b34848e24776a2669df09886af4d5554eea5154e5f5a5af580063e6a0c
+      digest     blake3:7a1f6c9ed67d4961efd023ca9b3e969b08b917350ac516dfb83be7b311cc6944
       signed by  f43fd158e0f275c5
       not committed (--no-commit)
     [exit status: 0]
@@ -806,6 +806,13 @@ fn no_version_after_the_largest_is_ever_written() {
     let env = TestEnv::new();
     let registry = env.registry();
     let v = |n: u32| env.files(&format!("v{n}"), &[("w.bin", format!("weights {n}").as_bytes())]);
+    // Such a jump is refused unless the registry's admins allow it (lifecycle.max_version_jump).
+    env.register(&registry, "m", &v(1), &["--version", "9223372036854775807"]).failure(2);
+    let config = registry.join("modelreg.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[lifecycle]\nmax_version_jump = 9223372036854775807\n")).unwrap();
+    let alice = env.key("alice");
+    env.modelreg(&registry, &["config", "sign", "--key", alice.to_str().unwrap()]).success();
     env.register(&registry, "m", &v(1), &["--version", "9223372036854775807"]).success();
     let before = tree_state(&registry);
     let run = env.register(&registry, "m", &v(2), &[]);

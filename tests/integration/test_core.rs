@@ -20,9 +20,9 @@ fn a_registry_from_init_to_get() {
     registered fraud-detector v1 (seq 1)
       artifacts  2 file(s), 23 B (23 B newly stored)
       record     models/fraud-detector/records/000001-register.toml
-      digest     blake3:2cb63505b278fc04febf2ec062297bc878cac5e7fb2753a38592e1a155349488
+      digest     blake3:18b0e93fd58415da04d59388dbc8b0690e108d092c244d5226e5142860b71a74
       signed by  f43fd158e0f275c5
-      committed  5ce09a6281b4
+      committed  8f14c938994f
     [exit status: 0]
     ");
 
@@ -50,12 +50,12 @@ fn a_registry_from_init_to_get() {
     insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector@2"]).success().snapshot(), @"
     fraud-detector v2
       record     models/fraud-detector/records/000002-register.toml
-      digest     blake3:4b14d988fc1fff0ceaa7e0c99cc818d025be49e4b7273d92edeb24755404cd81
+      digest     blake3:3f258ebc038554ad0060491b1b96dcece2c8e28d2579d29057c9723c6610d0ba
       created    2026-11-22T10:00:00Z by Alice <alice@example.com>
       signed by  f43fd158e0f275c5 (alice@example.com)
       message    retrained on October data
       metrics    auc=0.95
-      code       5ce09a6281b443ee856aaea451c0030d5303aba8
+      code       8f14c938994f1421218c5c3fb3801a44ed25dc69
 
     ARTIFACT           SIZE  FORMAT       DIGEST
     config.json        13 B  json         blake3:72ddb6caf3519060c64aec53dfa86ef811db4f87c283f13b4bf4085d7a81a8ea

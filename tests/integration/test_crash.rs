@@ -287,3 +287,36 @@ fn atomically_written_files_keep_ordinary_permissions() {
         assert_eq!(mode(&written), ordinary, "{}: {:o}, expected {ordinary:o}", written.display(), mode(&written));
     }
 }
+
+#[test]
+fn a_card_rewrite_interrupted_by_a_crash_leaves_only_a_warning() {
+    let env = TestEnv::new();
+    let remote = env.bare_remote("remote.git");
+    let registry = env.registry();
+    let v1 = env.files("v1", &[("w.bin", b"weights 1")]);
+    env.register(&registry, "m", &v1, &[]).success();
+    // Killed while rewriting the card: its temp file, beside README.md.
+    std::fs::write(registry.join("models/m/.modelreg-tmp-Qr7sTu"), "# m\n\npartial car").unwrap();
+    let run = env.modelreg(&registry, &["check"]).success();
+    insta::assert_snapshot!(run.snapshot(), @"
+    models/m/.modelreg-tmp-Qr7sTu: warning[layout]: temp file of an interrupted write
+      hint: delete it
+    ----- stderr -----
+    checked 1 model(s), 1 record(s), 1 signature(s); 1 artifact(s) verified, 0 not in the local store: ok
+    [exit status: 0]
+    ");
+    env.register(&registry, "m", &env.files("v2", &[("w.bin", b"weights 2")]), &[]).success();
+    env.git(&registry, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.push(&registry, &["-q", "origin", "main"]).success();
+
+    // Committed, it is refused: modelreg never commits its temp files.
+    env.commit_no_verify(&registry, "by hand");
+    let run = env.push(&registry, &["--no-verify", "origin", "main"]).failure(1);
+    assert!(
+        run.stderr.contains(
+            "remote: models/m/.modelreg-tmp-Qr7sTu: error[layout]: temp file of an interrupted write, committed"
+        ),
+        "{}",
+        run.snapshot()
+    );
+}

@@ -239,7 +239,7 @@ fn the_first_push_of_a_broken_registry_is_refused() {
     remote: models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
     remote:   hint: records are signed when written; a record without one was not made by modelreg
     remote: models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
-    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:2d251723ece9b462d4185cd807c66e24183638bfc6db236bb7cd6185b2846c3c, but the record before it is blake3:f9cffa1087fd460a39b913059b86751cd887a2b3525b3f86b5e896d2091df863 (edited, replaced or reordered)
+    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:b7d56a1e8575145b2cdffb26ee0958294d8106692405c43ca58b65454be419c2, but the record before it is blake3:38151017d79059c1cc8008c44067420d6424671550654544b1145ca2025fb7b0 (edited, replaced or reordered)
     remote:   hint: records are append-only: restore the original files from git history
     remote: modelreg: push refused: 3 problem(s); the remote is unchanged
     To [TEMP]/remote.git
@@ -248,4 +248,92 @@ fn the_first_push_of_a_broken_registry_is_refused() {
     [exit status: 1]
     ");
     assert_eq!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "main"]).code, 1, "main was not created");
+}
+
+#[test]
+fn an_orphan_branch_with_its_own_trust_root_is_judged_by_the_registry_trust() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // mallory: no history shared with the registry, her own trust file making bob's key the admin,
+    // and model `m` registered under it.
+    let evil = env.git_repo("evil");
+    let bob = env.key("bob");
+    env.modelreg(&evil, &["init", "--key", bob.to_str().unwrap()]).success();
+    let v1 = env.files("evil-v1", &[("model.onnx", b"evil weights")]);
+    env.modelreg(&evil, &["register", "m", v1.to_str().unwrap(), "--key", bob.to_str().unwrap()]).success();
+    let run = env.push(&evil, &["--no-verify", remote.to_str().unwrap(), "main:refs/heads/evil"]).failure(1);
+    assert!(run.stderr.contains("remote: modelreg: push refused"), "{}", run.snapshot());
+    let by_registry_trust = "remote: .modelreg/trust.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file";
+    assert!(run.stderr.contains(by_registry_trust), "{}", run.snapshot());
+    assert!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "refs/heads/evil"]).code != 0, "no branch created");
+
+    // A branch that shares the registry's history, with a legitimate new record, is accepted.
+    env.git(&clone, &["checkout", "-q", "-b", "feature"]);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&clone, "m", &v3, &[]).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "feature"]).success();
+    assert_eq!(env.rev(&remote, "feature"), env.rev(&clone, "HEAD"));
+}
+
+#[test]
+fn the_registry_branch_is_protected_whatever_the_server_head_names() {
+    let env = TestEnv::new();
+    // `git init --bare` without -b: HEAD names `master`, while the registry lives on `main`.
+    let remote = env.path().join("remote.git");
+    env.git(env.path(), &["-c", "init.defaultBranch=master", "init", "-q", "--bare", remote.to_str().unwrap()]);
+    let install = ["hooks", "install", "--server", "--git-dir", remote.to_str().unwrap()];
+    let run = env.modelreg(env.path(), &install).success();
+    assert!(
+        run.stderr.contains(
+            "protects refs/heads/master from deletion and rewrites (the repository's HEAD; set another with --branch)"
+        ),
+        "{}",
+        run.snapshot()
+    );
+    let clone = env.registry();
+    assert!(std::fs::read_to_string(clone.join("modelreg.toml")).unwrap().contains("branch = \"main\""));
+    env.git(&clone, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    for (seq, bytes) in [(1, &b"weights one"[..]), (2, b"weights two")] {
+        let dir = env.files(&format!("v{seq}"), &[("model.onnx", bytes)]);
+        env.register(&clone, "m", &dir, &[]).success();
+    }
+    env.push(&clone, &["-q", "origin", "main"]).success();
+
+    // Once pushed, the registry names its own branch, and the server protects it.
+    let run = env.modelreg(env.path(), &[&install[..], &["--force"]].concat()).success();
+    assert!(
+        run.stderr.contains("protects refs/heads/main from deletion and rewrites (the branch its modelreg.toml names)"),
+        "{}",
+        run.snapshot()
+    );
+    // A rewind that drops v2's signed records.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let run = refused_by_server(&env, &remote, &clone, &["--force", "origin", "main"], "error[append-only]");
+    assert!(
+        run.stderr
+            .contains("remote: refs/heads/main: error[append-only]: force-push would rewrite the registry's history"),
+        "{}",
+        run.snapshot()
+    );
+
+    // An explicit branch wins, and is what install reports.
+    let explicit = [&install[..], &["--force", "--branch", "main"]].concat();
+    let run = env.modelreg(env.path(), &explicit).success();
+    insta::assert_snapshot!(run.snapshot().replace(env!("CARGO_BIN_EXE_modelreg"), "[BIN]"), @"
+    ----- stderr -----
+    installed [TEMP]/remote.git/hooks/pre-receive
+    hooks run [BIN] (set MODELREG_BIN to use another binary)
+    set receive.fsckObjects=true in the repository's git config
+    set modelreg.branch=main in the repository's git config
+    protects refs/heads/main from deletion and rewrites (modelreg.branch in the repository's git config)
+    [exit status: 0]
+    ");
+    assert_eq!(env.git(&remote, &["config", "modelreg.branch"]).trim(), "main");
+    refused_by_server(&env, &remote, &clone, &["--force", "origin", "main"], "error[append-only]");
+    // Moving forward is still accepted.
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&clone, "m", &v3, &[]).success();
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
 }

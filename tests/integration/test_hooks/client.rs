@@ -163,3 +163,28 @@ fn hooks_install_outside_a_repository_is_a_usage_error() {
     [exit status: 2]
     ");
 }
+
+#[test]
+fn the_pre_commit_hook_judges_the_index_git_commit_a_builds() {
+    let env = TestEnv::new();
+    let (_, clone) = served_registry(&env);
+    // An edited record, never `git add`ed: `git commit -a` stages it into a temporary index.
+    replace(&record(&clone, "m", 2), "auc = 0.93", "auc = 0.99");
+    let head = env.rev(&clone, "HEAD");
+    let run = env.git_run(&clone, &["commit", "-q", "-a", "-m", "better numbers"]).failure(1);
+    assert!(run.stderr.contains("models/m/records/000002-register.toml: error[append-only]"), "{}", run.snapshot());
+    assert!(run.stderr.contains("modelreg: commit refused"), "{}", run.snapshot());
+    assert_eq!(env.rev(&clone, "HEAD"), head, "nothing committed");
+    // `git commit PATHS` builds one too.
+    let path = "models/m/records/000002-register.toml";
+    env.git_run(&clone, &["commit", "-q", "-m", "better numbers", "--", path]).failure(1);
+    assert_eq!(env.rev(&clone, "HEAD"), head, "nothing committed");
+
+    // The legitimate `git commit -a`: a file outside the registry's, edited and committed.
+    env.git(&clone, &["checkout", "-q", "--", path]);
+    std::fs::write(clone.join("NOTES.md"), "notes\n").unwrap();
+    env.git(&clone, &["add", "NOTES.md"]);
+    env.git(&clone, &["commit", "-q", "-m", "notes"]);
+    std::fs::write(clone.join("NOTES.md"), "more notes\n").unwrap();
+    env.git(&clone, &["commit", "-q", "-a", "-m", "more notes"]);
+}

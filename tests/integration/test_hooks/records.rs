@@ -5,7 +5,7 @@ use super::{
     ALICE, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry, signature,
     uncommitted_record,
 };
-use crate::common::TestEnv;
+use crate::common::{TestEnv, tree_state};
 
 #[test]
 fn an_edited_record_is_refused_at_commit_and_push() {
@@ -233,4 +233,130 @@ fn a_deeply_nested_record_is_refused_at_push() {
     assert!(run.stderr.contains("remote: models/m/records/000003-register.toml: error[schema]"), "{}", run.snapshot());
     refused_by_pre_commit(&env, &clone, "error[schema]");
     refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+}
+
+#[test]
+fn a_version_jump_past_the_configured_cap_is_refused_at_register_and_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // By hand: v3 renumbered to the top of the range, and signed again by alice (a publisher).
+    let new = uncommitted_record(&env, &clone);
+    replace(&new, "version = 3\n", "version = 9223372036854775807\n");
+    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[version]: v9223372036854775807 jumps 9223372036854775805 past v2; at most 1000 at once
+    remote:   hint: let versions go up by one (omit --version), or raise lifecycle.max_version_jump in modelreg.toml
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[version]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[version]");
+
+    // `register --version` refuses it before writing anything.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let before = tree_state(&clone);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    let run = env.register(&clone, "m", &v3, &["--version", "9223372036854775807"]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: cannot register m: v9223372036854775807 jumps 9223372036854775805 past v2; at most 1000 at once
+    hint: let versions go up by one (omit --version), or raise lifecycle.max_version_jump in modelreg.toml
+    [exit status: 2]
+    ");
+    assert_eq!(tree_state(&clone), before, "nothing written");
+
+    // A jump within the cap (default 1000) is legitimate, and the server accepts it.
+    env.register(&clone, "m", &v3, &["--version", "10"]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+}
+
+/// Rewrites record 3's `[lineage.code]` commit line with `line` and inserts `extra` before its
+/// artifacts, then signs it again as alice: a record a publisher made by hand.
+fn hand_made_lineage(env: &TestEnv, clone: &std::path::Path, code: &str, extra: &str) {
+    let new = uncommitted_record(env, clone);
+    let text = std::fs::read_to_string(&new).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| if l.starts_with("commit = ") { format!("commit = \"{code}\"\n") } else { format!("{l}\n") })
+        .collect();
+    std::fs::write(&new, text.replacen("[[artifacts]]", &format!("{extra}[[artifacts]]"), 1)).unwrap();
+    std::fs::write(signature(clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    env.commit_no_verify(clone, "by hand");
+}
+
+#[test]
+fn lineage_that_is_not_a_commit_id_or_names_no_record_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    let v1_digest = {
+        let run = env.modelreg(&clone, &["show", "m@1", "--json"]).success();
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        json["record_digest"].as_str().unwrap().to_owned()
+    };
+    let head = env.rev(&clone, "HEAD");
+
+    // A branch name where a commit id belongs.
+    hand_made_lineage(&env, &clone, "main", "");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[schema]: lineage.code.commit `main` is not a commit id (40 or 64 lowercase hex digits)
+    remote:   hint: records are never edited by hand; restore it with `git checkout -- <path>`
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[schema]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+
+    // A parent pinned to a digest that is no record of the registry.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let nowhere = format!("blake3:{}", "0".repeat(64));
+    hand_made_lineage(
+        &env,
+        &clone,
+        &head,
+        &format!("[[lineage.parents]]\nmodel = \"m\"\nversion = 1\nrecord = \"{nowhere}\"\n\n"),
+    );
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    // Records name the clone's remote (a temp path), so their digests vary by run.
+    insta::assert_snapshot!(run.snapshot().replace(&v1_digest, "[V1]"), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml: error[chain]: lineage parent m@1 is pinned to blake3:0000000000000000000000000000000000000000000000000000000000000000, but that version's record is [V1]
+    remote:   hint: lineage parents are pinned by `modelreg register --parent MODEL@VERSION`, which reads the registry
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[chain]");
+
+    // A parent in a model that does not exist.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    hand_made_lineage(
+        &env,
+        &clone,
+        &head,
+        &format!("[[lineage.parents]]\nmodel = \"ghost\"\nversion = 1\nrecord = \"{v1_digest}\"\n\n"),
+    );
+    refused_by_server(&env, &remote, &clone, &["origin", "main"], "lineage parent ghost@1 is not registered");
+
+    // The legitimate lineage: a commit id and a parent pinned to v1's record, by `register --parent`.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&clone, "m", &v3, &["--parent", "m@1"]).success();
+    let text = std::fs::read_to_string(record(&clone, "m", 3)).unwrap();
+    assert!(text.contains(&v1_digest), "{text}");
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
 }

@@ -407,3 +407,131 @@ fn after_key_revoke_new_signatures_are_refused_and_old_records_stay_valid() {
     let fresh = env.clone_of(&remote, "fresh");
     env.modelreg_with(&fresh, &["check", "--skip-artifacts"], &later).success();
 }
+
+#[test]
+fn a_signature_file_for_a_record_that_does_not_exist_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // Junk named for the model's next record: accepted, it would refuse record 3 forever (the junk
+    // fails to verify, and removing it is a deletion).
+    std::fs::write(signature(&clone, "m", 3, BOB), "not a signature").unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: models/m/records/000003-register.toml.7912eaa3793eb920.sig: error[signature]: a signature of `000003-register.toml`, which is not a record of this model
+    remote:   hint: a signature is committed with the record it signs: remove this file
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[signature]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+
+    // A 3 MB payload named as a signature of a record that does not exist, nor ever will.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let payload = vec![b'x'; 3 << 20];
+    std::fs::write(clone.join(format!("models/m/records/000001-promote.toml.{BOB}.sig")), payload).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+
+    // The legitimate change: record 3 with its signature.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&clone, "m", &v3, &[]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+}
+
+#[test]
+fn a_first_push_carrying_a_signature_for_no_record_is_refused() {
+    let env = TestEnv::new();
+    let remote = env.bare_remote("remote.git");
+    let clone = env.registry();
+    std::fs::create_dir_all(clone.join("models")).unwrap();
+    let v1 = env.files("v1", &[("model.onnx", b"weights one")]);
+    env.register(&clone, "m", &v1, &[]).success();
+    std::fs::write(signature(&clone, "m", 2, ALICE), "junk").unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    env.git(&clone, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    let run = env.push(&clone, &["--no-verify", "origin", "main"]).failure(1);
+    assert!(run.stderr.contains("000002-register.toml.f43fd158e0f275c5.sig: error[signature]"), "{}", run.snapshot());
+    assert!(env.git_run(&remote, &["rev-parse", "--verify", "-q", "main"]).code != 0, "nothing reached the remote");
+}
+
+#[test]
+fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // alice signs, by hand, a configuration with a table modelreg does not know: accepted, every
+    // command would then stop on it, and the push's promotions would be judged by no gates at all.
+    let config = clone.join("modelreg.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[surprise]\nanything = true\n");
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(clone.join(format!("modelreg.toml.{ALICE}.sig")), env.ssh_sign("alice", &config)).unwrap();
+    env.commit_no_verify(&clone, "by hand");
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: modelreg.toml: error[trust]: does not parse: line 9, column 2: unknown field `surprise`, expected one of `schema`, `branch`, `store`, `drift`, `lifecycle`
+    remote:   hint: restore the last good configuration from git history, edit it, then `modelreg config sign`
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    refused_by_pre_commit(&env, &clone, "error[trust]");
+    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+
+    // The legitimate change: a configuration that parses, signed by the admin, is accepted.
+    env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[lifecycle.gates.production]\nrequire = [\"auc >= 0.9\"]\n");
+    std::fs::write(&config, text).unwrap();
+    env.modelreg(&clone, &["config", "sign", "--key", env.key("alice").to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+}
+
+#[test]
+fn the_two_admin_flow_is_accepted_and_leaves_every_clone_usable() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // alice and carol are admins, and both must sign (admin_threshold = 2).
+    let trust = carol_as_second_admin(&env, &clone);
+    replace(&trust, "admin_threshold = 1", "admin_threshold = 2");
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig")), env.ssh_sign("alice", &trust)).unwrap();
+    std::fs::write(clone.join(format!(".modelreg/trust.toml.{CAROL}.sig")), env.ssh_sign("carol", &trust)).unwrap();
+    let config = clone.join("modelreg.toml");
+    std::fs::write(clone.join(format!("modelreg.toml.{CAROL}.sig")), env.ssh_sign("carol", &config)).unwrap();
+    env.commit_no_verify(&clone, "two admins must sign");
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+
+    // The documented flow: alice adds bob (one of two signatures), carol co-signs; one push.
+    let bob_pub = env.key("bob").with_extension("pub");
+    let (alice, carol) = (env.key("alice"), env.key("carol"));
+    let add = ["key", "add", bob_pub.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher"];
+    env.modelreg(&clone, &[&add[..], &["--key", alice.to_str().unwrap()]].concat()).success();
+    env.modelreg(&clone, &["config", "sign", "--trust", "--key", carol.to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+
+    // What the server accepted, every clone can use.
+    let fresh = env.clone_of(&remote, "dave");
+    for dir in [&clone, &fresh] {
+        env.modelreg(dir, &["check", "--skip-artifacts"]).success();
+        env.modelreg(dir, &["list"]).success();
+    }
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&fresh, "m", &v3, &[]).success();
+
+    // A change below the threshold that nobody completes stays a finding.
+    let revoke = ["key", "revoke", BOB, "--key", alice.to_str().unwrap()];
+    env.modelreg(&clone, &revoke).success();
+    let run = env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
+    assert!(run.stdout.contains("signed by 1 of the 2 admin key(s) required"), "{}", run.snapshot());
+}
