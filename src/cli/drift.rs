@@ -107,6 +107,7 @@ pub fn run(ctx: &Context, args: DriftArgs) -> Result<u8, CliError> {
         window_end: args.window_end,
         record: !args.no_record,
         commit: !args.no_commit,
+        store_env: ctx.store_env(),
     };
     let outcome = run_drift(&registry, key.as_ref(), request)?;
     if args.json {

@@ -47,6 +47,9 @@ pub struct DriftRequest {
     pub record: bool,
     /// Commit the drift record (with the refreshed card) once written.
     pub commit: bool,
+    /// Credentials and endpoints for the shared store, which a stored baseline profile is fetched
+    /// from when this clone's cache lacks it.
+    pub store_env: crate::store::StoreEnv,
 }
 
 /// What a drift run compared, found and wrote.
@@ -80,7 +83,7 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     let version = select(&state, &request.reference)?;
     let baseline = match &request.baseline {
         Some(path) => input(path)?,
-        None => Input::Profile(stored_profile(registry, version)?),
+        None => Input::Profile(stored_profile(registry, version, &request.store_env)?),
     };
     let target = input(&request.target)?;
     let report = drift::compare(&baseline, &target, &request.read, &request.config)?;
@@ -116,12 +119,25 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
 }
 
 /// The baseline profile registered with a version, read from the store and verified.
-fn stored_profile(registry: &Registry, version: &crate::state::VersionState) -> Result<Profile, Error> {
+/// On a clone whose cache lacks it, it is fetched (and verified) from the shared store first.
+fn stored_profile(
+    registry: &Registry,
+    version: &crate::state::VersionState,
+    store_env: &crate::store::StoreEnv,
+) -> Result<Profile, Error> {
     let artifact = version
         .register
         .baseline_profile
         .as_ref()
         .ok_or_else(|| Error::NoBaseline { model: version.register.model.clone(), version: version.version })?;
+    registry.artifacts(store_env).fetch(&[(artifact.digest, artifact.size)], &crate::progress::NoProgress).map_err(
+        |e| match e {
+            crate::store::StoreError::Missing { digest, store } => {
+                Error::MissingArtifact { path: artifact.path.to_string(), digest, store }
+            }
+            other => other.into(),
+        },
+    )?;
     let store = registry.store();
     let mut bytes = Vec::new();
     store

@@ -425,3 +425,36 @@ fn store_output_reads_as_documented() {
     [exit status: 2]
     ");
 }
+
+/// A baseline profile registered on one machine is fetched from the shared store by `drift` on a
+/// clone whose cache has never seen it (and verified like every other object).
+#[test]
+fn drift_on_another_clone_fetches_the_stored_baseline_profile() {
+    let env = TestEnv::new();
+    let moto = Moto::start(env.path(), "models");
+    let vars = moto.env();
+    let (remote, alice) = served(&env, "s3://models/registry", &vars);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/drift/tests/fixtures");
+    let profile = env.path().join("baseline.profile.toml");
+    let baseline = data.join("baseline.csv");
+    mr(&env, &alice, &vars, &["profile", baseline.to_str().unwrap(), "-o", profile.to_str().unwrap()]).success();
+    let files = env.files("v1", &[("model.onnx", b"weights")]);
+    register(&env, &alice, &vars, "churn", &files, &["--baseline-profile", profile.to_str().unwrap()]).success();
+    env.push_with(&alice, &["-q", "origin", "main"], &with(&vars)).success();
+
+    let bob = env.clone_of(&remote, "bob");
+    let target = data.join("target.csv");
+    let run =
+        mr(&env, &bob, &vars, &["drift", "churn@1", "--target", target.to_str().unwrap(), "--no-record", "--json"])
+            .success();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["model"], "churn", "{}", run.stdout);
+    assert!(report["report"]["features"].as_array().is_some_and(|f| !f.is_empty()), "{}", run.stdout);
+
+    // Without the server and without a cached copy, the error names the missing object.
+    let carol = env.clone_of(&remote, "carol");
+    drop(moto);
+    let run = mr(&env, &carol, &vars, &["drift", "churn@1", "--target", target.to_str().unwrap(), "--no-record"]);
+    assert_ne!(run.code, 0, "{}", run.snapshot());
+    assert!(run.stderr.lines().any(|l| l.starts_with("hint:")), "{}", run.snapshot());
+}
