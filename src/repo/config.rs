@@ -171,6 +171,14 @@ impl Config {
         if config.store.path.trim().is_empty() {
             return Err(RecordError::Invalid("store.path is empty".into()));
         }
+        // A URL here would otherwise become a local directory named `s3:` (a shared store silently
+        // kept on one machine).
+        if config.store.path.contains("://") {
+            return Err(RecordError::Invalid(format!(
+                "store.path `{}` is a URL; store.path is this clone's local directory, a shared store goes in store.url",
+                config.store.path
+            )));
+        }
         if let Some(branch) = &config.branch
             && !is_branch_name(branch)
         {

@@ -951,3 +951,21 @@ fn register_refuses_an_artifact_that_is_both_a_file_and_a_directory() {
     assert_unchanged(&before, &tree_state(&registry), "an unreadable record was written");
     assert_refused(&run);
 }
+
+/// `store.path = "s3://…"` used to become a local directory named `s3:`: a shared store silently kept
+/// on one machine. A URL there is refused, naming `store.url`, and nothing is created.
+#[test]
+fn a_url_in_store_path_is_refused_and_no_directory_is_made() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let config = registry.join("modelreg.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("path = \".modelreg/objects\""), "{text}");
+    std::fs::write(&config, text.replace("path = \".modelreg/objects\"", "path = \"s3://bucket/x\"")).unwrap();
+    let files = env.files("m", &[("w.bin", b"weights")]);
+    let run = env.register(&registry, "m", &files, &[]).failure(2);
+    assert!(run.stderr.contains("is a URL") && run.stderr.contains("store.url"), "{}", run.snapshot());
+    assert!(run.stderr.lines().any(|l| l.starts_with("hint:")), "{}", run.snapshot());
+    assert!(!registry.join("s3:").exists());
+    assert!(!registry.join("models/m").exists());
+}
