@@ -118,8 +118,8 @@ pub fn check_snapshot(
                     for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
                         tally
                             .artifacts
-                            .entry(artifact.digest)
-                            .or_insert_with(|| (artifact.size, format!("{}: {}", loaded.relative_path, artifact.path)));
+                            .entry((artifact.digest, artifact.size))
+                            .or_insert_with(|| format!("{}: {}", loaded.relative_path, artifact.path));
                     }
                 }
             }
@@ -143,8 +143,9 @@ struct Tally {
     records: usize,
     signatures: usize,
     problems: Vec<Problem>,
-    /// Every artifact a record names (only when a store is verified), with where it was first named.
-    artifacts: BTreeMap<Digest, (u64, String)>,
+    /// Every artifact a record names, as (digest, size) (only when a store is verified), with where
+    /// it was first named. Keyed by both: a record that gives a known digest another size is judged too.
+    artifacts: BTreeMap<(Digest, u64), String>,
 }
 
 impl Tally {
@@ -170,26 +171,34 @@ impl Tally {
 
 fn verify_artifacts(
     store: &dyn ArtifactStore,
-    artifacts: &BTreeMap<Digest, (u64, String)>,
+    artifacts: &BTreeMap<(Digest, u64), String>,
     report: &mut CheckReport,
     progress: &dyn Progress,
 ) {
-    let total: u64 = artifacts.values().map(|(size, _)| size).sum();
+    let total: u64 = artifacts.keys().map(|(_, size)| size).sum();
     progress.start("verifying artifacts", total);
     let results: Vec<_> = artifacts
         .par_iter()
-        .map(|(digest, (size, origin))| {
-            let state = store.verify(digest);
+        .map(|((digest, size), origin)| {
+            let state = store.verify(digest, *size);
             progress.advance(*size);
-            (digest, origin, state)
+            (digest, *size, origin, state)
         })
         .collect();
     progress.finish();
-    for (digest, origin, state) in results {
+    for (digest, size, origin, state) in results {
         let path = format!("{}/{}", store.location(), digest.hex());
         match state {
             Ok(ObjectState::Missing) => report.artifacts_missing += 1,
             Ok(ObjectState::Intact) => report.artifacts_verified += 1,
+            Ok(ObjectState::Corrupt { actual, size: found }) if actual == *digest => report.problems.push(
+                Problem::error(
+                    path,
+                    RuleId::Artifact,
+                    format!("{origin} says {size} bytes, but the object with that digest has {found}"),
+                )
+                .with_hint("the record's size is wrong: register the file again (records are never edited)"),
+            ),
             Ok(ObjectState::Corrupt { actual, .. }) => report.problems.push(
                 Problem::error(
                     path,

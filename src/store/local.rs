@@ -139,12 +139,16 @@ impl ArtifactStore for LocalStore {
         }
     }
 
-    fn verify(&self, digest: &Digest) -> Result<ObjectState, StoreError> {
+    fn verify(&self, digest: &Digest, expected_size: u64) -> Result<ObjectState, StoreError> {
         if !self.contains(digest)? {
             return Ok(ObjectState::Missing);
         }
         let (actual, size) = hash_file(&self.object_path(digest))?;
-        Ok(if actual == *digest { ObjectState::Intact } else { ObjectState::Corrupt { actual, size } })
+        Ok(if actual == *digest && size == expected_size {
+            ObjectState::Intact
+        } else {
+            ObjectState::Corrupt { actual, size }
+        })
     }
 }
 
@@ -163,7 +167,7 @@ mod tests {
         assert!(first.copied);
         assert_eq!(first.digest, Digest::of_bytes(b"weights"));
         assert!(!store.put_file(&src, &NoProgress).unwrap().copied);
-        assert_eq!(store.verify(&first.digest).unwrap(), ObjectState::Intact);
+        assert_eq!(store.verify(&first.digest, first.size).unwrap(), ObjectState::Intact);
 
         let object = store.object_path(&first.digest);
         let mut perms = std::fs::metadata(&object).unwrap().permissions();
@@ -171,7 +175,7 @@ mod tests {
         perms.set_readonly(false);
         std::fs::set_permissions(&object, perms).unwrap();
         std::fs::write(&object, b"tampered").unwrap();
-        assert!(matches!(store.verify(&first.digest).unwrap(), ObjectState::Corrupt { .. }));
+        assert!(matches!(store.verify(&first.digest, first.size).unwrap(), ObjectState::Corrupt { .. }));
         let dest = dir.path().join("out.bin");
         let err = super::super::copy_verified(&store, &first.digest, 7, "model.bin", &dest, &NoProgress);
         assert!(matches!(err, Err(StoreError::Corrupt { .. })));

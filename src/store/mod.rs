@@ -161,8 +161,9 @@ pub trait ArtifactStore: Send + Sync {
     /// Opens an object for reading. Callers verify the bytes they read (see [`copy_verified`]).
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + Send>, StoreError>;
 
-    /// Re-hashes a stored object.
-    fn verify(&self, digest: &Digest) -> Result<ObjectState, StoreError>;
+    /// Re-hashes a stored object: intact only when its bytes hash to `digest` and number `size` (a
+    /// record's size is checked with its digest, never apart from it).
+    fn verify(&self, digest: &Digest, size: u64) -> Result<ObjectState, StoreError>;
 }
 
 /// Hashes a file without copying it: memory-mapped and split across cores when large.

@@ -969,3 +969,28 @@ fn a_url_in_store_path_is_refused_and_no_directory_is_made() {
     assert!(!registry.join("s3:").exists());
     assert!(!registry.join("models/m").exists());
 }
+
+/// A signed record that gives an intact object the wrong size used to pass `check` (only `get`
+/// noticed). Size and digest are judged together.
+#[test]
+fn a_record_whose_size_disagrees_with_its_intact_object_is_a_finding() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let files = env.files("m", &[("w.bin", b"weights")]);
+    env.register(&registry, "m", &files, &[]).success();
+    let records = registry.join("models/m/records");
+    let record = records.join("000001-register.toml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(text.contains("size = 7"), "{text}");
+    std::fs::write(&record, text.replace("size = 7", "size = 8")).unwrap();
+    let sig = std::fs::read_dir(&records)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains("000001-register.toml.") && p.extension().is_some_and(|x| x == "sig"))
+        .unwrap();
+    std::fs::write(&sig, env.ssh_sign("alice", &record)).unwrap();
+
+    let run = env.modelreg(&registry, &["check"]).failure(1);
+    assert!(run.stdout.contains("says 8 bytes, but the object with that digest has 7"), "{}", run.snapshot());
+    assert!(run.stdout.contains("the record's size is wrong"), "{}", run.snapshot());
+}
