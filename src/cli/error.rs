@@ -136,6 +136,7 @@ fn hint(e: &Error) -> Option<String> {
         Error::ForeignHook(_) => "pass --force to replace it, or call `modelreg hook <name>` from your own hook script",
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",
+        Error::InsideGitDir(_) => "choose an -o directory outside .git (files there run as git hooks)",
         Error::Store(StoreError::Missing { .. }) | Error::MissingArtifact { .. } => {
             "the object is in neither this machine's store nor the shared store: run `modelreg store push` in the clone that registered it (or set [store] url in modelreg.toml)"
         }

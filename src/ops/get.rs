@@ -53,6 +53,13 @@ pub fn get(
     let shared = registry.artifacts(store_env);
     let store = registry.store();
 
+    let inside_git = |p: &Path| p.components().any(|c| c.as_os_str().eq_ignore_ascii_case(".git"));
+    // Through symlinks too: a link named `out` that points into `.git/hooks` is still `.git`.
+    let existing = if destination.exists() { destination.to_owned() } else { nearest_existing_dir(destination) };
+    let resolved = existing.canonicalize().unwrap_or(existing);
+    if inside_git(destination) || inside_git(&resolved) {
+        return Err(Error::InsideGitDir(destination.to_owned()));
+    }
     let dest_exists = destination.exists();
     if dest_exists && !destination.is_dir() {
         return Err(Error::DestinationExists(destination.to_owned()));

@@ -110,6 +110,10 @@ pub enum Error {
     /// The model exists but has no registered version yet.
     #[error("{0} has no versions")]
     NoVersions(ModelName),
+    /// An output directory is inside a `.git` directory, where files run as hooks or change git's
+    /// configuration: never written, whatever a record says.
+    #[error("{0} is inside a .git directory")]
+    InsideGitDir(PathBuf),
     /// An output path exists and the operation does not overwrite.
     #[error("{0} already exists")]
     DestinationExists(PathBuf),

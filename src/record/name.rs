@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub enum NameError {
     /// Not a model name (1–64 of `[a-z0-9._-]`, starting with a letter or digit, no `..`).
     #[error(
-        "invalid model name `{0}`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`"
+        "invalid model name `{0}`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`, a trailing `.` or a Windows device name (con, nul, com1…)"
     )]
     Model(String),
     /// Not a version (a whole number from 1, optionally prefixed `v`).
@@ -26,7 +26,7 @@ pub enum NameError {
     MetaKey(String),
     /// Not a relative, `/`-separated printable-ASCII path without empty, `.` or `..` components.
     #[error(
-        "invalid artifact path `{0}`: use a relative path of printable ASCII without `.`/`..` components, backslashes or leading `/`"
+        "invalid artifact path `{0}`: use a relative path of printable ASCII without `.`/`..`/`.git` components, backslashes, leading `/` or `-`, Windows device names or reserved characters, or a trailing `.` or space"
     )]
     ArtifactPath(String),
     /// Not an RFC 3339 UTC instant with whole seconds (`2026-11-22T10:00:00Z`).
@@ -98,6 +98,28 @@ fn is_model_name(text: &str) -> bool {
         && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
         && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
         && !text.contains("..")
+        && is_portable_component(text)
+}
+
+/// A path component every file system a clone may land on stores as written, and that no git or
+/// Windows machine treats specially: not `.git` in any case or its 8.3 short name `git~1`, not a
+/// Windows device name (`con`, `nul.txt`, `com1`…), not ending in `.` or a space (Windows drops them,
+/// so `x.` would become `x`), without Windows' reserved characters `<>:"|?*`, and not starting with
+/// `-` (read as an option by the tools that get handed the path).
+fn is_portable_component(part: &str) -> bool {
+    const DEVICES: [&str; 6] = ["con", "prn", "aux", "nul", "conin$", "conout$"];
+    let lower = part.to_ascii_lowercase();
+    let stem = lower.split('.').next().unwrap_or("");
+    let numbered_device =
+        stem.len() == 4 && (stem.starts_with("com") || stem.starts_with("lpt")) && stem.as_bytes()[3].is_ascii_digit();
+    lower != ".git"
+        && !lower.starts_with("git~")
+        && !DEVICES.contains(&stem)
+        && !numbered_device
+        && !part.ends_with('.')
+        && !part.ends_with(' ')
+        && !part.starts_with('-')
+        && !part.contains(['<', '>', ':', '"', '|', '?', '*'])
 }
 
 fn is_meta_key(text: &str) -> bool {
@@ -123,7 +145,7 @@ fn is_artifact_path(text: &str) -> bool {
         && text.len() <= 1024
         && !text.starts_with('/')
         && text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
-        && text.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+        && text.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && is_portable_component(part))
 }
 
 string_newtype!(
@@ -301,17 +323,57 @@ mod tests {
         for ok in ["fraud-detector", "a", "0", "resnet50.v2", "x_y", &"a".repeat(64)] {
             assert!(ok.parse::<ModelName>().is_ok(), "{ok}");
         }
-        for bad in ["", "Fraud", "-a", ".a", "a..b", "a/b", "../x", "a b", "é", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Fraud",
+            "-a",
+            ".a",
+            "a..b",
+            "a/b",
+            "../x",
+            "a b",
+            "é",
+            &"a".repeat(65),
+            "con",
+            "nul.x",
+            "com1",
+            "lpt9",
+            "x.",
+        ] {
             assert!(bad.parse::<ModelName>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn artifact_paths() {
-        for ok in ["model.pkl", "weights/layer 1.bin", "a/b/c"] {
+        for ok in
+            ["model.pkl", "weights/layer 1.bin", "a/b/c", "git/config", "console.txt", "com10", "x.y/z", ".gitignore"]
+        {
             assert!(ok.parse::<ArtifactPath>().is_ok(), "{ok}");
         }
-        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "a/./b", "a\\b", "a/", "tab\there"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "a/",
+            "tab\there",
+            ".git/hooks/post-checkout",
+            ".GIT/config",
+            "a/.Git/x",
+            "git~1/config",
+            "CON",
+            "aux.bin",
+            "x.",
+            "d/x ",
+            "-x",
+            "a/-rf",
+            "a:b",
+            "w?.bin",
+        ] {
             assert!(bad.parse::<ArtifactPath>().is_err(), "{bad}");
         }
     }
@@ -336,12 +398,15 @@ mod tests {
                 && name.chars().enumerate().all(|(i, c)| {
                     c.is_ascii_lowercase() || c.is_ascii_digit() || (i > 0 && matches!(c, '.' | '_' | '-'))
                 })
-                && !name.is_empty();
+                && !name.is_empty()
+                // Device names and a trailing `.` (tested by name in `model_names`).
+                && is_portable_component(&name);
             prop_assert_eq!(name.parse::<ModelName>().is_ok(), pattern_ok);
         }
 
         #[test]
         fn valid_names_round_trip(name in "[a-z0-9][a-z0-9_-]{0,63}") {
+            prop_assume!(is_portable_component(&name));
             let parsed: ModelName = name.parse().unwrap();
             prop_assert_eq!(parsed.to_string(), name);
         }

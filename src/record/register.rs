@@ -198,9 +198,14 @@ impl RegisterRecord {
             return Err("a registration has at least one artifact".into());
         }
         let mut paths = BTreeSet::new();
+        let mut folded = std::collections::BTreeMap::new();
         for artifact in &self.artifacts {
             if !paths.insert(artifact.path.as_str()) {
                 return Err(format!("artifact path `{}` appears twice", artifact.path));
+            }
+            // A case-insensitive file system (macOS, Windows) would keep one of the two.
+            if let Some(other) = folded.insert(artifact.path.as_str().to_ascii_lowercase(), artifact.path.as_str()) {
+                return Err(format!("artifact paths `{other}` and `{}` differ only in case", artifact.path));
             }
         }
         // A directory and a file of the same name cannot both be materialised.

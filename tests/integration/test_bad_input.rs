@@ -92,7 +92,7 @@ fn model_names_outside_the_pattern_are_refused_by_register_show_and_get() {
     let run = env.register(&registry, "../evil", &model, &[]);
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
-    error: invalid value '../evil' for '<NAME>': invalid model name `../evil`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`
+    error: invalid value '../evil' for '<NAME>': invalid model name `../evil`: use 1-64 characters from a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit, without `..`, a trailing `.` or a Windows device name (con, nul, com1…)
     hint: model names look like `fraud-detector` or `resnet50.v2` (a-z 0-9 . _ -, no `..`); versions like NAME@3
     [exit status: 2]
     ");
@@ -673,7 +673,7 @@ fn file_names_that_cannot_be_artifact_paths_are_refused() {
     let run = env.register(&registry, "m", &model, &[]);
     insta::assert_snapshot!(run.snapshot(), @r"
     ----- stderr -----
-    error: [TEMP]/m/back\slash.bin: invalid artifact path `back\slash.bin`: use a relative path of printable ASCII without `.`/`..` components, backslashes or leading `/`
+    error: [TEMP]/m/back\slash.bin: invalid artifact path `back\slash.bin`: use a relative path of printable ASCII without `.`/`..`/`.git` components, backslashes, leading `/` or `-`, Windows device names or reserved characters, or a trailing `.` or space
     hint: model names look like `fraud-detector` or `resnet50.v2`; artifact paths are plain relative ASCII paths
     [exit status: 2]
     ");
@@ -993,4 +993,46 @@ fn a_record_whose_size_disagrees_with_its_intact_object_is_a_finding() {
     let run = env.modelreg(&registry, &["check"]).failure(1);
     assert!(run.stdout.contains("says 8 bytes, but the object with that digest has 7"), "{}", run.snapshot());
     assert!(run.stdout.contains("the record's size is wrong"), "{}", run.snapshot());
+}
+
+/// Names and paths that are dangerous on some machine: refused at register (exit 2, nothing
+/// written), and `get` never writes into a `.git` directory, whatever it is called or linked as.
+#[test]
+fn names_and_paths_dangerous_elsewhere_are_refused_and_get_stays_out_of_git() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let head = env.rev(&registry, "HEAD");
+    let files = env.files("ok", &[("w.bin", b"weights")]);
+    for name in ["con", "x.", "nul.v2", "com1"] {
+        let run = env.register(&registry, name, &files, &[]).failure(2);
+        assert!(run.stderr.contains("invalid model name"), "{name}: {}", run.snapshot());
+    }
+    for (i, path) in [".git/hooks/post-checkout", ".GIT/config", "git~1/config", "CON", "x.", "-x"].iter().enumerate() {
+        let dir = env.files(&format!("bad{i}"), &[(path, b"#!/bin/sh\necho owned\n")]);
+        let run = env.register(&registry, "m", &dir, &[]).failure(2);
+        assert!(run.stderr.contains("invalid artifact path"), "{path}: {}", run.snapshot());
+    }
+    let cased = env.files("cased", &[("Model.bin", b"a"), ("model.bin", b"b")]);
+    if std::fs::read_dir(&cased).unwrap().count() == 2 {
+        let run = env.register(&registry, "m", &cased, &[]).failure(2);
+        assert!(run.stderr.contains("differ only in case"), "{}", run.snapshot());
+    }
+    assert_eq!(env.rev(&registry, "HEAD"), head);
+    assert!(!registry.join("models/m").exists());
+
+    env.register(&registry, "m", &files, &[]).success();
+    let checkout = env.git_repo("checkout");
+    for out in [checkout.join(".git/hooks"), checkout.join(".Git/x")] {
+        let run = env.modelreg(&registry, &["get", "m@1", "-o", out.to_str().unwrap()]).failure(2);
+        assert!(run.stderr.contains("is inside a .git directory"), "{}", run.snapshot());
+        assert!(run.stderr.contains("hint:"), "{}", run.snapshot());
+    }
+    #[cfg(unix)]
+    {
+        let link = env.path().join("looks-harmless");
+        std::os::unix::fs::symlink(checkout.join(".git"), &link).unwrap();
+        let run = env.modelreg(&registry, &["get", "m@1", "-o", link.join("hooks").to_str().unwrap()]).failure(2);
+        assert!(run.stderr.contains("is inside a .git directory"), "{}", run.snapshot());
+    }
+    assert!(!checkout.join(".git/hooks/w.bin").exists());
 }
