@@ -111,6 +111,9 @@ fn hint(e: &Error) -> Option<String> {
         }
         Error::Card(_) => "fix the file named above; card.toml's fields are in docs/FORMAT.md",
         Error::Drift(_) => "nothing was recorded; fix the input named above (see `modelreg drift --help`)",
+        Error::Inconclusive { .. } => {
+            "compare with target data that has the baseline's columns (same names and kinds); nothing was recorded"
+        }
         Error::NoBaseline { .. } => {
             "pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)"
         }

@@ -87,6 +87,11 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
     };
     let target = input(&request.target)?;
     let report = drift::compare(&baseline, &target, &request.read, &request.config)?;
+    // "No drift in 0 of 0 features" is no verdict: it would satisfy a `no_drift_within` gate.
+    if report.summary.features_compared == 0 {
+        let why = "no baseline feature is in the target with the same kind".to_owned();
+        return Err(Error::Inconclusive { model: state.name.clone(), version: version.version, why });
+    }
     let mut outcome = DriftOutcome {
         model: state.name.clone(),
         version: version.version,

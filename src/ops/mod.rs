@@ -141,6 +141,16 @@ pub enum Error {
         /// The version without a stored baseline profile.
         version: Version,
     },
+    /// A drift run that cannot give a verdict (no comparable feature): nothing recorded.
+    #[error("no drift verdict for {model} v{version}: {why}")]
+    Inconclusive {
+        /// The model compared.
+        model: ModelName,
+        /// The version whose baseline was used.
+        version: Version,
+        /// Why the comparison decides nothing.
+        why: String,
+    },
     /// A git hook file exists that modelreg did not write (it is never overwritten).
     #[error("{0} exists and was not written by modelreg")]
     ForeignHook(PathBuf),

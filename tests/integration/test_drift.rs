@@ -272,3 +272,37 @@ fn drift_reports_model_performance_and_prediction_drift() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["report"]["performance"]["average"], "macro");
 }
+
+/// "No drift: 0 of 0 features drifted" used to exit 0 under --fail-on-drift and commit a signed
+/// `drift = false` that satisfied a `no_drift_within` gate. No comparable feature is an error that
+/// records nothing.
+#[test]
+fn a_drift_run_with_nothing_to_compare_gives_no_verdict_and_records_nothing() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let alice = env.key("alice");
+    let head = env.rev(&registry, "HEAD");
+    let unrelated = env.path().join("unrelated.csv");
+    let rows: String = (0..100).map(|i| format!("{i},x{i}\n")).collect();
+    std::fs::write(&unrelated, format!("other_a,other_b\n{rows}")).unwrap();
+    for (target, why) in [(&unrelated, "no baseline feature is in the target")] {
+        let run = env
+            .modelreg(
+                &registry,
+                &[
+                    "drift",
+                    "churn@1",
+                    "--target",
+                    target.to_str().unwrap(),
+                    "--key",
+                    alice.to_str().unwrap(),
+                    "--fail-on-drift",
+                ],
+            )
+            .failure(2);
+        assert!(run.stderr.contains("no drift verdict for churn v1") && run.stderr.contains(why), "{}", run.snapshot());
+        assert!(run.stderr.contains("hint:"), "{}", run.snapshot());
+    }
+    assert_eq!(env.rev(&registry, "HEAD"), head);
+    assert_eq!(std::fs::read_dir(registry.join("models/churn/records")).unwrap().count(), 2);
+}
