@@ -104,3 +104,26 @@ pub(crate) fn refused_by_server(env: &TestEnv, remote: &Path, clone: &Path, args
     assert_eq!(env.rev(remote, "main"), before, "the remote is unchanged");
     run
 }
+
+/// Commits the clone's working tree as someone bypassing modelreg would (`--no-verify`), then pushes
+/// `main` with `--no-verify`: the server must refuse it for `rule` (see [`refused_by_server`]).
+#[track_caller]
+pub(crate) fn committed_by_hand_refused_by_server(env: &TestEnv, remote: &Path, clone: &Path, rule: &str) -> Run {
+    env.commit_no_verify(clone, "by hand");
+    refused_by_server(env, remote, clone, &["origin", "main"], rule)
+}
+
+/// The same commit refused by both client hooks for `rule`: by `pre-commit` when committed again, and
+/// by `pre-push` when `main` is pushed.
+#[track_caller]
+fn refused_by_client_hooks(env: &TestEnv, remote: &Path, clone: &Path, rule: &str) {
+    refused_by_pre_commit(env, clone, rule);
+    refused_by_pre_push(env, remote, clone, &["origin", "main"], rule);
+}
+
+/// Signs the file at `path` with alice's key, next to it as `<path>.<alice's key id>.sig`.
+fn sign_as_alice(env: &TestEnv, path: &Path) {
+    let mut sig = path.as_os_str().to_owned();
+    sig.push(format!(".{ALICE}.sig"));
+    std::fs::write(PathBuf::from(sig), env.ssh_sign("alice", path)).unwrap();
+}

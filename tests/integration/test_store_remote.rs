@@ -24,6 +24,23 @@ fn register(env: &TestEnv, dir: &Path, vars: &Vars, model: &str, files: &Path, e
     mr(env, dir, vars, &args)
 }
 
+/// Pushes `main` from `dir` to `origin` (through the client hook) with the store's environment.
+fn push_main(env: &TestEnv, dir: &Path, vars: &Vars) -> Run {
+    env.push_with(dir, &["-q", "origin", "main"], &with(vars))
+}
+
+/// Registers `files` as the next version of `model` in `dir`, then pushes `main`; both must succeed.
+#[track_caller]
+fn register_and_push(env: &TestEnv, dir: &Path, vars: &Vars, model: &str, files: &Path) {
+    register(env, dir, vars, model, files, &[]).success();
+    push_main(env, dir, vars).success();
+}
+
+/// `modelreg get SPEC -o OUT` in `dir` with the store's environment.
+fn get(env: &TestEnv, dir: &Path, vars: &Vars, spec: &str, out: &Path) -> Run {
+    mr(env, dir, vars, &["get", spec, "-o", out.to_str().unwrap()])
+}
+
 /// Sets `[store] url` in the registry's modelreg.toml and signs it as alice (committed).
 fn set_store_url(env: &TestEnv, registry: &Path, url: &str) {
     let path = registry.join("modelreg.toml");
@@ -78,12 +95,12 @@ fn s3_register_push_and_get_from_another_clone() {
     let run = register(&env, &alice, &vars, "churn", &files, &[]).success();
     assert!(run.stderr.contains("to s3://models/registry"), "{}", run.stderr);
     assert!(moto.exists(&object_key("registry", &digest_of(&weights))));
-    env.push_with(&alice, &["-q", "origin", "main"], &with(&vars)).success();
+    push_main(&env, &alice, &vars).success();
 
     // A teammate's clone has an empty cache: get downloads, verifies and caches.
     let bob = env.clone_of(&remote, "bob");
     let out = env.path().join("out");
-    let run = mr(&env, &bob, &vars, &["get", "churn@1", "-o", out.to_str().unwrap()]).success();
+    let run = get(&env, &bob, &vars, "churn@1", &out).success();
     assert!(run.stderr.contains("downloaded 2 object(s)"), "{}", run.stderr);
     assert_eq!(std::fs::read(out.join("model.onnx")).unwrap(), weights);
     assert_eq!(std::fs::read(out.join("config/labels.txt")).unwrap(), b"cat\ndog\n");
@@ -96,7 +113,7 @@ fn s3_register_push_and_get_from_another_clone() {
     // Cached objects cost no request: with the server gone, get still works.
     drop(moto);
     let again = env.path().join("again");
-    let run = mr(&env, &bob, &vars, &["get", "churn@1", "-o", again.to_str().unwrap()]).success();
+    let run = get(&env, &bob, &vars, "churn@1", &again).success();
     assert!(!run.stderr.contains("downloaded"), "{}", run.stderr);
     assert_eq!(std::fs::read(again.join("model.onnx")).unwrap(), weights);
 }
@@ -190,8 +207,7 @@ fn a_corrupted_remote_object_is_caught_and_nothing_is_written() {
     let (remote, alice) = served(&env, "s3://models/registry", &vars);
     let weights = b"the real weights".repeat(100);
     let files = env.files("v1", &[("model.bin", &weights)]);
-    register(&env, &alice, &vars, "m", &files, &[]).success();
-    env.push_with(&alice, &["-q", "origin", "main"], &with(&vars)).success();
+    register_and_push(&env, &alice, &vars, "m", &files);
 
     let key = object_key("registry", &digest_of(&weights));
     for damage in [b"the fake weights".repeat(100), weights[..weights.len() - 1].to_vec()] {
@@ -199,7 +215,7 @@ fn a_corrupted_remote_object_is_caught_and_nothing_is_written() {
         let bob = env.clone_of(&remote, &format!("bob{}", damage.len()));
         let out = env.path().join(format!("out{}", damage.len()));
         let before = tree_state(&bob);
-        let run = mr(&env, &bob, &vars, &["get", "m@1", "-o", out.to_str().unwrap()]).failure(2);
+        let run = get(&env, &bob, &vars, "m@1", &out).failure(2);
         assert!(run.stderr.contains("object is corrupted"), "{}", run.snapshot());
         one_line_error_with_hint(&run);
         assert!(!out.exists(), "a failed get left {}", out.display());
@@ -310,11 +326,11 @@ fn migrate_from_a_directory_to_s3() {
     assert!(run.stderr.contains("1 read back intact, 0 bad"), "{}", run.snapshot());
     assert!(run.stderr.contains("modelreg config sign"), "{}", run.snapshot());
     set_store_url(&env, &alice, "s3://models/moved");
-    env.push_with(&alice, &["-q", "origin", "main"], &with(&vars)).success();
+    push_main(&env, &alice, &vars).success();
 
     let bob = env.clone_of(&remote, "bob");
     let out = env.path().join("out");
-    mr(&env, &bob, &vars, &["get", "m@1", "-o", out.to_str().unwrap()]).success();
+    get(&env, &bob, &vars, "m@1", &out).success();
     assert_eq!(std::fs::read(out.join("model.bin")).unwrap(), b"migrating weights");
 }
 
@@ -326,12 +342,11 @@ fn azure_round_trip() {
     let (remote, alice) = served(&env, "az://models/team", &vars);
     let weights = b"azure weights".repeat(5000);
     let files = env.files("v1", &[("model.safetensors", &weights)]);
-    register(&env, &alice, &vars, "m", &files, &[]).success();
-    env.push_with(&alice, &["-q", "origin", "main"], &with(&vars)).success();
+    register_and_push(&env, &alice, &vars, "m", &files);
 
     let bob = env.clone_of(&remote, "bob");
     let out = env.path().join("out");
-    mr(&env, &bob, &vars, &["get", "m@1", "-o", out.to_str().unwrap()]).success();
+    get(&env, &bob, &vars, "m@1", &out).success();
     assert_eq!(std::fs::read(out.join("model.safetensors")).unwrap(), weights);
 
     // Damage it behind modelreg's back: verify and a fresh get both refuse it.
@@ -340,7 +355,7 @@ fn azure_round_trip() {
     mr(&env, &bob, &vars, &["store", "verify", "--all"]).failure(1);
     let carol = env.clone_of(&remote, "carol");
     let out = env.path().join("out-carol");
-    mr(&env, &carol, &vars, &["get", "m@1", "-o", out.to_str().unwrap()]).failure(2);
+    get(&env, &carol, &vars, "m@1", &out).failure(2);
     assert!(!out.exists());
 }
 

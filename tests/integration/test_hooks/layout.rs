@@ -1,7 +1,10 @@
 //! Hygiene: nothing but model directories under `models/`, nothing but records, signatures and the
 //! card in a model directory, and no symbolic links anywhere in it.
 
-use super::{ALICE, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, served_registry, signature};
+use super::{
+    ALICE, committed_by_hand_refused_by_server, record, refused_by_client_hooks, refused_by_pre_push,
+    refused_by_server, served_registry, signature,
+};
 use crate::common::TestEnv;
 
 #[test]
@@ -9,8 +12,7 @@ fn a_stray_file_in_a_model_directory_is_refused_at_push() {
     let env = TestEnv::new();
     let (remote, clone) = served_registry(&env);
     std::fs::write(clone.join("models/m/notes.txt"), "not a record").unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/notes.txt: error[layout]: not part of the registry layout (a model directory holds records/, README.md and card.toml)
@@ -21,8 +23,7 @@ fn a_stray_file_in_a_model_directory_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[layout]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[layout]");
 }
 
 #[test]
@@ -30,8 +31,7 @@ fn a_stray_file_in_a_records_directory_is_refused_at_push() {
     let env = TestEnv::new();
     let (remote, clone) = served_registry(&env);
     std::fs::write(clone.join("models/m/records/notes.txt"), "not a record").unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/notes.txt: error[layout]: not a record or signature file
@@ -42,8 +42,7 @@ fn a_stray_file_in_a_records_directory_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[layout]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[layout]");
 }
 
 #[test]
@@ -53,8 +52,7 @@ fn a_stray_file_directly_under_models_is_refused_at_push() {
     std::fs::write(clone.join("models/notes.txt"), "not a model").unwrap();
     // The full check of the working tree sees it.
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/notes.txt: error[layout]: only model directories belong in models/ (no files, symbolic links or submodules)
@@ -65,8 +63,7 @@ fn a_stray_file_directly_under_models_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[layout]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[layout]");
 }
 
 #[cfg(unix)]
@@ -77,8 +74,7 @@ fn a_symlinked_record_is_refused_at_push() {
     // Record 3 as a link to record 2, with record 2's signature: the bytes behind it verify.
     std::os::unix::fs::symlink("000002-register.toml", record(&clone, "m", 3)).unwrap();
     std::fs::copy(signature(&clone, "m", 2, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[layout]: not a regular file
@@ -89,8 +85,7 @@ fn a_symlinked_record_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[layout]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[layout]");
 }
 
 #[cfg(unix)]
@@ -101,8 +96,7 @@ fn a_symlink_in_place_of_a_model_directory_is_refused_at_push() {
     std::os::unix::fs::symlink("m", clone.join("models/alias")).unwrap();
     // The full check of the working tree sees it.
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/alias: error[layout]: only model directories belong in models/ (no files, symbolic links or submodules)
@@ -113,8 +107,7 @@ fn a_symlink_in_place_of_a_model_directory_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[layout]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[layout]");
 }
 
 #[cfg(unix)]
@@ -127,8 +120,7 @@ fn a_symlinked_model_card_is_refused_at_push() {
     std::os::unix::fs::symlink("../../modelreg.toml", clone.join("models/m/README.md")).unwrap();
     // The full check of the working tree sees it.
     env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/README.md: error[layout]: not part of the registry layout (a model directory holds records/, README.md and card.toml)
@@ -139,8 +131,7 @@ fn a_symlinked_model_card_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[layout]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[layout]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[layout]");
 }
 
 /// Stores a tree object with `entries` (mode, name, id) exactly in the order given, as git itself

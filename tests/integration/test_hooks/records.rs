@@ -2,8 +2,8 @@
 //! down, records copied from another model and oversized records never reach the remote.
 
 use super::{
-    ALICE, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry, signature,
-    uncommitted_record,
+    ALICE, committed_by_hand_refused_by_server, record, refused_by_client_hooks, refused_by_pre_commit,
+    refused_by_server, replace, served_registry, sign_as_alice, signature, uncommitted_record,
 };
 use crate::common::{TestEnv, tree_state};
 
@@ -12,8 +12,7 @@ fn an_edited_record_is_refused_at_commit_and_push() {
     let env = TestEnv::new();
     let (remote, clone) = served_registry(&env);
     replace(&record(&clone, "m", 1), "auc = 0.91", "auc = 0.99");
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[append-only]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000001-register.toml: error[append-only]: a committed record or signature was modified
@@ -24,8 +23,7 @@ fn an_edited_record_is_refused_at_commit_and_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[append-only]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[append-only]");
 }
 
 #[test]
@@ -34,8 +32,7 @@ fn a_deleted_record_is_refused_at_commit_and_push() {
     let (remote, clone) = served_registry(&env);
     std::fs::remove_file(record(&clone, "m", 2)).unwrap();
     std::fs::remove_file(signature(&clone, "m", 2, ALICE)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[append-only]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000002-register.toml: error[append-only]: a committed record or signature was deleted
@@ -48,8 +45,7 @@ fn a_deleted_record_is_refused_at_commit_and_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[append-only]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[append-only]");
 }
 
 #[test]
@@ -65,8 +61,7 @@ fn a_renamed_record_is_refused_at_push() {
             &format!("models/m/records/000003-register.toml.{ALICE}.sig"),
         ],
     );
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[append-only]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000002-register.toml: error[append-only]: a committed record or signature was deleted
@@ -81,8 +76,7 @@ fn a_renamed_record_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[append-only]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[append-only]");
 }
 
 #[test]
@@ -92,9 +86,8 @@ fn a_version_going_down_is_refused_at_push() {
     // A new record whose version is below v2, re-signed by alice so that only the version rule fails.
     let new = uncommitted_record(&env, &clone);
     replace(&new, "version = 3", "version = 1");
-    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    sign_as_alice(&env, &new);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[version]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[version]: version 1 is not greater than the latest version 2
@@ -105,8 +98,7 @@ fn a_version_going_down_is_refused_at_push() {
     [exit status: 1]
     ");
     assert!(!run.stderr.contains("error[signature]"), "the re-signed record's signature is valid:\n{}", run.stderr);
-    refused_by_pre_commit(&env, &clone, "error[version]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[version]");
 }
 
 #[test]
@@ -116,8 +108,7 @@ fn a_replayed_old_record_is_refused_at_push() {
     // Record 1 and its (valid) signature, copied in as record 3.
     std::fs::copy(record(&clone, "m", 1), record(&clone, "m", 3)).unwrap();
     std::fs::copy(signature(&clone, "m", 1, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[chain]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[chain]: file name says seq 3 (register) but the record is seq 1 (register)
@@ -129,8 +120,7 @@ fn a_replayed_old_record_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[chain]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[chain]");
 }
 
 #[test]
@@ -143,9 +133,8 @@ fn a_gap_in_the_chain_is_refused_at_push() {
     let renamed = record(&clone, "m", 4);
     std::fs::rename(&new, &renamed).unwrap();
     std::fs::remove_file(signature(&clone, "m", 3, ALICE)).unwrap();
-    std::fs::write(signature(&clone, "m", 4, ALICE), env.ssh_sign("alice", &renamed)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    sign_as_alice(&env, &renamed);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[chain]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000004-register.toml: error[chain]: expected seq 3 next, found seq 4 (a record is missing or out of order)
@@ -156,8 +145,7 @@ fn a_gap_in_the_chain_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[chain]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[chain]");
 }
 
 #[test]
@@ -172,8 +160,7 @@ fn a_record_copied_from_another_model_is_refused_at_push() {
     env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
     std::fs::copy(record(&clone, "other", 3), record(&clone, "m", 3)).unwrap();
     std::fs::copy(signature(&clone, "other", 3, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[chain]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[chain]: record belongs to model `other`, not `m` (copied from another model?)
@@ -184,8 +171,15 @@ fn a_record_copied_from_another_model_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[chain]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[chain]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[chain]");
+}
+
+/// Appends `line` and a newline to the file at `path`.
+fn append_line(path: &std::path::Path, line: &[u8]) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.extend_from_slice(line);
+    bytes.push(b'\n');
+    std::fs::write(path, bytes).unwrap();
 }
 
 #[test]
@@ -194,14 +188,10 @@ fn an_oversized_record_is_refused_at_push() {
     let (remote, clone) = served_registry(&env);
     // A valid next record padded past 1 MiB with a TOML comment, and signed.
     let new = uncommitted_record(&env, &clone);
-    let mut bytes = std::fs::read(&new).unwrap();
-    bytes.extend_from_slice(b"# ");
-    bytes.extend(std::iter::repeat_n(b'x', 1 << 20));
-    bytes.push(b'\n');
-    std::fs::write(&new, bytes).unwrap();
-    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    let padding: Vec<u8> = std::iter::repeat_n(b'x', 1 << 20).collect();
+    append_line(&new, &[&b"# "[..], &padding].concat());
+    sign_as_alice(&env, &new);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[schema]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[schema]: file is 1049101 bytes, over the 1048576-byte limit
@@ -211,8 +201,7 @@ fn an_oversized_record_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[schema]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[schema]");
 }
 
 #[test]
@@ -221,18 +210,12 @@ fn a_deeply_nested_record_is_refused_at_push() {
     let (remote, clone) = served_registry(&env);
     // A signed record, well under 1 MiB, with 100,000 nested arrays: refused, and no hook crashes.
     let new = uncommitted_record(&env, &clone);
-    let mut bytes = std::fs::read(&new).unwrap();
-    bytes.extend_from_slice(b"deep = ");
-    bytes.extend(std::iter::repeat_n(b'[', 100_000));
-    bytes.extend(std::iter::repeat_n(b']', 100_000));
-    bytes.push(b'\n');
-    std::fs::write(&new, bytes).unwrap();
-    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    let nested: Vec<u8> = std::iter::repeat_n(b'[', 100_000).chain(std::iter::repeat_n(b']', 100_000)).collect();
+    append_line(&new, &[&b"deep = "[..], &nested].concat());
+    sign_as_alice(&env, &new);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[schema]");
     assert!(run.stderr.contains("remote: models/m/records/000003-register.toml: error[schema]"), "{}", run.snapshot());
-    refused_by_pre_commit(&env, &clone, "error[schema]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[schema]");
 }
 
 #[test]
@@ -242,9 +225,8 @@ fn a_version_jump_past_the_configured_cap_is_refused_at_register_and_at_push() {
     // By hand: v3 renumbered to the top of the range, and signed again by alice (a publisher).
     let new = uncommitted_record(&env, &clone);
     replace(&new, "version = 3\n", "version = 9223372036854775807\n");
-    std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    sign_as_alice(&env, &new);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[version]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[version]: v9223372036854775807 jumps 9223372036854775805 past v2; at most 1000 at once
@@ -255,8 +237,7 @@ fn a_version_jump_past_the_configured_cap_is_refused_at_register_and_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[version]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[version]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[version]");
 
     // `register --version` refuses it before writing anything.
     env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
@@ -287,7 +268,7 @@ fn hand_made_lineage(env: &TestEnv, clone: &std::path::Path, code: &str, extra: 
         .map(|l| if l.starts_with("commit = ") { format!("commit = \"{code}\"\n") } else { format!("{l}\n") })
         .collect();
     std::fs::write(&new, text.replacen("[[artifacts]]", &format!("{extra}[[artifacts]]"), 1)).unwrap();
-    std::fs::write(signature(clone, "m", 3, ALICE), env.ssh_sign("alice", &new)).unwrap();
+    sign_as_alice(env, &new);
     env.commit_no_verify(clone, "by hand");
 }
 
@@ -315,8 +296,7 @@ fn lineage_that_is_not_a_commit_id_or_names_no_record_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[schema]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[schema]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[schema]");
 
     // A parent pinned to a digest that is no record of the registry.
     env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    ALICE, BOB, CAROL, record, refused_by_pre_commit, refused_by_pre_push, refused_by_server, replace, served_registry,
-    signature, uncommitted_record,
+    ALICE, BOB, CAROL, committed_by_hand_refused_by_server, record, refused_by_client_hooks, refused_by_server,
+    replace, served_registry, signature, uncommitted_record,
 };
 use crate::common::TestEnv;
 
@@ -16,8 +16,7 @@ fn a_signature_over_other_bytes_is_refused_at_push() {
     // A new record whose signature file is alice's real signature of record 2.
     uncommitted_record(&env, &clone);
     std::fs::copy(signature(&clone, "m", 2, ALICE), signature(&clone, "m", 3, ALICE)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
@@ -29,8 +28,7 @@ fn a_signature_over_other_bytes_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[signature]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[signature]");
 }
 
 #[test]
@@ -40,8 +38,7 @@ fn a_signature_by_an_untrusted_key_is_refused_at_push() {
     // bob is not in trust: his valid SSHSIG signature, filed under alice's key id.
     let new = uncommitted_record(&env, &clone);
     std::fs::write(signature(&clone, "m", 3, ALICE), env.ssh_sign("bob", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
@@ -53,8 +50,7 @@ fn a_signature_by_an_untrusted_key_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[signature]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[signature]");
 }
 
 #[test]
@@ -64,8 +60,7 @@ fn an_untrusted_co_signature_on_a_committed_record_is_refused_at_push() {
     // Adding a signature file to an existing record is allowed only if it verifies by a trusted key.
     let sig = env.ssh_sign("bob", &record(&clone, "m", 2));
     std::fs::write(signature(&clone, "m", 2, BOB), sig).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000002-register.toml.7912eaa3793eb920.sig: error[signature]: signed by key 7912eaa3793eb920 which is not in the trust file
@@ -75,8 +70,7 @@ fn an_untrusted_co_signature_on_a_committed_record_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[signature]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[signature]");
 }
 
 /// alice (admin) grants bob `approver:production` and pushes it: the server accepts an admin's
@@ -110,8 +104,7 @@ fn a_record_signed_by_a_key_without_the_role_is_refused_at_push() {
     replace(&new, &format!("signer = \"{ALICE}\""), &format!("signer = \"{BOB}\""));
     std::fs::remove_file(signature(&clone, "m", 3, ALICE)).unwrap();
     std::fs::write(signature(&clone, "m", 3, BOB), env.ssh_sign("bob", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
@@ -123,8 +116,7 @@ fn a_record_signed_by_a_key_without_the_role_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[signature]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[signature]");
 }
 
 #[test]
@@ -171,8 +163,7 @@ fn self_granted_admin_is_refused_at_push() {
     replace(&trust, "roles = [\"approver:production\"]", "roles = [\"admin\", \"approver:production\"]");
     std::fs::remove_file(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig"))).unwrap();
     std::fs::write(clone.join(format!(".modelreg/trust.toml.{BOB}.sig")), env.ssh_sign("bob", &trust)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: .modelreg/trust.toml: error[trust]: signed by 0 of the 1 admin key(s) required
@@ -188,8 +179,7 @@ fn self_granted_admin_is_refused_at_push() {
     // judges every committed trust change by the admins before it.
     let run = env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
     assert!(run.stdout.contains("in commit"), "{}", run.snapshot());
-    refused_by_pre_commit(&env, &clone, "error[trust]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[trust]");
 }
 
 #[test]
@@ -232,8 +222,7 @@ fn a_configuration_change_without_an_admin_signature_is_refused_at_push() {
     let (remote, clone) = served_registry(&env);
     // The store moved by hand; alice's signature on the old bytes is left in place.
     replace(&clone.join("modelreg.toml"), "path = \".modelreg/objects\"", "path = \"/tmp/elsewhere\"");
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: modelreg.toml: error[trust]: signed by 0 of the 1 admin key(s) required
@@ -245,8 +234,7 @@ fn a_configuration_change_without_an_admin_signature_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[trust]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[trust]");
 }
 
 /// alice makes carol a second admin (pushed); returns the trust file's path.
@@ -292,8 +280,7 @@ fn a_trust_change_needs_the_old_threshold_of_distinct_admin_keys() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[trust]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[trust]");
 }
 
 #[test]
@@ -347,8 +334,7 @@ fn a_record_signed_by_a_revoked_key_is_refused_at_push() {
     replace(&new, &format!("signer = \"{ALICE}\""), &format!("signer = \"{BOB}\""));
     std::fs::remove_file(signature(&clone, "m", 3, ALICE)).unwrap();
     std::fs::write(signature(&clone, "m", 3, BOB), env.ssh_sign("bob", &new)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml: error[signature]: no valid signature by a `publisher` key
@@ -360,8 +346,7 @@ fn a_record_signed_by_a_revoked_key_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[signature]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[signature]");
 }
 
 #[test]
@@ -415,8 +400,7 @@ fn a_signature_file_for_a_record_that_does_not_exist_is_refused_at_push() {
     // Junk named for the model's next record: accepted, it would refuse record 3 forever (the junk
     // fails to verify, and removing it is a deletion).
     std::fs::write(signature(&clone, "m", 3, BOB), "not a signature").unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: models/m/records/000003-register.toml.7912eaa3793eb920.sig: error[signature]: a signature of `000003-register.toml`, which is not a record of this model
@@ -427,15 +411,13 @@ fn a_signature_file_for_a_record_that_does_not_exist_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[signature]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[signature]");
 
     // A 3 MB payload named as a signature of a record that does not exist, nor ever will.
     env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
     let payload = vec![b'x'; 3 << 20];
     std::fs::write(clone.join(format!("models/m/records/000001-promote.toml.{BOB}.sig")), payload).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[signature]");
+    committed_by_hand_refused_by_server(&env, &remote, &clone, "error[signature]");
 
     // The legitimate change: record 3 with its signature.
     env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
@@ -472,8 +454,7 @@ fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
     text.push_str("\n[surprise]\nanything = true\n");
     std::fs::write(&config, text).unwrap();
     std::fs::write(clone.join(format!("modelreg.toml.{ALICE}.sig")), env.ssh_sign("alice", &config)).unwrap();
-    env.commit_no_verify(&clone, "by hand");
-    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
     remote: modelreg.toml: error[trust]: does not parse: line 9, column 2: unknown field `surprise`, expected one of `schema`, `branch`, `store`, `drift`, `lifecycle`
@@ -484,8 +465,7 @@ fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
     error: failed to push some refs to '[TEMP]/remote.git'
     [exit status: 1]
     ");
-    refused_by_pre_commit(&env, &clone, "error[trust]");
-    refused_by_pre_push(&env, &remote, &clone, &["origin", "main"], "error[trust]");
+    refused_by_client_hooks(&env, &remote, &clone, "error[trust]");
 
     // The legitimate change: a configuration that parses, signed by the admin, is accepted.
     env.git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
