@@ -285,24 +285,23 @@ fn a_drift_run_with_nothing_to_compare_gives_no_verdict_and_records_nothing() {
     let unrelated = env.path().join("unrelated.csv");
     let rows: String = (0..100).map(|i| format!("{i},x{i}\n")).collect();
     std::fs::write(&unrelated, format!("other_a,other_b\n{rows}")).unwrap();
-    for (target, why) in [(&unrelated, "no baseline feature is in the target")] {
-        let run = env
-            .modelreg(
-                &registry,
-                &[
-                    "drift",
-                    "churn@1",
-                    "--target",
-                    target.to_str().unwrap(),
-                    "--key",
-                    alice.to_str().unwrap(),
-                    "--fail-on-drift",
-                ],
-            )
-            .failure(2);
-        assert!(run.stderr.contains("no drift verdict for churn v1") && run.stderr.contains(why), "{}", run.snapshot());
-        assert!(run.stderr.contains("hint:"), "{}", run.snapshot());
-    }
+    let run = env
+        .modelreg(
+            &registry,
+            &[
+                "drift",
+                "churn@1",
+                "--target",
+                unrelated.to_str().unwrap(),
+                "--key",
+                alice.to_str().unwrap(),
+                "--fail-on-drift",
+            ],
+        )
+        .failure(2);
+    let why = "no baseline feature is in the target";
+    assert!(run.stderr.contains("no drift verdict for churn v1") && run.stderr.contains(why), "{}", run.snapshot());
+    assert!(run.stderr.contains("hint:"), "{}", run.snapshot());
     assert_eq!(env.rev(&registry, "HEAD"), head);
     assert_eq!(std::fs::read_dir(registry.join("models/churn/records")).unwrap().count(), 2);
 }
