@@ -466,16 +466,33 @@ impl GitRepo {
         // the index (which fails cleanly on a stale index.lock), and only then the branch, moved only
         // if it still points at `parent` so a concurrent commit is not lost.
         let id = repo.commit(None, &signature, &signature, message, &tree, &parents)?;
-        self.write_index(paths, &edits, all_regular)?;
         let branch = match repo.find_reference("HEAD")?.symbolic_target() {
             Ok(Some(name)) => name.to_owned(),
             _ => "HEAD".to_owned(),
         };
-        let log = format!("commit: {}", message.lines().next().unwrap_or(""));
-        match &parent {
-            Some(parent) => repo.reference_matching(&branch, id, true, parent.id(), &log)?,
-            None => repo.reference(&branch, id, false, &log)?,
-        };
+        // git's own locks (`index.lock`, `<branch>.lock`, its reflog's) are held only between the marker's creation
+        // and removal. A marker found here means a modelreg commit was killed holding them; the
+        // caller holds the registry's write lock, so no other modelreg can be committing, and those
+        // lock files are that dead process's: removed, so a retry succeeds (git would refuse forever).
+        let git_dir = repo.path();
+        let marker = git_dir.join("modelreg-committing");
+        if marker.exists() {
+            let _ = std::fs::remove_file(git_dir.join("index.lock"));
+            let _ = std::fs::remove_file(git_dir.join(format!("{branch}.lock")));
+            let _ = std::fs::remove_file(git_dir.join(format!("logs/{branch}.lock")));
+        }
+        std::fs::write(&marker, branch.as_bytes())
+            .map_err(|e| GitError::Other(format!("{}: {e}", marker.display())))?;
+        let moved = self.write_index(paths, &edits, all_regular).and_then(|()| {
+            let log = format!("commit: {}", message.lines().next().unwrap_or(""));
+            match &parent {
+                Some(parent) => repo.reference_matching(&branch, id, true, parent.id(), &log)?,
+                None => repo.reference(&branch, id, false, &log)?,
+            };
+            Ok(())
+        });
+        let _ = std::fs::remove_file(&marker);
+        moved?;
         Ok(id.to_string())
     }
 

@@ -320,3 +320,22 @@ fn a_card_rewrite_interrupted_by_a_crash_leaves_only_a_warning() {
         run.snapshot()
     );
 }
+
+/// A register killed while git's own locks were held (its marker still there) leaves `index.lock`
+/// and the branch's lock behind: the next register clears exactly those and succeeds, where git
+/// would refuse until someone deleted them by hand. Without the marker a lock is never touched.
+#[test]
+fn git_locks_left_by_a_killed_modelreg_commit_do_not_block_the_retry() {
+    let env = TestEnv::new();
+    let registry = env.registry();
+    let git_dir = registry.join(".git");
+    std::fs::write(git_dir.join("modelreg-committing"), b"refs/heads/main").unwrap();
+    std::fs::write(git_dir.join("index.lock"), b"").unwrap();
+    std::fs::write(git_dir.join("refs/heads/main.lock"), b"").unwrap();
+    let model = env.files("m", &[("w.bin", b"weights")]);
+    env.register(&registry, "m", &model, &[]).success();
+    assert!(!git_dir.join("index.lock").exists() && !git_dir.join("refs/heads/main.lock").exists());
+    assert!(!git_dir.join("modelreg-committing").exists());
+    assert_eq!(env.git(&registry, &["status", "--porcelain"]), "");
+    env.modelreg(&registry, &["check"]).success();
+}
