@@ -100,13 +100,17 @@ impl TestEnv {
     }
 
     pub fn modelreg_with(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(dir, args, env);
+        self.finish(command.output().expect("run modelreg"))
+    }
+
+    /// `modelreg ARGS` in `dir` with the harness's hermetic environment plus `env`, not yet started:
+    /// for tests that run it in the background (to kill it, or to race several).
+    pub fn command(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_modelreg"));
         self.hermetic(&mut command);
-        command.current_dir(dir).args(args);
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        self.finish(command.output().expect("run modelreg"))
+        command.current_dir(dir).args(args).envs(env.iter().copied());
+        command
     }
 
     fn finish(&self, output: Output) -> Run {

@@ -6,10 +6,10 @@
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
-use crate::common::{NOW, TestEnv, set_mode};
+use crate::common::{TestEnv, set_mode};
 use crate::test_bad_input::{record, signature};
 
 #[test]
@@ -132,24 +132,8 @@ fn a_record_left_uncommitted_does_not_leave_a_gap_in_the_next_commit() {
 /// `modelreg register ARGS` in `dir` as a child process, hermetic like the harness's runs (stderr
 /// piped, so a caller may read it with `wait_with_output`).
 pub(crate) fn spawn_register(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_modelreg"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home())
-        .env("LANG", "C")
-        .env("CI", "true")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_DATE", NOW)
-        .env("GIT_COMMITTER_DATE", NOW)
-        .env("MODELREG_TIMESTAMP", NOW)
-        .current_dir(dir)
-        .arg("register")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn modelreg")
+    let args: Vec<&str> = std::iter::once("register").chain(args.iter().copied()).collect();
+    env.command(dir, &args, &[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn modelreg")
 }
 
 /// A 200 MiB file, mostly holes, made distinct by `tag` (written at several offsets).

@@ -174,20 +174,9 @@ fn two_clones_upload_the_same_digest_at_once() {
     let children: Vec<_> = clones
         .iter()
         .map(|clone| {
-            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_modelreg"));
-            command
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", env.home())
-                .env("CI", "true")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("MODELREG_TIMESTAMP", crate::common::NOW)
-                .envs(vars.iter().map(|(k, v)| (k, v)))
-                .current_dir(clone)
-                .args(["register", "m", files.to_str().unwrap(), "--no-code", "--key", alice.to_str().unwrap()])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
+            let args = ["register", "m", files.to_str().unwrap(), "--no-code", "--key", alice.to_str().unwrap()];
+            let mut command = env.command(clone, &args, &with(&vars));
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
             command.spawn().unwrap()
         })
         .collect();
@@ -251,17 +240,9 @@ fn killing_register_mid_upload_leaves_no_record_and_a_rerun_succeeds() {
     let head = env.rev(&alice, "HEAD");
 
     let key = env.key("alice");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_modelreg"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home())
-        .env("CI", "true")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("MODELREG_TIMESTAMP", crate::common::NOW)
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .current_dir(&alice)
-        .args(["register", "m", files.to_str().unwrap(), "--no-code", "--key", key.to_str().unwrap()])
+    let args = ["register", "m", files.to_str().unwrap(), "--no-code", "--key", key.to_str().unwrap()];
+    let mut child = env
+        .command(&alice, &args, &with(&vars))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
