@@ -422,23 +422,24 @@ impl GitRepo {
         for path in paths {
             let full = self.workdir().join(path);
             let rel = tree_path(path)?;
+            let fs_error = |e: std::io::Error| GitError::Other(format!("{}: {e}", full.display()));
             let entry = match std::fs::symlink_metadata(&full) {
                 Ok(meta) => {
-                    all_regular &= meta.file_type().is_file();
-                    let meta =
-                        std::fs::metadata(&full).map_err(|e| GitError::Other(format!("{}: {e}", full.display())))?;
+                    let regular = meta.file_type().is_file();
+                    all_regular &= regular;
+                    // A symlink is committed as git would: by what it points at.
+                    let meta = if regular { meta } else { std::fs::metadata(&full).map_err(fs_error)? };
                     // From the bytes, not `blob_path`: that applies checkout filters, whose
                     // attribute lookup loads the whole index (1 s at 600,000 files). modelreg writes
                     // these files itself, LF-only, so no filter would change them.
-                    let bytes =
-                        std::fs::read(&full).map_err(|e| GitError::Other(format!("{}: {e}", full.display())))?;
+                    let bytes = std::fs::read(&full).map_err(fs_error)?;
                     let oid = repo.blob(&bytes)?;
                     let oid =
                         oid.as_bytes().try_into().map_err(|_| GitError::Other("object id is not SHA-1".into()))?;
                     Some(NewEntry { oid, mode: blob_mode(&meta), stat: Stat::of(&meta) })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(GitError::Other(format!("{}: {e}", full.display()))),
+                Err(e) => return Err(fs_error(e)),
             };
             edits.push(IndexEdit { path: rel, entry });
         }
