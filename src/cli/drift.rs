@@ -8,7 +8,7 @@ use modelreg::ops::drift::{DriftOutcome, DriftRequest, run as run_drift};
 use modelreg::record::Timestamp;
 
 use super::context::Context;
-use super::error::{CliError, EXIT_FINDINGS};
+use super::error::{CliError, EXIT_ERROR, EXIT_FINDINGS};
 use super::output::{number, table};
 
 #[derive(Debug, clap::Args)]
@@ -121,7 +121,12 @@ pub fn run(ctx: &Context, args: DriftArgs) -> Result<u8, CliError> {
             ctx.ui.status(format!("committed {}", &commit[..12]));
         }
     }
-    Ok(if args.fail_on_drift && outcome.report.summary.drift { EXIT_FINDINGS } else { 0 })
+    // Under --fail-on-drift a run without a verdict cannot pass as "no drift".
+    Ok(match (&outcome.inconclusive, args.fail_on_drift) {
+        (Some(_), true) => EXIT_ERROR,
+        (None, true) if outcome.report.summary.drift => EXIT_FINDINGS,
+        _ => 0,
+    })
 }
 
 fn render(outcome: &DriftOutcome) -> String {
@@ -161,7 +166,10 @@ fn render(outcome: &DriftOutcome) -> String {
         out.push_str(&render_performance(p));
     }
     let s = &report.summary;
-    out.push_str(&format!("\n{}: {}\n", if s.drift { "DRIFT" } else { "no drift" }, s.reason));
+    match &outcome.inconclusive {
+        Some(why) => out.push_str(&format!("\ninconclusive: {why}; no verdict\n")),
+        None => out.push_str(&format!("\n{}: {}\n", if s.drift { "DRIFT" } else { "no drift" }, s.reason)),
+    }
     out
 }
 

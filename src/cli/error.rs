@@ -54,6 +54,12 @@ fn hint(e: &Error) -> Option<String> {
         Error::Untrusted(problem) if problem.path.starts_with("modelreg.toml") => {
             "an admin signs an edited modelreg.toml with `modelreg config sign`; otherwise restore it with `git checkout -- modelreg.toml`"
         }
+        Error::Untrusted(problem) if modelreg::repo::protected::is_protected(&problem.path) => {
+            return Some(format!(
+                "an admin reviews the change and signs it with `modelreg config sign --files`; otherwise restore it with `git checkout -- {}`",
+                problem.path
+            ));
+        }
         Error::Repo(RepoError::Trust { .. }) | Error::Untrusted(_) => {
             "trust and configuration change only through modelreg commands; restore them with `git checkout -- modelreg.toml .modelreg/`"
         }
@@ -112,7 +118,7 @@ fn hint(e: &Error) -> Option<String> {
         Error::Card(_) => "fix the file named above; card.toml's fields are in docs/FORMAT.md",
         Error::Drift(_) => "nothing was recorded; fix the input named above (see `modelreg drift --help`)",
         Error::Inconclusive { .. } => {
-            "compare with target data that has the baseline's columns (same names and kinds); nothing was recorded"
+            "nothing was recorded; compare data with the baseline's columns (same names and kinds) and at least drift.min_rows rows a side (default 30)"
         }
         Error::NoBaseline { .. } => {
             "pass --baseline DATA|PROFILE, or register the version with --baseline-profile (from `modelreg profile`)"

@@ -1,5 +1,6 @@
 //! `modelreg config sign`: an admin signs `modelreg.toml` after editing it (stages, gates, drift
-//! defaults, the store), or co-signs a trust or configuration change another admin made.
+//! defaults, the store), or co-signs a trust or configuration change another admin made; with
+//! `--files`, writes and signs `.modelreg/protected.toml` after `.gitattributes` or a template changed.
 //!
 //! The edit is validated first (a configuration the registry could not open is never signed), and the
 //! signer must be an admin of the trust *committed* at HEAD: nobody signs their way in with a trust
@@ -15,6 +16,7 @@ use super::transaction::Transaction;
 use crate::policy::rules::{judge_signatures, may_sign};
 use crate::record::{MAX_RECORD_BYTES, RecordError, Timestamp};
 use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
+use crate::repo::protected::{PROTECTED_FILE, Protected, protected_files};
 use crate::repo::{Config, Registry, RepoError, admin_signature_files};
 use crate::sign::{Role, SigningKey, Trust};
 
@@ -25,6 +27,8 @@ pub enum AdminFile {
     Config,
     /// `.modelreg/trust.toml`.
     Trust,
+    /// `.modelreg/protected.toml`, written from the protected files in the working tree.
+    Protected,
 }
 
 impl AdminFile {
@@ -33,6 +37,7 @@ impl AdminFile {
         match self {
             AdminFile::Config => CONFIG_FILE,
             AdminFile::Trust => TRUST_FILE,
+            AdminFile::Protected => PROTECTED_FILE,
         }
     }
 }
@@ -73,27 +78,18 @@ pub fn sign(
     };
     may_sign(&trust, key.public(), &Role::Admin, now)?;
     let path = root.join(file.path());
-    let bytes = std::fs::read(&path).map_err(super::io(&path))?;
-    let invalid = |source: RecordError| match file {
-        AdminFile::Config => RepoError::Config { path: CONFIG_FILE.into(), source },
-        AdminFile::Trust => {
-            RepoError::Trust { path: TRUST_FILE.into(), source: crate::sign::TrustError::Parse(source) }
-        }
-    };
-    if bytes.len() > MAX_RECORD_BYTES {
-        return Err(invalid(RecordError::TooLarge { size: bytes.len() }).into());
-    }
-    let new_trust = match file {
-        AdminFile::Config => {
-            Config::parse(&bytes).map_err(invalid)?;
-            None
-        }
-        AdminFile::Trust => {
-            Some(Trust::parse(&bytes).map_err(|source| RepoError::Trust { path: TRUST_FILE.into(), source })?)
+    let mut tx = Transaction::begin(&registry)?;
+    let (bytes, new_trust) = match file {
+        AdminFile::Protected => (write_manifest(&registry, &mut tx)?, None),
+        AdminFile::Config | AdminFile::Trust => {
+            let bytes = std::fs::read(&path).map_err(super::io(&path))?;
+            let new_trust = validate(file, &bytes)?;
+            // The signed file itself is committed as the admin edited it.
+            tx.include(Path::new(file.path()));
+            (bytes, new_trust)
         }
     };
 
-    let mut tx = Transaction::begin(&registry)?;
     let mut removed = Vec::new();
     let ours = PathBuf::from(signature_file_name(file.path(), key.id()));
     for sig in admin_signature_files(&path)? {
@@ -107,8 +103,6 @@ pub fn sign(
         }
     }
     tx.write_file(&ours, key.sign(&bytes).as_bytes())?;
-    // The signed file itself is committed as the admin edited it.
-    tx.include(Path::new(file.path()));
 
     let armored: Vec<Vec<u8>> = admin_signature_files(&path)?
         .iter()
@@ -123,4 +117,54 @@ pub fn sign(
     let message = format!("modelreg: sign {} ({signatures} of {threshold} admin signatures)", file.path());
     report.commit = tx.commit((commit && signatures >= threshold as usize).then_some(message.as_str()))?;
     Ok(report)
+}
+
+/// Refuses to sign a configuration or trust file the registry could not open; the trust it installs.
+fn validate(file: AdminFile, bytes: &[u8]) -> Result<Option<Trust>, Error> {
+    let invalid = |source: RecordError| match file {
+        AdminFile::Trust => {
+            RepoError::Trust { path: TRUST_FILE.into(), source: crate::sign::TrustError::Parse(source) }
+        }
+        _ => RepoError::Config { path: file.path().into(), source },
+    };
+    if bytes.len() > MAX_RECORD_BYTES {
+        return Err(invalid(RecordError::TooLarge { size: bytes.len() }).into());
+    }
+    match file {
+        AdminFile::Trust => {
+            Ok(Some(Trust::parse(bytes).map_err(|source| RepoError::Trust { path: TRUST_FILE.into(), source })?))
+        }
+        _ => {
+            Config::parse(bytes).map_err(invalid)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Writes the manifest of the protected files as they are in the working tree, with those files (and
+/// any the previous manifest listed that are gone) included in the commit; returns its bytes. Templates
+/// must compile: a manifest is never signed over a card template that would fail every card.
+fn write_manifest(registry: &Registry, tx: &mut Transaction<'_>) -> Result<Vec<u8>, Error> {
+    let worktree = registry.worktree();
+    let present = protected_files(&worktree).map_err(|e| RepoError::Io {
+        path: registry.root().join(PROTECTED_FILE),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    if let Some((path, why)) = present.refused.first() {
+        let problem = crate::policy::Problem::error(path, crate::policy::RuleId::Trust, why.clone())
+            .with_hint("replace it with a regular file, then sign again");
+        return Err(Error::Untrusted(Box::new(problem)));
+    }
+    crate::card::Templates::for_snapshot(&worktree)?;
+    let previous = std::fs::read(registry.root().join(PROTECTED_FILE))
+        .ok()
+        .and_then(|bytes| Protected::parse(&bytes).ok())
+        .map(|manifest| manifest.files)
+        .unwrap_or_default();
+    for path in present.files.keys().chain(previous.keys()) {
+        tx.include(Path::new(path));
+    }
+    let bytes = Protected::new(present.files).to_bytes();
+    tx.write_file(Path::new(PROTECTED_FILE), &bytes)?;
+    Ok(bytes)
 }

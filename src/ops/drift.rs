@@ -68,6 +68,10 @@ pub struct DriftOutcome {
     /// The commit that holds the record, when committed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Why the report gives no verdict (too few rows), when it gives none; then no record is written,
+    /// and the report's `drift = false` means nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inconclusive: Option<String>,
     /// Per-feature metrics, thresholds and the verdict.
     pub report: DriftReport,
 }
@@ -92,12 +96,25 @@ pub fn run(registry: &Registry, key: Option<&SigningKey>, request: DriftRequest)
         let why = "no baseline feature is in the target with the same kind".to_owned();
         return Err(Error::Inconclusive { model: state.name.clone(), version: version.version, why });
     }
+    // Nor is a verdict on a handful of rows, where one row would move it: never recorded; a report
+    // asked for without a record says it is inconclusive.
+    let min_rows = request.config.min_rows;
+    let too_few = [("baseline", report.baseline.rows), ("target", report.target.rows)]
+        .into_iter()
+        .find(|(_, rows)| *rows < min_rows)
+        .map(|(side, rows)| {
+            format!("the {side} has {rows} rows, fewer than the {min_rows} a verdict needs (drift.min_rows)")
+        });
+    if let Some(why) = too_few.clone().filter(|_| request.record) {
+        return Err(Error::Inconclusive { model: state.name.clone(), version: version.version, why });
+    }
     let mut outcome = DriftOutcome {
         model: state.name.clone(),
         version: version.version,
         record: None,
         record_digest: None,
         commit: None,
+        inconclusive: too_few,
         report,
     };
     let Some(key) = key.filter(|_| request.record) else { return Ok(outcome) };

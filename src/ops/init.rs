@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::Error;
 use crate::record::Timestamp;
 use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
+use crate::repo::protected::{GITATTRIBUTES, PROTECTED_FILE, Protected, protected_files};
+use crate::repo::snapshot::WorkTree;
 use crate::repo::{Config, GitRepo, RepoError, write_atomic};
 use crate::sign::{SigningKey, Trust};
 
@@ -38,7 +40,7 @@ pub struct InitReport {
 
 const GITIGNORE_BLOCK: &str = "# modelreg: the local artifact store and interrupted writes\n";
 /// Line-ending filters must never touch signed bytes; scoped to the registry's own files.
-const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n/modelreg.toml* -text\n/.modelreg/** -text\n/models/** -text\n";
+const GITATTRIBUTES_BLOCK: &str = "# modelreg: signed files must reach git byte for byte\n/modelreg.toml* -text\n/.gitattributes -text\n/.modelreg/** -text\n/models/** -text\n";
 
 /// `init`: makes the git repository at `start` a registry, with `key` as its one admin. Refuses a
 /// repository that already is one; `modelreg.toml` is written last, so an interrupted init can be run again.
@@ -70,8 +72,6 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions, now: Timestamp
     write(signature_file_name(CONFIG_FILE, key.id()), key.sign(&config_bytes).as_bytes())?;
     write(signature_file_name(TRUST_FILE, key.id()), key.sign(&trust_bytes).as_bytes())?;
     write(TRUST_FILE.into(), &trust_bytes)?;
-    // The config goes last: its presence is what marks the repository as a registry.
-    write(CONFIG_FILE.into(), &config_bytes)?;
 
     let mut ignored = vec!["/.modelreg/tmp/".to_owned()];
     if Path::new(&config.store.path).is_relative() {
@@ -79,8 +79,26 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions, now: Timestamp
     }
     append_lines(&root.join(".gitignore"), GITIGNORE_BLOCK, &ignored)?;
     written.push(".gitignore".into());
-    append_lines(&root.join(".gitattributes"), GITATTRIBUTES_BLOCK, &[])?;
-    written.push(".gitattributes".into());
+    append_lines(&root.join(GITATTRIBUTES), GITATTRIBUTES_BLOCK, &[])?;
+    written.push(GITATTRIBUTES.into());
+    // `.gitattributes` (and anything already under `.modelreg/`) changes what clones check out: the
+    // founding admin signs their digests.
+    let present = protected_files(&WorkTree::new(&root))
+        .map_err(|e| RepoError::Io { path: root.join(PROTECTED_FILE), source: std::io::Error::other(e.to_string()) })?;
+    if let Some((path, why)) = present.refused.first() {
+        return Err(RepoError::Io { path: root.join(path), source: std::io::Error::other(why.clone()) }.into());
+    }
+    written.extend(present.files.keys().filter(|p| p.as_str() != GITATTRIBUTES).map(PathBuf::from));
+    let manifest = Protected::new(present.files).to_bytes();
+    let mut write = |rel: String, bytes: &[u8]| -> Result<(), Error> {
+        write_atomic(&root.join(&rel), bytes, true)?;
+        written.push(PathBuf::from(rel));
+        Ok(())
+    };
+    write(signature_file_name(PROTECTED_FILE, key.id()), key.sign(&manifest).as_bytes())?;
+    write(PROTECTED_FILE.into(), &manifest)?;
+    // The config goes last: its presence is what marks the repository as a registry.
+    write(CONFIG_FILE.into(), &config_bytes)?;
 
     let commit =
         if options.commit { Some(git.commit_paths(&written, "modelreg: initialise registry", now)?) } else { None };

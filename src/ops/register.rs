@@ -1,7 +1,7 @@
 //! `modelreg register`: hash and store artifacts, then write, sign and commit a registration record.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -11,11 +11,11 @@ use super::{Error, ModelRef, collect};
 use crate::policy::rules::{may_sign, next_version, required_role};
 use crate::policy::{Judge, load_model};
 use crate::progress::Progress;
-use crate::record::artifact_format;
 use crate::record::{
     Artifact, CodeRef, DatasetRef, Digest, Lineage, MetaKey, Metric, ModelName, ParentRef, Record, RecordKind,
     RegisterRecord, Version,
 };
+use crate::record::{FORMAT_SNIFF_BYTES, derive_format};
 use crate::repo::{GitRepo, Registry, RepoError};
 use crate::sign::SigningKey;
 use crate::state::ModelState;
@@ -103,23 +103,26 @@ pub fn register(
 
     let total: u64 = inputs.iter().map(|f| f.size).sum();
     progress.start("hashing", total);
-    let hashed: Vec<(Digest, u64)> = inputs
+    // Each file's format comes from its first bytes as well as its name: a pickle is recorded as one
+    // (so `show` flags it) whatever it is called.
+    let hashed: Vec<(Digest, u64, Option<&'static str>)> = inputs
         .par_iter()
         .map(|input| {
-            let hashed = hash_file(&input.source)?;
-            progress.advance(hashed.1);
-            Ok(hashed)
+            let (digest, size) = hash_file(&input.source)?;
+            let head = read_head(&input.source)?;
+            progress.advance(size);
+            Ok((digest, size, derive_format(input.artifact.as_str(), &head)))
         })
         .collect::<Result<_, StoreError>>()?;
     progress.finish();
     let artifacts: Vec<Artifact> = inputs
         .iter()
         .zip(&hashed)
-        .map(|(input, &(digest, size))| Artifact {
+        .map(|(input, &(digest, size, format))| Artifact {
             path: input.artifact.clone(),
             digest,
             size,
-            format: artifact_format(input.artifact.as_str()).map(str::to_owned),
+            format: format.map(str::to_owned),
         })
         .collect();
     let total: u64 = artifacts.iter().map(|a| a.size).sum();
@@ -300,4 +303,14 @@ fn parent_ref(registry: &Registry, parent: &ModelRef) -> Result<ParentRef, Error
     let state = ModelState::replay(history);
     let version = super::show::select(&state, parent)?;
     Ok(ParentRef { model: parent.name.clone(), version: version.version, record: version.record_digest })
+}
+
+/// A file's first [`FORMAT_SNIFF_BYTES`] bytes (fewer for a smaller file).
+fn read_head(path: &Path) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(FORMAT_SNIFF_BYTES);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(FORMAT_SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(crate::store::io_error(path))?;
+    Ok(head)
 }

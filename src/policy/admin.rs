@@ -8,6 +8,7 @@ use crate::record::Timestamp;
 use std::path::Path;
 
 use crate::repo::layout::{self, CONFIG_FILE, TRUST_FILE};
+use crate::repo::protected::{GITATTRIBUTES, PROTECTED_FILE, Protected, protected_files};
 use crate::repo::snapshot::{Snapshot, join, split};
 use crate::repo::{GitRepo, Registry, RepoError, write_atomic};
 use crate::sign::{Role, Trust};
@@ -21,9 +22,11 @@ pub fn load_trust(snapshot: &dyn Snapshot) -> Result<Trust, Problem> {
     Trust::parse(&bytes).map_err(|e| Problem::error(TRUST_FILE, RuleId::Trust, e.to_string()))
 }
 
-/// Findings about the admin signatures on `modelreg.toml` and `.modelreg/trust.toml`, judged by
-/// `trust` (their own for a full check; the base commit's for a change). With `now`, keys expired at
-/// that instant do not count (a change is judged at the time it is received).
+/// Findings about the admin-signed files, judged by `trust` (their own for a full check; the base
+/// commit's for a change): `modelreg.toml`, `.modelreg/trust.toml` and `.modelreg/protected.toml` must
+/// carry enough admin signatures, and the manifest must list every protected file (`.gitattributes`,
+/// the templates) with its digest. With `now`, keys expired at that instant do not count (a change is
+/// judged at the time it is received).
 pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<Timestamp>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for file in [CONFIG_FILE, TRUST_FILE] {
@@ -48,45 +51,119 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
                 "restore the last good configuration from git history, edit it, then `modelreg config sign`",
             ));
         }
-        let (dir, name) = split(file);
-        let mut sig_paths = Vec::new();
-        let mut armored = Vec::new();
-        for entry in snapshot.list(dir).ok().flatten().unwrap_or_default() {
-            if layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name) {
-                let path = join(dir, &entry.name);
-                match snapshot.read(&path, cap) {
-                    Ok(Some(sig)) => {
-                        armored.push(sig);
-                        sig_paths.push(path);
-                    }
-                    Ok(None) => {}
-                    Err(e) => problems.push(Problem::error(&path, RuleId::Signature, e.to_string())),
+        problems.extend(signature_problems(snapshot, file, &bytes, trust, now));
+    }
+    problems.extend(protected_file_problems(snapshot, trust, now));
+    problems
+}
+
+/// The admin signatures over one signed file's `bytes`: each must verify, and enough distinct admins
+/// (not expired at `now`) must have signed.
+fn signature_problems(
+    snapshot: &dyn Snapshot,
+    file: &str,
+    bytes: &[u8],
+    trust: &Trust,
+    now: Option<Timestamp>,
+) -> Vec<Problem> {
+    let cap = crate::record::MAX_RECORD_BYTES;
+    let mut problems = Vec::new();
+    let (dir, name) = split(file);
+    let mut sig_paths = Vec::new();
+    let mut armored = Vec::new();
+    for entry in snapshot.list(dir).ok().flatten().unwrap_or_default() {
+        if layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name) {
+            let path = join(dir, &entry.name);
+            match snapshot.read(&path, cap) {
+                Ok(Some(sig)) => {
+                    armored.push(sig);
+                    sig_paths.push(path);
+                }
+                Ok(None) => {}
+                Err(e) => problems.push(Problem::error(&path, RuleId::Signature, e.to_string())),
+            }
+        }
+    }
+    let mut judgement = judge_signatures(bytes, &armored, trust, &[Role::Admin]);
+    for (i, message) in judgement.problems {
+        problems.push(Problem::error(&sig_paths[i], RuleId::Signature, message));
+    }
+    if let Some(now) = now {
+        for (key, expired) in take_expired(&mut judgement.valid, trust, now) {
+            let message = format!("signed by admin key {} which expired at {expired}", key.id());
+            problems.push(Problem::error(file, RuleId::Signature, message));
+        }
+    }
+    let threshold = trust.admin_threshold as usize;
+    if judgement.valid.len() < threshold {
+        problems.push(
+            Problem::error(
+                file,
+                RuleId::Trust,
+                format!("signed by {} of the {threshold} admin key(s) required", judgement.valid.len()),
+            )
+            .with_hint(
+                "trust and configuration change only through modelreg commands run by admins; restore it from git",
+            ),
+        );
+    }
+    problems
+}
+
+/// The protected-files rule: every file that changes what clones read or check out (see
+/// [`crate::repo::protected`]) is listed with its digest in an admin-signed manifest. Without a
+/// manifest, only a registry with no protected file passes.
+fn protected_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<Timestamp>) -> Vec<Problem> {
+    const SIGN_HINT: &str = "an admin reviews the change, then runs `modelreg config sign --files`";
+    let mut problems = Vec::new();
+    let present = match protected_files(snapshot) {
+        Ok(present) => present,
+        Err(e) => return vec![Problem::error(PROTECTED_FILE, RuleId::Trust, e.to_string())],
+    };
+    for (path, why) in &present.refused {
+        problems.push(Problem::error(path, RuleId::Trust, why.clone()).with_hint("replace it with a regular file"));
+    }
+    let listed = match snapshot.read(PROTECTED_FILE, crate::record::MAX_RECORD_BYTES) {
+        Ok(Some(bytes)) => {
+            problems.extend(signature_problems(snapshot, PROTECTED_FILE, &bytes, trust, now));
+            match Protected::parse(&bytes) {
+                Ok(manifest) => manifest.files,
+                Err(e) => {
+                    problems.push(
+                        Problem::error(PROTECTED_FILE, RuleId::Trust, format!("does not parse: {e}")).with_hint(
+                            "restore it from git history, or have an admin run `modelreg config sign --files`",
+                        ),
+                    );
+                    return problems;
                 }
             }
         }
-        let mut judgement = judge_signatures(&bytes, &armored, trust, &[Role::Admin]);
-        for (i, message) in judgement.problems {
-            problems.push(Problem::error(&sig_paths[i], RuleId::Signature, message));
+        Ok(None) => Default::default(),
+        Err(e) => {
+            problems.push(Problem::error(PROTECTED_FILE, RuleId::Trust, e.to_string()));
+            return problems;
         }
-        if let Some(now) = now {
-            for (key, expired) in take_expired(&mut judgement.valid, trust, now) {
-                let message = format!("signed by admin key {} which expired at {expired}", key.id());
-                problems.push(Problem::error(file, RuleId::Signature, message));
-            }
+    };
+    for (path, digest) in &present.files {
+        let message = match listed.get(path) {
+            Some(signed) if signed == digest => continue,
+            Some(_) => "changed since admins signed .modelreg/protected.toml (it changes what every clone sees)",
+            None => "not covered by .modelreg/protected.toml (it changes what every clone sees, so admins sign it)",
+        };
+        problems.push(Problem::error(path, RuleId::Trust, message).with_hint(SIGN_HINT));
+    }
+    for path in listed.keys().filter(|p| !present.files.contains_key(*p)) {
+        if present.refused.iter().any(|(refused, _)| refused == path) {
+            continue;
         }
-        let threshold = trust.admin_threshold as usize;
-        if judgement.valid.len() < threshold {
-            problems.push(
-                Problem::error(
-                    file,
-                    RuleId::Trust,
-                    format!("signed by {} of the {threshold} admin key(s) required", judgement.valid.len()),
-                )
-                .with_hint(
-                    "trust and configuration change only through modelreg commands run by admins; restore it from git",
-                ),
-            );
-        }
+        problems.push(
+            Problem::error(
+                path,
+                RuleId::Trust,
+                "listed in .modelreg/protected.toml but absent (deleted without admins)",
+            )
+            .with_hint(SIGN_HINT),
+        );
     }
     problems
 }
@@ -102,7 +179,7 @@ pub fn admin_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
 /// the last state that stood. Only a change still pending at the end is a finding.
 /// With `since`, only commits after that (already verified) commit are judged.
 pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<Problem>, RepoError> {
-    let admin_entry = |name: &str| name == ".modelreg" || name.starts_with(CONFIG_FILE);
+    let admin_entry = |name: &str| name == ".modelreg" || name == GITATTRIBUTES || name.starts_with(CONFIG_FILE);
     let mut changes = git.first_parent_changes(admin_entry, since)?;
     changes.reverse();
     // The trust of the last state that stood, while a change is pending; with the pending findings.
@@ -187,12 +264,13 @@ pub fn uncommitted_trust_problems(registry: &Registry) -> Result<Vec<Problem>, R
     Ok(Vec::new())
 }
 
-/// Do trust or configuration (or their signatures) differ between two snapshots?
+/// Do trust, configuration, the manifest (or their signatures) or a protected file differ between two
+/// snapshots?
 fn admin_files_differ(a: &dyn Snapshot, b: &dyn Snapshot) -> bool {
     let cap = crate::record::MAX_RECORD_BYTES;
     let files = |s: &dyn Snapshot| -> Vec<(String, Option<Vec<u8>>)> {
         let mut out = Vec::new();
-        for (dir, name) in [("", CONFIG_FILE), (".modelreg", "trust.toml")] {
+        for (dir, name) in [("", CONFIG_FILE), (".modelreg", "trust.toml"), (".modelreg", "protected.toml")] {
             for entry in s.list(dir).ok().flatten().unwrap_or_default() {
                 let ours = entry.name == name
                     || layout::parse_signature_file_name(&entry.name).is_some_and(|(signed, _)| signed == name);
@@ -205,5 +283,5 @@ fn admin_files_differ(a: &dyn Snapshot, b: &dyn Snapshot) -> bool {
         }
         out
     };
-    files(a) != files(b)
+    files(a) != files(b) || protected_files(a).ok() != protected_files(b).ok()
 }

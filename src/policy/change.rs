@@ -13,7 +13,7 @@ use super::{
     CheckReport, Problem, RuleId, admin_file_problems, card, check_snapshot, layout::model_layout_problems, load_trust,
 };
 use crate::card::Templates;
-use crate::policy::Judge;
+use crate::policy::{Judge, Lifecycles};
 use crate::progress::NoProgress;
 use crate::record::{MAX_RECORD_BYTES, ModelName, Record, Timestamp};
 use crate::repo::config::{Config, LifecycleConfig};
@@ -28,7 +28,7 @@ use crate::state::{ModelState, PromotionStatus};
 pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[Change], now: Timestamp) -> CheckReport {
     let Some(old) = old else {
         let mut report = match load_trust(new) {
-            Ok(trust) => check_snapshot(new, &trust, None, &NoProgress),
+            Ok(trust) => check_snapshot(new, &trust, Lifecycles::Unjudged, None, &NoProgress),
             Err(problem) => CheckReport { problems: vec![problem], ..CheckReport::default() },
         };
         report.problems.extend(arriving_signature_problems(new, changes));
@@ -61,7 +61,7 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         if path.starts_with(crate::card::TEMPLATES_DIR) || path == TRUST_FILE {
             every_card = true;
         }
-        if is_admin_file(path) {
+        if crate::repo::protected::is_admin_path(path) {
             admin_files_changed = true;
             if change.kind == ChangeKind::Deleted && (path == CONFIG_FILE || path == TRUST_FILE) {
                 report
@@ -207,15 +207,6 @@ fn committed_leftover_problems(changes: &[Change]) -> Vec<Problem> {
         .collect()
 }
 
-fn is_admin_file(path: &str) -> bool {
-    let (dir, name) = split(path);
-    [CONFIG_FILE, TRUST_FILE].iter().any(|file| {
-        let (file_dir, file_name) = split(file);
-        dir == file_dir
-            && (name == file_name || layout::parse_signature_file_name(name).is_some_and(|(s, _)| s == file_name))
-    })
-}
-
 fn is_card_file(inner: &str) -> bool {
     inner == CARD_FILE || inner == CARD_FIELDS_FILE
 }
@@ -272,7 +263,8 @@ fn judge_model_change(
 
     // New records: the same scan as a full check, judging signatures only from the first new seq on,
     // with the base commit's trust and the time the change is judged.
-    let judge = Judge { trust: Some(base_trust), from_seq: old_tip + 1, now: Some(now), lifecycle: base.lifecycle };
+    let lifecycle = base.lifecycle.map_or(Lifecycles::Unjudged, Lifecycles::One);
+    let judge = Judge { trust: Some(base_trust), from_seq: old_tip + 1, now: Some(now), lifecycle };
     let mut problems = Vec::new();
     let after = super::scan_model(new, &name, judge, &mut problems);
     report.records += after.records.iter().filter(|r| r.file.seq > old_tip).count();

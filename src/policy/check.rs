@@ -6,13 +6,14 @@
 //! counts and (when a store is verified) the artifact list outlive a model.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::admin::{admin_file_problems, trust_history_problems, uncommitted_trust_problems};
 use super::layout::{model_layout_problems, models_dir};
-use super::{Judge, Problem, RuleId, Severity, card, scan_model};
+use super::{Judge, Lifecycles, Problem, RuleId, Severity, card, scan_model};
 use crate::progress::Progress;
 use crate::record::{Digest, ModelName, Record};
 use crate::repo::Registry;
@@ -48,7 +49,14 @@ pub struct CheckOptions {
 pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn Progress) -> CheckReport {
     let store = registry.store();
     let store: Option<&dyn ArtifactStore> = if options.verify_artifacts { Some(&store) } else { None };
-    let mut report = check_snapshot(&registry.worktree(), registry.trust(), store, progress);
+    // Every record is held to the stages and gates in force when it was committed, as the server held it.
+    let (history, history_problem) = match super::ConfigHistory::of(registry) {
+        Ok(history) => (Some(history), None),
+        Err(e) => (None, Some(Problem::error(crate::repo::layout::CONFIG_FILE, RuleId::Gate, e.to_string()))),
+    };
+    let lifecycles = history.as_ref().map_or(Lifecycles::Unjudged, Lifecycles::History);
+    let mut report = check_snapshot(&registry.worktree(), registry.trust(), lifecycles, store, progress);
+    report.problems.extend(history_problem);
     // A command interrupted between writing a record and rewriting the card leaves the card behind its
     // uncommitted records: worth a warning, not a broken registry (the next command, or `modelreg
     // card`, rewrites it; the hooks still refuse to commit or push a stale card).
@@ -80,10 +88,12 @@ pub fn check_registry(registry: &Registry, options: CheckOptions, progress: &dyn
 
 /// The full check of one snapshot, judged by `trust` (the snapshot's own, for a full check): admin
 /// signatures on trust and configuration, the layout under `models/`, every record's schema, chain,
-/// version order and signatures, and (with a store) every artifact present in it.
+/// version order and signatures, lifecycle records against `lifecycles`, and (with a store) every
+/// artifact present in it.
 pub fn check_snapshot(
     snapshot: &dyn Snapshot,
     trust: &Trust,
+    lifecycles: Lifecycles<'_>,
     store: Option<&dyn ArtifactStore>,
     progress: &dyn Progress,
 ) -> CheckReport {
@@ -103,7 +113,8 @@ pub fn check_snapshot(
         .par_iter()
         .fold(Tally::default, |mut tally, name| {
             let mut problems = model_layout_problems(snapshot, name);
-            let history = scan_model(snapshot, name, Judge::all(trust), &mut problems);
+            let judge = Judge { lifecycle: lifecycles, ..Judge::all(trust) };
+            let history = scan_model(snapshot, name, judge, &mut problems);
             // A card is judged against records that stand: otherwise the records' findings say it all.
             let records_stand = !problems.iter().any(|p| p.severity == Severity::Error);
             if let Some(templates) = templates.as_ref().filter(|_| records_stand) {
@@ -116,10 +127,13 @@ pub fn check_snapshot(
                 for loaded in &history.records {
                     let Record::Register(register) = &loaded.record else { continue };
                     for artifact in register.artifacts.iter().chain(&register.baseline_profile) {
-                        tally
-                            .artifacts
-                            .entry((artifact.digest, artifact.size))
-                            .or_insert_with(|| format!("{}: {}", loaded.relative_path, artifact.path));
+                        let origin = format!("{}: {}", loaded.relative_path, artifact.path);
+                        let labelled_safe = (!artifact.loads_code()).then(|| origin.clone());
+                        Named::add(
+                            &mut tally.artifacts,
+                            (artifact.digest, artifact.size),
+                            Named { origin, labelled_safe },
+                        );
                     }
                 }
             }
@@ -145,7 +159,31 @@ struct Tally {
     problems: Vec<Problem>,
     /// Every artifact a record names, as (digest, size) (only when a store is verified), with where
     /// it was first named. Keyed by both: a record that gives a known digest another size is judged too.
-    artifacts: BTreeMap<(Digest, u64), String>,
+    artifacts: BTreeMap<(Digest, u64), Named>,
+}
+
+/// Where an artifact was first named, and the first record that labels it a format that loads no
+/// code (its bytes are then checked for one that does).
+struct Named {
+    origin: String,
+    labelled_safe: Option<String>,
+}
+
+impl Named {
+    /// Adds `named` under `key`; when a record before it named the same artifact, the first origins stay.
+    fn add(artifacts: &mut BTreeMap<(Digest, u64), Named>, key: (Digest, u64), named: Named) {
+        match artifacts.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(named);
+            }
+            Entry::Occupied(mut slot) => {
+                let first = slot.get_mut();
+                if first.labelled_safe.is_none() {
+                    first.labelled_safe = named.labelled_safe;
+                }
+            }
+        }
+    }
 }
 
 impl Tally {
@@ -154,16 +192,8 @@ impl Tally {
         self.records += later.records;
         self.signatures += later.signatures;
         self.problems.append(&mut later.problems);
-        if self.artifacts.len() < later.artifacts.len() {
-            std::mem::swap(&mut self.artifacts, &mut later.artifacts);
-            // `self.artifacts` now holds the later models': earlier origins win on a shared digest.
-            for (digest, origin) in later.artifacts {
-                self.artifacts.insert(digest, origin);
-            }
-        } else {
-            for (digest, origin) in later.artifacts {
-                self.artifacts.entry(digest).or_insert(origin);
-            }
+        for (key, named) in later.artifacts {
+            Named::add(&mut self.artifacts, key, named);
         }
         self
     }
@@ -171,7 +201,7 @@ impl Tally {
 
 fn verify_artifacts(
     store: &dyn ArtifactStore,
-    artifacts: &BTreeMap<(Digest, u64), String>,
+    artifacts: &BTreeMap<(Digest, u64), Named>,
     report: &mut CheckReport,
     progress: &dyn Progress,
 ) {
@@ -179,15 +209,31 @@ fn verify_artifacts(
     progress.start("verifying artifacts", total);
     let results: Vec<_> = artifacts
         .par_iter()
-        .map(|((digest, size), origin)| {
+        .map(|((digest, size), named)| {
             let state = store.verify(digest, *size);
+            // A record that calls the file a format loading no code is checked against its bytes.
+            let shows = match (&state, &named.labelled_safe) {
+                (Ok(ObjectState::Intact), Some(_)) => sniff(store, digest),
+                _ => None,
+            };
             progress.advance(*size);
-            (digest, *size, origin, state)
+            (digest, *size, named, state, shows)
         })
         .collect();
     progress.finish();
-    for (digest, size, origin, state) in results {
+    for (digest, size, named, state, shows) in results {
         let path = format!("{}/{}", store.location(), digest.hex());
+        let origin = &named.origin;
+        if let (Some(format), Some(labelled)) = (shows, &named.labelled_safe) {
+            report.problems.push(
+                Problem::error(
+                    &path,
+                    RuleId::Artifact,
+                    format!("{labelled} is recorded as a format that runs no code, but its bytes are {format} (opening it runs code)"),
+                )
+                .with_hint("do not load it; register the file again so its record says what it is"),
+            );
+        }
         match state {
             Ok(ObjectState::Missing) => report.artifacts_missing += 1,
             Ok(ObjectState::Intact) => report.artifacts_verified += 1,
@@ -210,4 +256,12 @@ fn verify_artifacts(
             Err(e) => report.problems.push(Problem::error(path, RuleId::Artifact, e.to_string())),
         }
     }
+}
+
+/// The code-loading format an object's first bytes show, if any.
+fn sniff(store: &dyn ArtifactStore, digest: &Digest) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(crate::record::FORMAT_SNIFF_BYTES);
+    store.open(digest).ok()?.take(crate::record::FORMAT_SNIFF_BYTES as u64).read_to_end(&mut head).ok()?;
+    crate::record::format_of_bytes(&head).filter(|f| crate::record::format_loads_code(f))
 }

@@ -10,6 +10,7 @@
 //! - [`admin`]: admin signatures on trust and configuration, trust history, and [`open_verified`].
 //! - [`layout`]: what may live under `models/`.
 //! - [`check`]: the full check behind `modelreg check`; [`check_change`], a change judged by its base.
+//! - [`history`]: which configuration each record was committed under, for the full check.
 //! - [`push`]: ref updates (no deleting or rewriting the registry branch), each judged as a change.
 //! - [`present`]: `artifact-present`, a change's registrations against the shared store.
 
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod card;
 mod change;
 pub mod check;
+pub mod history;
 pub mod layout;
 pub mod lifecycle;
 pub mod present;
@@ -27,8 +29,9 @@ pub mod scan;
 pub use admin::{OpenError, admin_file_problems, load_trust, open_verified, trust_history_problems};
 pub use change::check_change;
 pub use check::{CheckOptions, CheckReport, check_registry, check_snapshot};
+pub use history::ConfigHistory;
 pub use layout::models_dir;
-pub use scan::{Judge, LoadError, MAX_CLOCK_SKEW_SECS, load_model, scan_model};
+pub use scan::{Judge, Lifecycles, LoadError, MAX_CLOCK_SKEW_SECS, load_model, scan_model};
 
 use serde::Serialize;
 

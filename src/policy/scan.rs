@@ -3,6 +3,7 @@
 //! lifecycle rules to every record and reporting each finding; it keeps going so `check` can list them
 //! all. [`load_model`] is the same scan for commands that act on a model: the first error is returned.
 
+use super::history::ConfigHistory;
 use super::rules::{self, accepted_roles, chain_link, judge_signatures, publishing_role};
 use super::{Problem, RuleId, Severity, lifecycle};
 use crate::record::{Digest, MAX_RECORD_BYTES, ModelName, ParentRef, Record, RecordKind, Timestamp, Version};
@@ -41,21 +42,43 @@ pub struct Judge<'a> {
     /// change is received).
     pub now: Option<Timestamp>,
     /// Hold records from `from_seq` on to the registry's configured stages and gates.
-    pub lifecycle: Option<&'a LifecycleConfig>,
+    pub lifecycle: Lifecycles<'a>,
+}
+
+/// Which configured stages and gates records are held to.
+#[derive(Debug, Clone, Copy)]
+pub enum Lifecycles<'a> {
+    /// None: records are held only to the gates they carry.
+    Unjudged,
+    /// One configuration for every judged record (a change: its base's, or the one it installs).
+    One(&'a LifecycleConfig),
+    /// Each record by the configuration in force when it was committed (a full check).
+    History(&'a ConfigHistory),
+}
+
+impl<'a> Lifecycles<'a> {
+    fn for_record(self, model: &ModelName, seq: u64) -> Option<&'a LifecycleConfig> {
+        match self {
+            Lifecycles::Unjudged => None,
+            Lifecycles::One(config) => Some(config),
+            Lifecycles::History(history) => history.for_record(model, seq),
+        }
+    }
 }
 
 impl<'a> Judge<'a> {
     /// Read without verifying signatures.
-    pub const READ_ONLY: Judge<'static> = Judge { trust: None, from_seq: 1, now: None, lifecycle: None };
+    pub const READ_ONLY: Judge<'static> =
+        Judge { trust: None, from_seq: 1, now: None, lifecycle: Lifecycles::Unjudged };
 
     /// Verify every record's signatures against `trust`.
     pub fn all(trust: &'a Trust) -> Judge<'a> {
-        Judge { trust: Some(trust), from_seq: 1, now: None, lifecycle: None }
+        Judge { trust: Some(trust), from_seq: 1, now: None, lifecycle: Lifecycles::Unjudged }
     }
 
     /// Read fast, reporting nothing: only promotions' signatures are verified, to count approvals.
     pub fn read(trust: &'a Trust) -> Judge<'a> {
-        Judge { trust: Some(trust), from_seq: u64::MAX, now: None, lifecycle: None }
+        Judge { trust: Some(trust), from_seq: u64::MAX, now: None, lifecycle: Lifecycles::Unjudged }
     }
 }
 
@@ -169,7 +192,7 @@ pub fn scan_model(
         // Without trust, approvals are unknown, and so is which version holds a stage: the lifecycle
         // rules need the verified state.
         if judged && judge.trust.is_some() {
-            for violation in lifecycle::judge(&state, &record, judge.lifecycle) {
+            for violation in lifecycle::judge(&state, &record, judge.lifecycle.for_record(name, file.seq)) {
                 let mut problem = Problem::error(path, violation.rule, violation.message);
                 problem.hint = violation.hint;
                 found.push(problem);

@@ -25,7 +25,8 @@ pub use gates::{Comparison, Gates, Requirement, Span};
 pub use lifecycle::{ArchiveRecord, DemoteRecord, DeploymentRecord, PromoteRecord, TagRecord};
 pub use name::{ArtifactPath, KeyId, MetaKey, ModelName, NameError, Stage, Timestamp, Version};
 pub use register::{
-    Artifact, CodeRef, DatasetRef, Lineage, Metric, ParentRef, RegisterRecord, format_of as artifact_format,
+    Artifact, CodeRef, DatasetRef, FORMAT_SNIFF_BYTES, Lineage, Metric, ParentRef, RegisterRecord, derive_format,
+    format_loads_code, format_of as artifact_format, format_of_bytes,
 };
 
 /// Records are small; anything larger is refused before it is parsed.

@@ -161,10 +161,58 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    /// Formats whose loaders execute code from the file (pickle and what is built on it). A signature
-    /// says who published a model, not that it is safe to load; this lets `show` and gates say so.
+    /// Whether opening the file with its format's usual loader executes code from it (pickle and what
+    /// is built on it). Judged from the label *and* the file name, so a `model.pkl` labelled
+    /// `safetensors` still counts. A signature says who published a model, not that it is safe to
+    /// load; this lets `show`, cards and gates say so. The bytes are judged by [`format_of_bytes`].
     pub fn loads_code(&self) -> bool {
-        matches!(self.format.as_deref(), Some("pickle" | "pytorch" | "joblib"))
+        self.format.as_deref().is_some_and(format_loads_code)
+            || format_of(self.path.as_str()).is_some_and(format_loads_code)
+    }
+}
+
+/// Formats whose usual loader executes code from the file.
+pub fn format_loads_code(format: &str) -> bool {
+    matches!(format, "pickle" | "pytorch" | "joblib")
+}
+
+/// How many leading bytes [`format_of_bytes`] looks at.
+pub const FORMAT_SNIFF_BYTES: usize = 512;
+
+/// The format a file's first bytes show, when they show one: a pickle stream (protocol 2 and later
+/// start `0x80 <protocol>`), a PyTorch zip archive (its first member is `…/data.pkl` or `…/version`
+/// beside one), safetensors (an 8-byte little-endian header length, then `{`), GGUF, HDF5 (Keras).
+pub fn format_of_bytes(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0x80, 2..=5, ..] => Some("pickle"),
+        [b'P', b'K', 3, 4, rest @ ..] if torch_zip(rest) => Some("pytorch"),
+        [b'G', b'G', b'U', b'F', ..] => Some("gguf"),
+        [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n', ..] => Some("keras"),
+        [a, b, c, d, e, f, g, h, b'{', ..] => {
+            let len = u64::from_le_bytes([*a, *b, *c, *d, *e, *f, *g, *h]);
+            (2..100 << 20).contains(&len).then_some("safetensors")
+        }
+        _ => None,
+    }
+}
+
+/// A zip archive whose first member (the local header after `PK\x03\x04`) is PyTorch's: a name ending
+/// in `data.pkl`, `.data/version` or `/version` under one top directory (torch.save's layout).
+fn torch_zip(after_magic: &[u8]) -> bool {
+    // Local file header: 26 more bytes, the name's length at offset 22 (from after the magic).
+    let Some(len) = after_magic.get(22..24).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize) else { return false };
+    let Some(name) = after_magic.get(26..26 + len) else { return false };
+    name.ends_with(b"data.pkl") || name.ends_with(b"/version") || name.ends_with(b".data/version")
+}
+
+/// The format to record for a file: what its bytes show when that loads code (a pickle named
+/// `.safetensors` is recorded as a pickle), else what its name says, else what its bytes show.
+pub fn derive_format(path: &str, head: &[u8]) -> Option<&'static str> {
+    let by_bytes = format_of_bytes(head);
+    match (by_bytes, format_of(path)) {
+        (Some(bytes), _) if format_loads_code(bytes) => Some(bytes),
+        (_, Some(name)) => Some(name),
+        (bytes, None) => bytes,
     }
 }
 
@@ -206,6 +254,20 @@ impl RegisterRecord {
             // A case-insensitive file system (macOS, Windows) would keep one of the two.
             if let Some(other) = folded.insert(artifact.path.as_str().to_ascii_lowercase(), artifact.path.as_str()) {
                 return Err(format!("artifact paths `{other}` and `{}` differ only in case", artifact.path));
+            }
+        }
+        // A label that hides a code-loading format behind a safe one (`model.pkl` as `safetensors`) is
+        // a lie about what opening the file does; a more cautious label than the name's is fine.
+        for artifact in &self.artifacts {
+            if let (Some(label), Some(by_name)) = (artifact.format.as_deref(), format_of(artifact.path.as_str()))
+                && label != by_name
+                && !format_loads_code(label)
+            {
+                return Err(format!(
+                    "artifact `{}` is labelled format `{}`, but its name says `{by_name}`",
+                    artifact.path,
+                    label.escape_debug()
+                ));
             }
         }
         // A directory and a file of the same name cannot both be materialised.

@@ -221,7 +221,11 @@ fn artifacts() -> impl Strategy<Value = Vec<Artifact>> {
     .prop_map(|files| {
         files
             .into_iter()
-            .map(|(path, (digest, size, format))| Artifact { path, digest, size, format })
+            .map(|(path, (digest, size, format))| {
+                // A label agrees with what the name says, where the name says something.
+                let format = format.map(|f| artifact_format(path.as_str()).map_or(f, str::to_owned));
+                Artifact { path, digest, size, format }
+            })
             .collect::<Vec<_>>()
     })
     // A path that is both a file and a directory is refused by validation; leave it out here.
@@ -488,4 +492,44 @@ fn lifecycle_records_keep_their_shape() {
     let good = format!("schema = \"modelreg/archive/v1\"\n{header}message = \"whole model\"\n");
     let Record::Archive(archive) = parse(&good).unwrap() else { panic!("an archive record") };
     assert_eq!(archive.version, None);
+}
+
+#[test]
+fn a_label_may_not_hide_what_the_name_says() {
+    let lie = VALID.replace("path = \"model.safetensors\"", "path = \"model.pkl\"");
+    let err = parse(&lie).unwrap_err().to_string();
+    assert!(err.contains("is labelled format `safetensors`, but its name says `pickle`"), "{err}");
+    // A more cautious label than the name's (bytes showed a pickle) is the truth, and loads code.
+    let cautious = VALID.replace("format = \"safetensors\"", "format = \"pickle\"");
+    let Record::Register(register) = parse(&cautious).unwrap() else { panic!("a register record") };
+    assert!(register.artifacts[0].loads_code());
+    // A name that says nothing leaves the label to the bytes (checked by `check --artifacts`).
+    let unnamed = VALID.replace("path = \"model.safetensors\"", "path = \"weights.bin\"");
+    let Record::Register(register) = parse(&unnamed).unwrap() else { panic!("a register record") };
+    assert!(!register.artifacts[0].loads_code());
+}
+
+#[test]
+fn formats_come_from_the_bytes_before_the_name_when_they_load_code() {
+    let pickle = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x8c\x07weights\x94.";
+    assert_eq!(format_of_bytes(pickle), Some("pickle"));
+    assert_eq!(derive_format("model.safetensors", pickle), Some("pickle"));
+    // torch.save's zip: the first member is `<name>/data.pkl`.
+    let mut torch = b"PK\x03\x04".to_vec();
+    torch.extend_from_slice(&[0; 22]);
+    torch.extend_from_slice(&(14u16).to_le_bytes());
+    torch.extend_from_slice(&[0, 0]);
+    torch.extend_from_slice(b"model/data.pkl");
+    assert_eq!(derive_format("model.onnx", &torch), Some("pytorch"));
+    let mut plain_zip = torch.clone();
+    plain_zip.truncate(30);
+    plain_zip.extend_from_slice(b"model/readme.t");
+    assert_eq!(format_of_bytes(&plain_zip), None);
+    let mut safetensors = 2u64.to_le_bytes().to_vec();
+    safetensors.extend_from_slice(b"{}");
+    assert_eq!(derive_format("weights", &safetensors), Some("safetensors"));
+    assert_eq!(derive_format("model.onnx", &safetensors), Some("onnx"), "the name decides between safe formats");
+    assert_eq!(derive_format("notes.txt", b"hello"), Some("text"));
+    assert_eq!(derive_format("blob", b""), None);
+    assert_eq!(format_of_bytes(b"GGUF\x03\x00"), Some("gguf"));
 }

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod git;
 pub mod layout;
+pub mod protected;
 pub mod snapshot;
 pub mod transport;
 

@@ -268,7 +268,7 @@ fn a_hand_edited_record_no_longer_matches_its_signature() {
     models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
       hint: records are signed when written; a record without one was not made by modelreg
     models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
-    models/m/records/000002-register.toml: error[chain]: `previous` is blake3:92f64b8d8266199aff0ac9196dbed008e3304f2172de6f9db3f14d7a48f415ba, but the record before it is blake3:b1a92f0524c9819d617d8429b8429ad849ab7c262bc0e00ab932c8821b72c78c (edited, replaced or reordered)
+    models/m/records/000002-register.toml: error[chain]: `previous` is blake3:b850a02433ac35b81968090878e8413b32ee18ad6f053eb4086a96f609ff2801, but the record before it is blake3:2356dbf8f494f1a7abe7fa8db20247f1d52407217a5d331aae1a54dfcf0b8cbf (edited, replaced or reordered)
       hint: records are append-only: restore the original files from git history
     ----- stderr -----
     checked 1 model(s), 2 record(s), 1 signature(s); 2 artifact(s) verified, 0 not in the local store: 3 problem(s)
@@ -600,7 +600,7 @@ fn dry_run_writes_nothing_and_no_commit_leaves_a_valid_uncommitted_record() {
     registered m v1 (seq 1)
       artifacts  1 file(s), 7 B (7 B newly stored)
       record     models/m/records/000001-register.toml
-      digest     blake3:7a1f6c9ed67d4961efd023ca9b3e969b08b917350ac516dfb83be7b311cc6944
+      digest     blake3:beb875c7809b9bb6059c1d25dbb521abd335fdeb943ee4199b64d07e4232164d
       signed by  f43fd158e0f275c5
       not committed (--no-commit)
     [exit status: 0]

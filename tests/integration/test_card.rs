@@ -397,16 +397,18 @@ fn a_push_with_a_stale_card_is_refused() {
     env.commit_no_verify(&registry, "custom template");
     let run = env.modelreg(&registry, &["check", "--range", "HEAD~1..HEAD"]);
     insta::assert_snapshot!(run.snapshot(), @"
+    .modelreg/templates/card.md.j2: error[trust]: not covered by .modelreg/protected.toml (it changes what every clone sees, so admins sign it)
+      hint: an admin reviews the change, then runs `modelreg config sign --files`
     .modelreg/templates/card.md.j2: error[card]: line 2: undefined value
       hint: fix the template; `modelreg card NAME` shows the error
     ----- stderr -----
-    checked change HEAD~1..HEAD: 0 model(s), 0 record(s), 0 signature(s): 1 problem(s)
+    checked change HEAD~1..HEAD: 0 model(s), 0 record(s), 0 signature(s): 2 problem(s)
     [exit status: 1]
     ");
     insta::assert_snapshot!(env.modelreg(&registry, &["card", "fraud"]).snapshot(), @"
     ----- stderr -----
-    error: .modelreg/templates/card.md.j2:2: undefined value
-    hint: fix the template named above (.modelreg/templates/ overrides the shipped one)
+    error: .modelreg/templates/card.md.j2: not covered by .modelreg/protected.toml (it changes what every clone sees, so admins sign it)
+    hint: an admin reviews the change and signs it with `modelreg config sign --files`; otherwise restore it with `git checkout -- .modelreg/templates/card.md.j2`
     [exit status: 2]
     ");
 }

@@ -20,9 +20,9 @@ fn a_registry_from_init_to_get() {
     registered fraud-detector v1 (seq 1)
       artifacts  2 file(s), 23 B (23 B newly stored)
       record     models/fraud-detector/records/000001-register.toml
-      digest     blake3:18b0e93fd58415da04d59388dbc8b0690e108d092c244d5226e5142860b71a74
+      digest     blake3:88e6a72b300f7fa181cc932685cd80b2c1ef38cc304e1642f1747f51b9a9ad37
       signed by  f43fd158e0f275c5
-      committed  8f14c938994f
+      committed  c00563214df1
     [exit status: 0]
     ");
 
@@ -50,12 +50,12 @@ fn a_registry_from_init_to_get() {
     insta::assert_snapshot!(env.modelreg(&registry, &["show", "fraud-detector@2"]).success().snapshot(), @"
     fraud-detector v2
       record     models/fraud-detector/records/000002-register.toml
-      digest     blake3:3f258ebc038554ad0060491b1b96dcece2c8e28d2579d29057c9723c6610d0ba
+      digest     blake3:da9adecb2078a10a5cc8706a76f6f2184d79b95d77f04585719838c3d98d1bd8
       created    2026-11-22T10:00:00Z by Alice <alice@example.com>
       signed by  f43fd158e0f275c5 (alice@example.com)
       message    retrained on October data
       metrics    auc=0.95
-      code       8f14c938994f1421218c5c3fb3801a44ed25dc69
+      code       c00563214df1e7597984cff1c825d7f5c019083c
 
     ARTIFACT           SIZE  FORMAT       DIGEST
     config.json        13 B  json         blake3:72ddb6caf3519060c64aec53dfa86ef811db4f87c283f13b4bf4085d7a81a8ea

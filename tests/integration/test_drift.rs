@@ -254,7 +254,7 @@ fn drift_reports_model_performance_and_prediction_drift() {
       accuracy 0.666667  precision 0.666667  recall 0.722222  f1 0.655556
       prediction drift ("pred"): js_distance 0: ok
 
-    no drift: 1 of 3 features drifted
+    inconclusive: the baseline has 6 rows, fewer than the 30 a verdict needs (drift.min_rows); no verdict
     "#);
 
     // A numerical label with many values is regression; --task overrides the inference.
@@ -304,4 +304,35 @@ fn a_drift_run_with_nothing_to_compare_gives_no_verdict_and_records_nothing() {
     assert!(run.stderr.contains("hint:"), "{}", run.snapshot());
     assert_eq!(env.rev(&registry, "HEAD"), head);
     assert_eq!(std::fs::read_dir(registry.join("models/churn/records")).unwrap().count(), 2);
+}
+
+/// Ten rows cannot carry a verdict (the default `drift.min_rows` is 30): nothing is recorded, a report
+/// asked for without a record says so, and `--fail-on-drift` cannot pass on it.
+#[test]
+fn a_verdict_on_too_few_rows_is_inconclusive_and_never_recorded() {
+    let env = TestEnv::new();
+    let registry = registry_with_profile(&env);
+    let alice = env.key("alice");
+    let text = std::fs::read_to_string(fixture("target.csv")).unwrap();
+    let few: Vec<&str> = text.lines().take(11).collect();
+    let target = env.path().join("few.csv");
+    std::fs::write(&target, few.join("\n") + "\n").unwrap();
+    let before = tree_state(&registry);
+    let args = ["drift", "churn@1", "--target", target.to_str().unwrap(), "--key", alice.to_str().unwrap()];
+    let run = env.modelreg(&registry, &args).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: no drift verdict for churn v1: the target has 10 rows, fewer than the 30 a verdict needs (drift.min_rows)
+    hint: nothing was recorded; compare data with the baseline's columns (same names and kinds) and at least drift.min_rows rows a side (default 30)
+    [exit status: 2]
+    ");
+    assert_eq!(tree_state(&registry), before, "nothing recorded");
+
+    let look = env.modelreg(&registry, &[&args[..4], &["--no-record"]].concat()).success();
+    assert!(look.stdout.contains("inconclusive: the target has 10 rows, fewer than the 30"), "{}", look.snapshot());
+    env.modelreg(&registry, &[&args[..4], &["--no-record", "--fail-on-drift"]].concat()).failure(2);
+    let json = env.modelreg(&registry, &[&args[..4], &["--no-record", "--json"]].concat()).success();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(json["inconclusive"].as_str().unwrap().contains("10 rows"), "{json}");
+    assert_eq!(tree_state(&registry), before);
 }

@@ -12,6 +12,7 @@
 mod branches;
 mod client;
 mod layout;
+mod protected;
 mod records;
 mod signatures;
 

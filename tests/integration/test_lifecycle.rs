@@ -582,3 +582,43 @@ fn an_archived_model_takes_no_new_versions_and_its_card_cannot_be_deleted() {
     let json: serde_json::Value = serde_json::from_str(&review.stdout).unwrap();
     assert_eq!(json["check"]["problems"][0]["rule"], "card");
 }
+
+#[test]
+fn a_full_check_judges_each_promotion_by_the_configuration_it_was_committed_under() {
+    let env = TestEnv::new();
+    let (remote, clone) = gated_registry(&env);
+    // A legitimate promotion to staging (no gates there yet), pushed; then the admins gate staging.
+    as_user(&env, &clone, "alice", DAY0, &["promote", "m@1", "--to", "staging"]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    let config = clone.join("modelreg.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[lifecycle.gates.staging]\nrequire = [\"auc >= 0.99\"]\n");
+    std::fs::write(&config, text).unwrap();
+    as_user(&env, &clone, "alice", DAY0_LATER, &["config", "sign"]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    // The earlier promotion carried the gates in force then: a fresh clone's full check passes.
+    let fresh = env.clone_of(&remote, "fresh");
+    env.modelreg(&fresh, &["check"]).success();
+
+    // A hand-made promotion to production that claims no gates, committed past the hooks: CI's full
+    // check on the branch refuses it, as the server would.
+    let register = fresh.join("models/m/records/000002-register.toml");
+    let previous = digest_of(&fresh.join("models/m/records/000003-promote.toml"));
+    let lax = format!(
+        "schema = \"modelreg/promote/v1\"\nmodel = \"m\"\nseq = 4\nprevious = \"{previous}\"\n\
+         created_at = \"{DAY2}\"\nauthor = \"Mallory <m@example.com>\"\nsigner = \"{ALICE}\"\nversion = 2\n\
+         version_record = \"{}\"\nstage = \"production\"\n",
+        digest_of(&register)
+    );
+    forge(&env, &fresh, 4, "promote", &lax, &[("alice", ALICE)]);
+    env.modelreg(&fresh, &["card", "m"]).success();
+    env.commit_no_verify(&fresh, "promote by hand, no gates");
+    let run = env.modelreg_with(&fresh, &["check"], &[("MODELREG_TIMESTAMP", DAY4)]).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    models/m/records/000004-promote.toml: error[gate]: carries gates for `production` that differ from modelreg.toml's
+      hint: promotions are proposed with `modelreg promote`, which copies the configured gates
+    ----- stderr -----
+    checked 1 model(s), 4 record(s), 4 signature(s); 0 artifact(s) verified, 2 not in the local store: 1 problem(s)
+    [exit status: 1]
+    ");
+}

@@ -68,13 +68,13 @@ fn review_summarises_new_versions_and_trust_changes() {
     -metric.latency_ms = 12
     -metric.ndcg = 0.71
     -param.depth = 6
-    -code = d64d050ad5080ab66c25b5d35311b11abf64dcda
+    -code = 9dd24fdbc94d4f03a3493c6f535ca3bb92f5c282
     -artifact model.onnx = blake3:b92048430a360eb9e3efd68c57a5fed1168065de372d9a45c1fb71a2c5c37f71 (7 bytes)
     -artifact vocab.txt = blake3:1a0dad768aff0409a907ef147c7a531780e020df00e3c85c15133057c4fb41ac (5 bytes)
     +metric.latency_ms = 11
     +metric.ndcg = 0.74
     +param.depth = 8
-    +code = a87208f9eee25f4708da70c2817aef883d24caaa
+    +code = 0a2fb47320152d3960b1509a9c02e60793168d9e
     +artifact model.onnx = blake3:6b4f9375f952f8ba2662bbb1357e31a52bf13e7040564121864c845c510d26e0 (7 bytes)
     +artifact tokenizer.json = blake3:6e46dd10defc9b56c29a6ec56b508c21f54c08192194e4df25bf36f0c9c3c279 (2 bytes)
     ```

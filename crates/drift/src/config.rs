@@ -64,6 +64,10 @@ pub struct FeatureOverride {
     pub weight: Option<f64>,
 }
 
+/// The default [`DriftConfig::min_rows`]: 30 rows a side, the usual floor for the large-sample
+/// approximations behind the KS and chi-squared p-values (and below which one row moves a PSI bin).
+pub const DEFAULT_MIN_ROWS: u64 = 30;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 /// How a drift run decides: metrics, thresholds, overrides and the verdict rule (DESIGN §5 defaults).
@@ -83,6 +87,9 @@ pub struct DriftConfig {
     pub drift_share: f64,
     /// How many top contributors the summary lists.
     pub top_contributors: usize,
+    /// Fewer rows than this in the baseline or the target give no verdict: a registry records none (a
+    /// handful of rows would pass or fail a `no_drift_within` gate by chance).
+    pub min_rows: u64,
     /// Overrides by feature (column) name.
     pub features: BTreeMap<String, FeatureOverride>,
     /// Label and prediction columns: when set, the report carries the model's performance on the
@@ -110,6 +117,7 @@ impl Default for DriftConfig {
             p_value_max_n: 10_000,
             drift_share: 0.5,
             top_contributors: 5,
+            min_rows: DEFAULT_MIN_ROWS,
             features: BTreeMap::new(),
             performance: None,
         }

@@ -55,7 +55,7 @@ mod sketch;
 pub mod stats;
 
 pub use compare::{Input, compare};
-pub use config::{DriftConfig, FeatureOverride, MetricName, PerformanceSpec, Task};
+pub use config::{DEFAULT_MIN_ROWS, DriftConfig, FeatureOverride, MetricName, PerformanceSpec, Task};
 pub use dataset::{Counts, ExactColumn, ExactDataset, ExactValues, SourceRef, load_exact};
 pub use error::DriftError;
 pub use feature::OTHER_CATEGORY;

@@ -239,7 +239,7 @@ fn the_first_push_of_a_broken_registry_is_refused() {
     remote: models/m/records/000001-register.toml: error[signature]: no valid signature by a `publisher` key
     remote:   hint: records are signed when written; a record without one was not made by modelreg
     remote: models/m/records/000001-register.toml.f43fd158e0f275c5.sig: error[signature]: signature does not match the file's bytes (file edited?)
-    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:b7d56a1e8575145b2cdffb26ee0958294d8106692405c43ca58b65454be419c2, but the record before it is blake3:38151017d79059c1cc8008c44067420d6424671550654544b1145ca2025fb7b0 (edited, replaced or reordered)
+    remote: models/m/records/000002-register.toml: error[chain]: `previous` is blake3:1241bf0edbdc41a2d4f64d358ff00fb84eae8959bc996984eedc9a9dfde8dafb, but the record before it is blake3:b7769f092d1fb4bf7254c26715a6e4e826bd33e6f18ec2177882d7e11f14d563 (edited, replaced or reordered)
     remote:   hint: records are append-only: restore the original files from git history
     remote: modelreg: push refused: 3 problem(s); the remote is unchanged
     To [TEMP]/remote.git

@@ -340,3 +340,47 @@ fn lineage_that_is_not_a_commit_id_or_names_no_record_is_refused_at_push() {
     env.push(&clone, &["-q", "origin", "main"]).success();
     assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
 }
+
+/// A pickle stream (protocol 4), as `pickle.dumps` writes it.
+const PICKLE: &[u8] = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x8c\x07weights\x94.";
+
+#[test]
+fn a_format_label_that_hides_a_pickle_is_refused_and_pickle_bytes_are_flagged_whatever_their_name() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // Bytes decide over the name: a pickle called .safetensors is recorded as a pickle, and `show` warns.
+    let disguised = env.files("v3", &[("model.safetensors", PICKLE)]);
+    env.register(&clone, "m", &disguised, &[]).success();
+    let record3 = std::fs::read_to_string(record(&clone, "m", 3)).unwrap();
+    assert!(record3.contains("format = \"pickle\""), "{record3}");
+    let show = env.modelreg(&clone, &["show", "m@3"]).success();
+    assert!(show.stdout.contains("runs code when loaded"), "{}", show.snapshot());
+    env.push(&clone, &["-q", "origin", "main"]).success();
+
+    // A label that calls `model.pkl` safetensors, signed by a publisher, is refused by the server.
+    let pkl = env.files("v4", &[("model.pkl", PICKLE), ("extra.txt", b"4")]);
+    env.register(&clone, "m", &pkl, &["--no-commit"]).success();
+    let path = record(&clone, "m", 4);
+    replace(&path, "format = \"pickle\"", "format = \"safetensors\"");
+    sign_as_alice(&env, &path);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[schema]");
+    assert!(run.stderr.contains("is labelled format `safetensors`, but its name says `pickle`"), "{}", run.snapshot());
+
+    // A name that says nothing (`weights.bin`) labelled safetensors over pickle bytes: the full check
+    // reads the stored bytes and says what they are.
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    let bin = env.files("v4b", &[("weights.bin", PICKLE), ("extra.txt", b"4b")]);
+    env.register(&clone, "m", &bin, &["--no-commit"]).success();
+    let path = record(&clone, "m", 4);
+    replace(&path, "format = \"pickle\"", "format = \"safetensors\"");
+    sign_as_alice(&env, &path);
+    env.modelreg(&clone, &["card", "m"]).success();
+    let run = env.modelreg(&clone, &["check"]).failure(1);
+    insta::assert_snapshot!(run.snapshot(), @"
+    [TEMP]/registry/.modelreg/objects/22b04b666ff6cc834522c4ce409020ba93bba39c093f448402a0dfd16bbb63d9: error[artifact]: models/m/records/000004-register.toml: weights.bin is recorded as a format that runs no code, but its bytes are pickle (opening it runs code)
+      hint: do not load it; register the file again so its record says what it is
+    ----- stderr -----
+    checked 1 model(s), 4 record(s), 4 signature(s); 4 artifact(s) verified, 0 not in the local store: 1 problem(s)
+    [exit status: 1]
+    ");
+}

@@ -247,6 +247,15 @@ fn carol_as_second_admin(env: &TestEnv, clone: &Path) -> PathBuf {
     clone.join(".modelreg/trust.toml")
 }
 
+/// Under a raised threshold every admin-signed file needs the second admin too: `modelreg.toml` and
+/// `.modelreg/protected.toml`, signed by `name` (key id `id`) with stock ssh-keygen.
+fn co_sign_config_and_protected_files(env: &TestEnv, clone: &Path, name: &str, id: &str) {
+    for file in ["modelreg.toml", ".modelreg/protected.toml"] {
+        let path = clone.join(file);
+        std::fs::write(clone.join(format!("{file}.{id}.sig")), env.ssh_sign(name, &path)).unwrap();
+    }
+}
+
 #[test]
 fn a_trust_change_needs_the_old_threshold_of_distinct_admin_keys() {
     let env = TestEnv::new();
@@ -257,8 +266,7 @@ fn a_trust_change_needs_the_old_threshold_of_distinct_admin_keys() {
     let alice_sig = clone.join(format!(".modelreg/trust.toml.{ALICE}.sig"));
     std::fs::write(&alice_sig, env.ssh_sign("alice", &trust)).unwrap();
     std::fs::write(clone.join(format!(".modelreg/trust.toml.{CAROL}.sig")), env.ssh_sign("carol", &trust)).unwrap();
-    let config = clone.join("modelreg.toml");
-    std::fs::write(clone.join(format!("modelreg.toml.{CAROL}.sig")), env.ssh_sign("carol", &config)).unwrap();
+    co_sign_config_and_protected_files(&env, &clone, "carol", CAROL);
     env.commit_no_verify(&clone, "two admins must sign");
     env.modelreg(&clone, &["check", "--skip-artifacts"]).success();
     env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
@@ -486,8 +494,7 @@ fn the_two_admin_flow_is_accepted_and_leaves_every_clone_usable() {
     replace(&trust, "admin_threshold = 1", "admin_threshold = 2");
     std::fs::write(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig")), env.ssh_sign("alice", &trust)).unwrap();
     std::fs::write(clone.join(format!(".modelreg/trust.toml.{CAROL}.sig")), env.ssh_sign("carol", &trust)).unwrap();
-    let config = clone.join("modelreg.toml");
-    std::fs::write(clone.join(format!("modelreg.toml.{CAROL}.sig")), env.ssh_sign("carol", &config)).unwrap();
+    co_sign_config_and_protected_files(&env, &clone, "carol", CAROL);
     env.commit_no_verify(&clone, "two admins must sign");
     env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
 

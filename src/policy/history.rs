@@ -1,0 +1,99 @@
+//! Which configuration was in force when each record was committed, so a full check judges every
+//! record by the stages and gates the server judged it by (a promotion that skipped its gates is a
+//! finding in CI's `check` too, not only in the change check).
+//!
+//! The configuration changes rarely: HEAD's first-parent line is cut at each commit that changes
+//! `modelreg.toml`, and only the records added before the last cut need a tree diff to place them.
+//! A registry whose configuration never changed since `init` costs no diff at all.
+
+use std::collections::HashMap;
+
+use crate::record::{MAX_RECORD_BYTES, ModelName};
+use crate::repo::config::{Config, LifecycleConfig};
+use crate::repo::layout::{CONFIG_FILE, MODELS_DIR, RECORDS_DIR, RecordFileName};
+use crate::repo::snapshot::Snapshot;
+use crate::repo::{ChangeKind, Registry, RepoError};
+
+/// The configurations in force along HEAD's first-parent line, and which records each one judged.
+#[derive(Debug)]
+pub struct ConfigHistory {
+    /// Lifecycle configurations in the order they came into force; `None` where the configuration did
+    /// not parse (its own finding) or did not exist yet.
+    configs: Vec<Option<LifecycleConfig>>,
+    /// Per model, in seq order: (the last seq added while `configs[i]` was in force, i). A record
+    /// past every bound was added under the last configuration.
+    bounds: HashMap<ModelName, Vec<(u64, usize)>>,
+}
+
+impl ConfigHistory {
+    /// One configuration for every record.
+    pub fn single(config: Option<LifecycleConfig>) -> ConfigHistory {
+        ConfigHistory { configs: vec![config], bounds: HashMap::new() }
+    }
+
+    /// Reads the history of `registry`'s configuration: each committed change on HEAD's first-parent
+    /// line, and the working tree's configuration for records not committed yet.
+    pub fn of(registry: &Registry) -> Result<ConfigHistory, RepoError> {
+        let git = registry.git();
+        let worktree = Some(registry.config().lifecycle.clone());
+        let Some(head) = git.head()? else { return Ok(ConfigHistory::single(worktree)) };
+        let lifecycle_at = |commit: &str| -> Result<Option<LifecycleConfig>, RepoError> {
+            let bytes = git.tree_snapshot(commit)?.read(CONFIG_FILE, MAX_RECORD_BYTES).ok().flatten();
+            Ok(bytes.and_then(|b| Config::parse(&b).ok()).map(|c| c.lifecycle))
+        };
+        let mut changes = git.first_parent_changes(|name| name == CONFIG_FILE, None)?;
+        changes.reverse();
+        // `cuts[j]`: the last commit judged by `configs[j]`; every record added after it is judged by a
+        // later configuration.
+        let mut configs = Vec::with_capacity(changes.len() + 2);
+        let mut cuts = Vec::with_capacity(changes.len() + 1);
+        match changes.first() {
+            Some((_, parent)) => configs.push(lifecycle_at(parent)?),
+            None => configs.push(lifecycle_at(&head)?),
+        }
+        for (commit, parent) in &changes {
+            cuts.push(parent.clone());
+            configs.push(lifecycle_at(commit)?);
+        }
+        // An uncommitted (admin-signed) configuration judges the uncommitted records.
+        if configs.last() != Some(&worktree) {
+            cuts.push(head);
+            configs.push(worktree);
+        }
+        let mut bounds: HashMap<ModelName, Vec<(u64, usize)>> = HashMap::new();
+        let mut from: Option<String> = None;
+        for (i, cut) in cuts.iter().enumerate() {
+            for change in git.diff_commits(from.as_deref(), cut)? {
+                if change.kind != ChangeKind::Added {
+                    continue;
+                }
+                let Some((model, seq)) = record_of(&change.path) else { continue };
+                let model_bounds = bounds.entry(model).or_default();
+                match model_bounds.last_mut() {
+                    Some((last, at)) if *at == i => *last = (*last).max(seq),
+                    _ => model_bounds.push((seq, i)),
+                }
+            }
+            from = Some(cut.clone());
+        }
+        Ok(ConfigHistory { configs, bounds })
+    }
+
+    /// The lifecycle configuration record `seq` of `model` was judged by when it was committed.
+    pub fn for_record(&self, model: &ModelName, seq: u64) -> Option<&LifecycleConfig> {
+        let at = self
+            .bounds
+            .get(model)
+            .and_then(|bounds| bounds.iter().find(|(last, _)| seq <= *last))
+            .map_or(self.configs.len() - 1, |(_, i)| *i);
+        self.configs[at].as_ref()
+    }
+}
+
+/// `models/<name>/records/<seq>-<kind>.toml` → (name, seq).
+fn record_of(path: &str) -> Option<(ModelName, u64)> {
+    let rest = path.strip_prefix(MODELS_DIR)?.strip_prefix('/')?;
+    let (model, rest) = rest.split_once('/')?;
+    let file = rest.strip_prefix(RECORDS_DIR)?.strip_prefix('/')?;
+    Some((model.parse().ok()?, RecordFileName::parse(file)?.seq))
+}
