@@ -113,6 +113,27 @@ impl TestEnv {
         command
     }
 
+    /// `modelreg ARGS` in `dir` with a tmpfs of `size` (`1m`) mounted at `mount`: a disk that fills up.
+    /// Returns the run and the files left on that disk afterwards (relative paths). The mount lives in
+    /// a private user and mount namespace (`unshare -rm`), so it vanishes with the command and needs
+    /// no privileges; where namespaces are unavailable the run fails with unshare's reason.
+    pub fn modelreg_on_small_disk(&self, dir: &Path, mount: &Path, size: &str, args: &[&str]) -> (Run, Vec<String>) {
+        const LEFT: &str = "--- left on the small disk:";
+        let mut command = Command::new("unshare");
+        self.hermetic(&mut command);
+        let script = format!(
+            r#"mount -t tmpfs -o size="$0" tmpfs "$1" || exit 99; disk=$1; shift; "$@"; rc=$?; echo "{LEFT}"; cd "$disk" && find . -type f; exit $rc"#
+        );
+        command.current_dir(dir).args(["-rm", "sh", "-c", &script, size]).arg(mount);
+        command.arg(env!("CARGO_BIN_EXE_modelreg")).args(args);
+        let mut run = self.finish(command.output().expect("run unshare (util-linux)"));
+        assert_ne!(run.code, 99, "cannot mount a tmpfs in a private namespace:\n{}", run.snapshot());
+        let (stdout, left) = run.stdout.split_once(LEFT).unwrap_or((&run.stdout, ""));
+        let left = left.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        run.stdout = stdout.to_owned();
+        (run, left)
+    }
+
     fn finish(&self, output: Output) -> Run {
         let clean = |bytes: &[u8]| {
             let text = String::from_utf8_lossy(bytes).into_owned();

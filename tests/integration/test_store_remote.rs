@@ -454,3 +454,32 @@ fn drift_on_another_clone_fetches_the_stored_baseline_profile() {
     assert_ne!(run.code, 0, "{}", run.snapshot());
     assert!(run.stderr.lines().any(|l| l.starts_with("hint:")), "{}", run.snapshot());
 }
+
+#[test]
+fn a_disk_that_fills_up_during_get_is_one_line_with_a_hint_and_keeps_nothing() {
+    let env = TestEnv::new();
+    let shared = env.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    let vars: Vars = Vec::new();
+    let (remote, alice) = served(&env, &format!("file://{}", shared.display()), &vars);
+    let weights: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let files = env.files("v1", &[("model.bin", &weights)]);
+    register_and_push(&env, &alice, &vars, "m", &files);
+
+    // bob's cache (store.path) is a 1 MiB disk: the 3 MB download cannot fit.
+    let bob = env.clone_of(&remote, "bob");
+    let cache = bob.join(".modelreg/objects");
+    std::fs::create_dir_all(&cache).unwrap();
+    let out = env.path().join("out");
+    let args = ["get", "m@1", "-o", out.to_str().unwrap()];
+    let (run, left) = env.modelreg_on_small_disk(&bob, &cache, "1m", &args);
+    let run = run.failure(2);
+    one_line_error_with_hint(&run);
+    assert_eq!(left, Vec::<String>::new(), "no partial file on the full disk");
+    assert!(run.stderr.contains("No space left on device"), "{}", run.snapshot());
+    assert!(run.stderr.contains("hint: the disk is full"), "{}", run.snapshot());
+    assert!(!out.exists(), "no output directory");
+    // With room, the same command succeeds.
+    get(&env, &bob, &vars, "m@1", &out).success();
+    assert_eq!(std::fs::read(out.join("model.bin")).unwrap(), weights);
+}
