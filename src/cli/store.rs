@@ -40,6 +40,10 @@ pub enum StoreCommand {
         /// Every object any record names
         #[arg(long)]
         all: bool,
+        /// Upload this clone's verified cached copy over each missing or damaged object (even damage
+        /// of the right size, which `store push` cannot see), then read it back
+        #[arg(long)]
+        repair: bool,
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
@@ -155,8 +159,8 @@ pub fn run(ctx: &Context, command: StoreCommand) -> Result<u8, CliError> {
             }
             Ok(0)
         }
-        StoreCommand::Verify { reference, all: _, json } => {
-            let report = store::verify(&registry, &env, reference.as_ref(), &progress)?;
+        StoreCommand::Verify { reference, all: _, repair, json } => {
+            let report = store::verify(&registry, &env, reference.as_ref(), repair, &progress)?;
             let code = if report.bad.is_empty() { 0 } else { EXIT_FINDINGS };
             if json {
                 ui.json(&report);
@@ -172,12 +176,20 @@ pub fn run(ctx: &Context, command: StoreCommand) -> Result<u8, CliError> {
                     bad.object.used_by.join(", ")
                 ));
             }
+            for object in &report.repaired {
+                text.push_str(&format!("repaired {}  {}\n", object.digest, object.used_by.join(", ")));
+            }
             ui.data(text);
             ui.status(format!("{}: {} object(s) intact, {} bad", report.store, report.intact, report.bad.len()));
+            if !report.repaired.is_empty() {
+                ui.status(format!("  {} replaced from the local cache and read back intact", report.repaired.len()));
+            }
             if code != 0 {
-                ui.status(
-                    "hint: `modelreg store push` from a clone whose cache holds it re-uploads a missing or truncated object (delete a damaged one first)",
-                );
+                ui.status(if repair {
+                    "hint: this clone's cache does not hold them intact: run `modelreg store verify --all --repair` in a clone whose cache does"
+                } else {
+                    "hint: `modelreg store verify --all --repair` in a clone whose cache holds them uploads the verified bytes over them"
+                });
             }
             Ok(code)
         }

@@ -195,21 +195,53 @@ pub struct VerifyReport {
     pub store: String,
     /// Objects read back in full and found intact.
     pub intact: usize,
-    /// Objects missing or corrupt (findings).
+    /// Objects missing or corrupt (findings), after any repair.
     pub bad: Vec<BadObject>,
+    /// With `repair`: objects that were bad and were replaced from the local cache, then read back
+    /// intact.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repaired: Vec<Referenced>,
 }
 
-/// Reads back every referenced object (or `only`'s) from the shared store and hashes it; writes
-/// nothing.
+/// Reads back every referenced object (or `only`'s) from the shared store and hashes it. Writes
+/// nothing, unless `repair`: then each missing or damaged object whose copy in the local cache is
+/// intact is uploaded over it (the only way to mend damage of the right size, which `store push`
+/// cannot see), and read back again.
 pub fn verify(
     registry: &Registry,
     env: &StoreEnv,
     only: Option<&ModelRef>,
+    repair: bool,
     progress: &dyn Progress,
 ) -> Result<VerifyReport, Error> {
-    let remote = registry.artifacts(env).connect()?;
+    let artifacts = registry.artifacts(env);
+    let remote = artifacts.connect()?;
     let objects = referenced(registry, only)?;
-    verify_in(&remote, objects, progress)
+    let mut report = verify_in(&remote, objects, progress)?;
+    if !repair || report.bad.is_empty() {
+        return Ok(report);
+    }
+    let cache = artifacts.cache();
+    let (mendable, rest): (Vec<BadObject>, Vec<BadObject>) = report
+        .bad
+        .into_iter()
+        .partition(|bad| matches!(cache.verify(&bad.object.digest, bad.object.size), Ok(ObjectState::Intact)));
+    report.bad = rest;
+    let paths: Vec<_> = mendable.iter().map(|bad| cache.object_path(&bad.object.digest)).collect();
+    let files: Vec<_> =
+        mendable.iter().zip(&paths).map(|(bad, path)| (path.as_path(), bad.object.digest, bad.object.size)).collect();
+    progress.start("repairing", files.iter().map(|(_, _, size)| size).sum());
+    let replaced = remote.replace(&files, progress);
+    progress.finish();
+    replaced?;
+    // Trust nothing that was not read back.
+    let mendable: Vec<Referenced> = mendable.into_iter().map(|bad| bad.object).collect();
+    let again = verify_in(&remote, mendable.clone(), progress)?;
+    report.intact += again.intact;
+    let still_bad: Vec<Digest> = again.bad.iter().map(|b| b.object.digest).collect();
+    report.bad.extend(again.bad);
+    report.repaired = mendable.into_iter().filter(|object| !still_bad.contains(&object.digest)).collect();
+    Ok(report)
 }
 
 fn verify_in(
@@ -221,7 +253,7 @@ fn verify_in(
     progress.start("verifying", wanted.iter().map(|(_, s)| s).sum());
     let states = remote.verify(&wanted, progress);
     progress.finish();
-    let mut report = VerifyReport { store: remote.url().to_string(), intact: 0, bad: Vec::new() };
+    let mut report = VerifyReport { store: remote.url().to_string(), intact: 0, bad: Vec::new(), repaired: Vec::new() };
     for (object, state) in objects.into_iter().zip(states?) {
         match state {
             ObjectState::Intact => report.intact += 1,

@@ -217,11 +217,35 @@ fn a_corrupted_remote_object_is_caught_and_nothing_is_written() {
     mr(&env, &alice, &vars, &["check"]).success();
     let run = mr(&env, &alice, &vars, &["check", "--artifacts"]).failure(1);
     assert!(run.stdout.contains("error[artifact]") && run.stdout.contains("is corrupted"), "{}", run.snapshot());
-    // The cache of the clone that registered still has the bytes; a push repairs the store.
+    // The cache of the clone that registered still has the bytes; a push repairs a truncated object.
     let run = mr(&env, &alice, &vars, &["store", "push"]).success();
     assert!(run.stderr.contains("pushed 1 object(s)"), "{}", run.stderr);
     mr(&env, &alice, &vars, &["store", "verify", "--all"]).success();
     mr(&env, &alice, &vars, &["check", "--artifacts"]).success();
+
+    // Damage of the right size is invisible to push's size check: `verify --repair` mends it from a
+    // cache that holds the verified bytes, and says so; a clone without them cannot.
+    moto.overwrite(&key, &b"the fake weights".repeat(100));
+    let run = mr(&env, &alice, &vars, &["store", "push"]).success();
+    assert!(run.stderr.contains("pushed 0 object(s)"), "{}", run.stderr);
+    let bob = env.clone_of(&remote, "bob-repair");
+    let run = mr(&env, &bob, &vars, &["store", "verify", "--all", "--repair"]).failure(1);
+    assert!(
+        run.stderr.contains("run `modelreg store verify --all --repair` in a clone whose cache does"),
+        "{}",
+        run.snapshot()
+    );
+    let run = mr(&env, &alice, &vars, &["store", "verify", "--all", "--repair"]).success();
+    let repaired = format!("repaired {}  m@1: model.bin\n", digest_of(&weights));
+    assert_eq!(run.stdout, repaired, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("1 object(s) intact, 0 bad") && run.stderr.contains("1 replaced from the local cache"),
+        "{}",
+        run.snapshot()
+    );
+    let out = env.path().join("out-repaired");
+    get(&env, &bob, &vars, "m@1", &out).success();
+    assert_eq!(std::fs::read(out.join("model.bin")).unwrap(), weights);
 }
 
 #[test]
