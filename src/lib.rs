@@ -23,6 +23,7 @@
 //! [`drift`] is the leaf crate `modelreg-drift` (no imports from the registry), re-exported here.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 // The names a caller needs first: open a registry, name a model, sign, and see what failed. Everything
 // else is reached through its module (`ops::register`, `state::ModelState`, …).

@@ -105,9 +105,11 @@ pub const BRANCH_CONFIG_KEY: &str = "modelreg.branch";
 pub struct ProtectedBranch {
     /// `refs/heads/<name>`.
     pub refname: String,
+    /// Where that name came from.
     pub source: BranchSource,
 }
 
+/// How the server's registry branch was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BranchSource {
@@ -189,10 +191,14 @@ const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
 const PRE_RECEIVE: &str = include_str!("../../hooks/pre-receive");
 const MARKER: &str = "Written by `modelreg hooks install`";
 
+/// What `hooks install` wrote.
 #[derive(Debug, Serialize)]
 pub struct InstalledHooks {
+    /// The hooks directory written to.
     pub dir: String,
+    /// The hooks written (`pre-commit`, `pre-push`, or `pre-receive`).
     pub hooks: Vec<String>,
+    /// The modelreg binary the hooks run (an absolute path).
     pub binary: String,
     /// Git settings written into the repository's configuration (`key=value`).
     pub settings: Vec<String>,

@@ -28,44 +28,71 @@ pub enum CodeSource {
     Checkout(PathBuf),
     /// A revision resolved in the checkout containing this directory (or a full commit id as given).
     Revision {
+        /// The directory whose checkout resolves `rev`.
         cwd: PathBuf,
+        /// A revision (`HEAD~1`, a tag, a commit id).
         rev: String,
     },
+    /// No code lineage (`--no-code`).
     None,
 }
 
+/// What `register` is asked: the model, its files, and what the record says about them.
 #[derive(Debug)]
 pub struct RegisterRequest {
+    /// The model registered to (created by its first version).
     pub name: ModelName,
+    /// Files and directories that make up the version (a directory contributes every file under it).
     pub paths: Vec<PathBuf>,
+    /// The version number; `None`: one past the latest.
     pub version: Option<Version>,
+    /// Why this version exists (the commit message's body and the record's `message`).
     pub message: Option<String>,
+    /// What the model is, for its card.
     pub description: Option<String>,
+    /// The training framework (`pytorch`, `sklearn`…).
     pub framework: Option<String>,
+    /// Free-form tags.
     pub tags: BTreeMap<MetaKey, String>,
+    /// Evaluation metrics (finite numbers), as gates read them.
     pub metrics: BTreeMap<MetaKey, Metric>,
+    /// Training parameters.
     pub params: BTreeMap<MetaKey, String>,
+    /// The datasets it was trained or evaluated on.
     pub datasets: Vec<DatasetRef>,
+    /// Where the training code's commit comes from.
     pub code: CodeSource,
+    /// Models it derives from, pinned to their register records.
     pub parents: Vec<ModelRef>,
+    /// Register even when the files are byte-identical to an existing version.
     pub allow_same: bool,
     /// A drift profile of the training data to store with the version.
     pub baseline_profile: Option<PathBuf>,
+    /// Commit the record (and card) it writes.
     pub commit: bool,
+    /// Judge and report without storing, writing or committing anything.
     pub dry_run: bool,
     /// Keep the objects in the local store only (no upload to the shared store); `modelreg store
     /// push` uploads them later, before the records are pushed.
     pub offline: bool,
 }
 
+/// What `register` did (or, with `dry_run`, would do).
 #[derive(Debug, Serialize)]
 pub struct RegisterReport {
+    /// The model registered to.
     pub model: ModelName,
+    /// The new version.
     pub version: Version,
+    /// The record's position in the model's chain.
     pub seq: u64,
+    /// The record's path, relative to the root (none for a dry run).
     pub record: Option<String>,
+    /// The record's digest (none for a dry run).
     pub record_digest: Option<Digest>,
+    /// Artifact files in the version.
     pub files: usize,
+    /// Their total size in bytes.
     pub bytes: u64,
     /// Bytes newly copied into the store (the rest were already there).
     pub bytes_stored: u64,
@@ -75,11 +102,17 @@ pub struct RegisterReport {
     pub bytes_uploaded: u64,
     /// The objects were kept local (`--offline`): they still need `modelreg store push`.
     pub offline: bool,
+    /// The commit made, when asked to commit.
     pub commit: Option<String>,
+    /// Nothing was written.
     pub dry_run: bool,
+    /// The id of the key that signed.
     pub signer: String,
 }
 
+/// `register`: hashes the files (and sniffs their formats), stores them and uploads what the shared
+/// store lacks, then under the lock judges and appends a signed register record (and the card), and
+/// commits. A request the rules refuse writes nothing.
 pub fn register(
     registry: &Registry,
     key: &SigningKey,

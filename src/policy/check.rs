@@ -25,20 +25,28 @@ use crate::store::{ArtifactStore, ObjectState};
 /// What `check` looked at and what it found.
 #[derive(Debug, Default, Serialize)]
 pub struct CheckReport {
+    /// Models judged.
     pub models: usize,
+    /// Records judged.
     pub records: usize,
+    /// Signatures verified.
     pub signatures: usize,
+    /// Stored objects re-hashed and found intact.
     pub artifacts_verified: usize,
+    /// Objects records name that the store checked does not hold.
     pub artifacts_missing: usize,
+    /// Every finding, sorted by path and rule.
     pub problems: Vec<Problem>,
 }
 
 impl CheckReport {
+    /// Error-severity findings (the check fails when this is not zero).
     pub fn errors(&self) -> usize {
         self.problems.iter().filter(|p| p.severity == Severity::Error).count()
     }
 }
 
+/// How far a full check reads.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckOptions {
     /// Re-hash every artifact present in the local store.

@@ -13,6 +13,7 @@ use crate::store::StoreEnv;
 /// A commit id of all zeros: git's "no commit" (a created or deleted ref).
 pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
 
+/// Is `id` git's "no commit" (all zeros, of any hash length)?
 pub fn is_zero(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b == b'0')
 }
@@ -20,23 +21,32 @@ pub fn is_zero(id: &str) -> bool {
 /// One ref update, as `pre-receive` and `pre-push` hooks read them on stdin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefUpdate {
+    /// The full ref name (`refs/heads/main`).
     pub refname: String,
+    /// The commit it pointed at ([`ZERO_ID`] for a new ref).
     pub old: String,
+    /// The commit it is to point at ([`ZERO_ID`] for a deletion).
     pub new: String,
 }
 
+/// What a push's ref updates were found to contain, ref by ref.
 #[derive(Debug, Default, Serialize)]
 pub struct PushReport {
+    /// One report per ref update judged.
     pub refs: Vec<RefReport>,
 }
 
+/// The judgement of one ref update.
 #[derive(Debug, Serialize)]
 pub struct RefReport {
+    /// The ref updated.
     pub refname: String,
+    /// Its change's check.
     pub report: CheckReport,
 }
 
 impl PushReport {
+    /// Error-severity findings over every ref (a push is refused when this is not zero).
     pub fn errors(&self) -> usize {
         self.refs.iter().map(|r| r.report.errors()).sum()
     }

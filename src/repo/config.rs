@@ -7,17 +7,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::{Gates, RecordError, Stage, from_toml};
 
+/// The schema of `modelreg.toml`.
 pub const CONFIG_SCHEMA: &str = "modelreg/config/v1";
+/// Where `init` puts the local artifact store (git-ignored).
 pub const DEFAULT_STORE_PATH: &str = ".modelreg/objects";
 
+/// `modelreg.toml`: the registry branch, the stores, drift defaults and the lifecycle, signed by admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Always [`CONFIG_SCHEMA`].
     pub schema: String,
     /// The registry branch (`main`): the one the server keeps from deletion and rewrites. `init`
     /// writes the branch it ran on; absent in registries made before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The local artifact store and the shared one.
     pub store: StoreConfig,
     /// Drift defaults: metrics, thresholds, per-feature overrides (see docs/FORMAT.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,8 +48,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleConfig {
+    /// The stages, in promotion order.
     #[serde(default = "default_stages")]
     pub stages: Vec<Stage>,
+    /// Per stage, the gates of a promotion into it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub gates: BTreeMap<Stage, Gates>,
     /// How far one registration may move a model's version number past its latest (the first
@@ -75,6 +82,7 @@ impl LifecycleConfig {
         *self == LifecycleConfig::default()
     }
 
+    /// Is `stage` one of the configured stages?
     pub fn has_stage(&self, stage: &Stage) -> bool {
         self.stages.contains(stage)
     }
@@ -159,6 +167,8 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Parses `modelreg.toml` strictly (unknown fields refused) and validates it: the schema, a
+    /// non-empty `store.path` that is not a URL, a branch name, the lifecycle's stages and gates.
     pub fn parse(bytes: &[u8]) -> Result<Config, RecordError> {
         if bytes.len() > crate::record::MAX_RECORD_BYTES {
             return Err(RecordError::TooLarge { size: bytes.len() });
@@ -188,6 +198,7 @@ impl Config {
         Ok(config)
     }
 
+    /// The file's bytes, as `init` writes them.
     pub fn to_bytes(&self) -> Vec<u8> {
         let body = toml::to_string(self).expect("config serialises");
         format!(
@@ -196,6 +207,7 @@ impl Config {
         .into_bytes()
     }
 
+    /// The local store's directory for a registry rooted at `root`.
     pub fn store_path(&self, root: &Path) -> PathBuf {
         root.join(&self.store.path)
     }

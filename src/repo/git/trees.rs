@@ -15,12 +15,21 @@ use crate::repo::snapshot::join;
 /// What is wrong with one tree object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeFlaw {
+    /// A name listed twice (readers disagree on which entry counts).
     #[error("the tree lists `{0}` more than once (git never writes such a tree)")]
     Duplicate(String),
+    /// Entries out of git's order (binary-search readers miss some).
     #[error("the tree's entries are out of git's order at `{0}` (git never writes such a tree)")]
     Unsorted(String),
+    /// A mode other than 100644, 100755, 120000, 160000 or 40000.
     #[error("`{name}` has mode {mode:o}, which git does not write")]
-    BadMode { name: String, mode: u32 },
+    BadMode {
+        /// The entry.
+        name: String,
+        /// Its mode.
+        mode: u32,
+    },
+    /// An entry named empty, `.`, `..`, `.git`, or containing `/`.
     #[error("the tree has an entry named `{0}`")]
     BadName(String),
 }
@@ -28,7 +37,9 @@ pub enum TreeFlaw {
 /// A malformed tree: its directory (root-relative, `""` for the root) and the flaw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedTree {
+    /// The tree's path in the commit (`""` for the root).
     pub dir: String,
+    /// What is wrong with it.
     pub flaw: TreeFlaw,
 }
 
