@@ -1,34 +1,70 @@
 #!/usr/bin/env bash
 # Shared-store transfer speed: modelreg register/get against DVC's push/pull and raw boto3, all to
-# the same local moto S3 server, on two shapes: a 1 GiB model (8 x 128 MiB) and 2,000 small files.
+# the same local S3 server, on two shapes: a 1 GiB model (8 x 128 MiB) and 2,000 small files.
 #
-#   bench/store.sh            # needs moto + boto3 in .venv-test (as .ci/run installs them) and DVC in
-#                             # .venv-bench (python3 -m venv .venv-bench && .venv-bench/bin/pip install 'dvc[s3]');
-#                             # two venvs because dvc-s3's aiobotocore pins another botocore than moto's boto3
+#   bench/store.sh            # needs boto3 (+ moto for BENCH_S3=moto) in .venv-test (as .ci/run installs
+#                             # them) and DVC in .venv-bench (python3 -m venv .venv-bench &&
+#                             # .venv-bench/bin/pip install 'dvc[s3]'); two venvs because dvc-s3's
+#                             # aiobotocore pins another botocore than moto's boto3
+#
+# The server: BENCH_S3=s3s (the default when an s3s-fs binary is found, at BENCH_S3S=/path or on PATH)
+# runs s3s-fs, a Rust S3 server over a directory, so the server is not what every tool waits on:
+#   cargo install s3s-fs --version 0.12.0 --features binary --locked
+# BENCH_S3=moto (the fallback) runs moto_server from .venv-test, a Python server that keeps objects in
+# memory and is bound by its own per-request and multipart-ingest cost.
 #
 # Times are wall clock of one run each (a transfer this size is not noise-bound), cold caches on the
 # receiving side: modelreg gets from a fresh clone with an empty local store, DVC pulls with its
 # cache removed, boto3 downloads into an empty directory. Upload times include hashing (modelreg
-# register, dvc add + dvc push); the raw upload only sends bytes.
+# register, dvc add + dvc push); the raw upload only sends bytes. Every download is compared byte for
+# byte with the source tree.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup store
 venv=${BENCH_VENV:-$here/.venv-bench}
 tools=${BENCH_TOOLS_VENV:-$here/.venv-test}
-[ -x "$venv/bin/dvc" ] && [ -x "$tools/bin/moto_server" ] || {
-  echo "bench/store.sh: install the peers first: .ci/run's .venv-test (moto[server]), and python3 -m venv .venv-bench && .venv-bench/bin/pip install 'dvc[s3]'" >&2
+s3s=${BENCH_S3S:-$(command -v s3s-fs || true)}
+server=${BENCH_S3:-$([ -n "$s3s" ] && [ -x "$s3s" ] && echo s3s || echo moto)}
+case $server in
+  s3s) [ -n "$s3s" ] && [ -x "$s3s" ] || {
+    echo "bench/store.sh: BENCH_S3=s3s needs an s3s-fs binary (BENCH_S3S=/path or on PATH): cargo install s3s-fs --version 0.12.0 --features binary --locked" >&2
+    exit 2
+  } ;;
+  moto) [ -x "$tools/bin/moto_server" ] || {
+    echo "bench/store.sh: BENCH_S3=moto needs moto_server in $tools (.ci/run's .venv-test, moto[server])" >&2
+    exit 2
+  } ;;
+  *) echo "bench/store.sh: BENCH_S3 is s3s or moto, not '$server'" >&2; exit 2 ;;
+esac
+[ -x "$venv/bin/dvc" ] && [ -x "$tools/bin/python" ] || {
+  echo "bench/store.sh: install the peers first: .ci/run's .venv-test (boto3, moto[server]), and python3 -m venv .venv-bench && .venv-bench/bin/pip install 'dvc[s3]'" >&2
   exit 2
 }
 py=$tools/bin/python
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$tools/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto=$!
-trap 'kill $moto 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do "$py" -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if [ "$server" = s3s ]; then
+  # Path-style requests only (no --domain), signed with the same key pair every client uses.
+  mkdir -p "$work/s3root"
+  "$s3s" --host 127.0.0.1 --port "$port" --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
+    "$work/s3root" >"$work/server.log" 2>&1 &
+  server_label="s3s-fs $("$s3s" --version | awk '{print $2}') (Rust, objects on local disk)"
+else
+  "$tools/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/server.log" 2>&1 &
+  server_label="moto $("$py" -c 'import moto; print(moto.__version__)') (Python, objects in memory)"
+fi
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do "$py" -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break; sleep 0.1; done
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ALLOW_HTTP=true
 "$py" -c "import boto3; boto3.client('s3', endpoint_url='$AWS_ENDPOINT_URL').create_bucket(Bucket='bench')"
+
+# A download must hold exactly the source tree: the same files, the same bytes.
+same_tree() {
+  diff -r -q "$1" "$2" >/dev/null || { echo "$3 returned other files or bytes for $shape" >&2; tail -n 20 "$work/server.log" >&2; exit 1; }
+}
 
 # The data: random bytes, so no layer can compress or deduplicate them.
 mkdir -p "$work/data/big" "$work/data/small"
@@ -75,8 +111,7 @@ for shape in big small; do
   rm -rf "$work/clone/.modelreg/objects" "$work/out-$shape"
   git -C "$work/clone" pull -q
   t[mr_down_$shape]=$(cd "$work/clone" && bench_ms "$bin" get "$shape@1" -o "$work/out-$shape" -q)
-  cmp -s "$data/$(cd "$data" && find . -type f | sort | head -1)" "$work/out-$shape/$(cd "$data" && find . -type f | sort | head -1)" \
-    || { echo "modelreg get returned other bytes for $shape" >&2; exit 1; }
+  same_tree "$data" "$work/out-$shape" "modelreg get"
   # Disk is shared: each side's copies go once timed.
   rm -rf "$work/out-$shape" "$work/clone/.modelreg/objects" "$work/reg/.modelreg/objects"
 
@@ -91,16 +126,18 @@ for shape in big small; do
   t[dvc_up_$shape]=$(( ($(date +%s%N) - start) / 1000000 ))
   rm -rf data .dvc/cache
   t[dvc_down_$shape]=$(bench_ms "$venv/bin/dvc" pull -q)
-  cmp -s "$data/$(cd "$data" && find . -type f | sort | head -1)" "$dvcdir/data/$(cd "$data" && find . -type f | sort | head -1)" \
-    || { echo "dvc pull returned other bytes for $shape" >&2; exit 1; }
+  same_tree "$data" "$dvcdir/data" "dvc pull"
   cd "$work/reg"
   rm -rf "$dvcdir"
 
   t[raw_up_$shape]=$(bench_ms "$py" "$work/raw.py" up "$data" "raw-$shape")
   t[raw_down_$shape]=$(bench_ms "$py" "$work/raw.py" down "$work/raw-out-$shape" "raw-$shape")
+  same_tree "$data" "$work/raw-out-$shape" "boto3"
   rm -rf "$work/raw-out-$shape" "$data"
 done
 
+echo "server: $server_label on 127.0.0.1; load average (1, 5, 15 min) $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo
 echo "| transfer | modelreg | DVC | raw boto3 | DVC / modelreg | modelreg / raw |"
 echo "|---|---:|---:|---:|---:|---:|"
 for shape in big small; do

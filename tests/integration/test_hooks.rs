@@ -57,6 +57,14 @@ fn uncommitted_record(env: &TestEnv, clone: &Path) -> PathBuf {
     record(clone, "m", 3)
 }
 
+/// Appends `line` and a newline to the file at `path`.
+fn append_line(path: &Path, line: &[u8]) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.extend_from_slice(line);
+    bytes.push(b'\n');
+    std::fs::write(path, bytes).unwrap();
+}
+
 fn replace(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} does not contain {from:?}:\n{text}", path.display());

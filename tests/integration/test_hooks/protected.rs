@@ -1,20 +1,27 @@
 //! Files outside `models/` that change what every clone sees: `.gitattributes` and the card templates
 //! under `.modelreg/` change only with admin signatures on `.modelreg/protected.toml`.
 
-use super::{committed_by_hand_refused_by_server, refused_by_client_hooks, served_registry};
+use std::path::{Path, PathBuf};
+
+use super::{append_line, committed_by_hand_refused_by_server, refused_by_client_hooks, served_registry};
 use crate::common::TestEnv;
 
 const TEMPLATE: &str = "# {{ model }}\n\nA team template.\n";
+
+/// Writes `source` as the clone's card template override; returns its path.
+fn write_template(clone: &Path, source: &str) -> PathBuf {
+    let templates = clone.join(".modelreg/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("card.md.j2"), source).unwrap();
+    templates.join("card.md.j2")
+}
 
 #[test]
 fn a_line_ending_filter_in_gitattributes_is_refused_without_admins() {
     let env = TestEnv::new();
     let (remote, clone) = served_registry(&env);
     // One line that would rewrite every signed byte in fresh clones.
-    let attributes = clone.join(".gitattributes");
-    let mut text = std::fs::read_to_string(&attributes).unwrap();
-    text.push_str("* text eol=crlf\n");
-    std::fs::write(&attributes, text).unwrap();
+    append_line(&clone.join(".gitattributes"), b"* text eol=crlf");
     let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
     insta::assert_snapshot!(run.snapshot(), @"
     ----- stderr -----
@@ -60,9 +67,7 @@ fn deleting_or_replacing_gitattributes_is_refused_without_admins() {
 fn a_template_override_needs_admins_and_a_signed_one_is_accepted() {
     let env = TestEnv::new();
     let (remote, clone) = served_registry(&env);
-    let templates = clone.join(".modelreg/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(templates.join("card.md.j2"), TEMPLATE).unwrap();
+    write_template(&clone, TEMPLATE);
     env.modelreg(&clone, &["card", "--all"]).failure(2);
     let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
     assert!(
@@ -91,7 +96,7 @@ fn a_template_override_needs_admins_and_a_signed_one_is_accepted() {
     // A fresh clone checks clean, and a later edit that skips the admins is refused again.
     let fresh = env.clone_of(&remote, "fresh");
     env.modelreg(&fresh, &["check"]).success();
-    std::fs::write(fresh.join(".modelreg/templates/card.md.j2"), format!("{TEMPLATE}Edited.\n")).unwrap();
+    write_template(&fresh, &format!("{TEMPLATE}Edited.\n"));
     env.modelreg(&fresh, &["card", "--all"]).failure(2);
     let run = committed_by_hand_refused_by_server(&env, &remote, &fresh, "error[trust]");
     assert!(run.stderr.contains("changed since admins signed"), "{}", run.snapshot());
@@ -101,9 +106,7 @@ fn a_template_override_needs_admins_and_a_signed_one_is_accepted() {
 fn config_sign_files_refuses_a_template_that_does_not_compile_and_writes_nothing() {
     let env = TestEnv::new();
     let (_remote, clone) = served_registry(&env);
-    let templates = clone.join(".modelreg/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(templates.join("card.md.j2"), "# {{ model }\n").unwrap();
+    write_template(&clone, "# {{ model }\n");
     let before = crate::common::tree_state(&clone);
     let alice = env.key("alice");
     let run = env.modelreg(&clone, &["config", "sign", "--files", "--key", alice.to_str().unwrap()]).failure(2);

@@ -2,7 +2,7 @@
 //! down, records copied from another model and oversized records never reach the remote.
 
 use super::{
-    ALICE, committed_by_hand_refused_by_server, record, refused_by_client_hooks, refused_by_pre_commit,
+    ALICE, append_line, committed_by_hand_refused_by_server, record, refused_by_client_hooks, refused_by_pre_commit,
     refused_by_server, replace, served_registry, sign_as_alice, signature, uncommitted_record,
 };
 use crate::common::{TestEnv, tree_state};
@@ -175,13 +175,6 @@ fn a_record_copied_from_another_model_is_refused_at_push() {
 }
 
 /// Appends `line` and a newline to the file at `path`.
-fn append_line(path: &std::path::Path, line: &[u8]) {
-    let mut bytes = std::fs::read(path).unwrap();
-    bytes.extend_from_slice(line);
-    bytes.push(b'\n');
-    std::fs::write(path, bytes).unwrap();
-}
-
 #[test]
 fn an_oversized_record_is_refused_at_push() {
     let env = TestEnv::new();

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    ALICE, BOB, CAROL, committed_by_hand_refused_by_server, record, refused_by_client_hooks, refused_by_server,
-    replace, served_registry, signature, uncommitted_record,
+    ALICE, BOB, CAROL, append_line, committed_by_hand_refused_by_server, record, refused_by_client_hooks,
+    refused_by_server, replace, served_registry, signature, uncommitted_record,
 };
 use crate::common::TestEnv;
 
@@ -458,9 +458,7 @@ fn an_admin_signed_configuration_that_does_not_parse_is_refused_at_push() {
     // alice signs, by hand, a configuration with a table modelreg does not know: accepted, every
     // command would then stop on it, and the push's promotions would be judged by no gates at all.
     let config = clone.join("modelreg.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("\n[surprise]\nanything = true\n");
-    std::fs::write(&config, text).unwrap();
+    append_line(&config, b"\n[surprise]\nanything = true");
     std::fs::write(clone.join(format!("modelreg.toml.{ALICE}.sig")), env.ssh_sign("alice", &config)).unwrap();
     let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
     insta::assert_snapshot!(run.snapshot(), @"
