@@ -38,6 +38,9 @@ pub fn check_change(old: Option<&dyn Snapshot>, new: &dyn Snapshot, changes: &[C
         return report;
     };
     let mut report = CheckReport::default();
+    report.problems.extend(super::layout::case_variant_problems(
+        changes.iter().filter(|c| c.kind != ChangeKind::Deleted).map(|c| c.path.as_str()),
+    ));
     report.problems.extend(arriving_signature_problems(new, changes));
     report.problems.extend(committed_leftover_problems(changes));
     let base_trust = match load_trust(old) {

@@ -109,6 +109,8 @@ pub fn check_snapshot(
     report.problems.extend(admin_file_problems(snapshot, trust, None));
     let (names, layout_problems) = models_dir(snapshot);
     report.problems.extend(layout_problems);
+    let root = snapshot.list("").ok().flatten().unwrap_or_default();
+    report.problems.extend(super::layout::case_variant_problems(root.iter().map(|e| e.name.as_str())));
     report.models = names.len();
     // Templates are compiled once for every card (overrides come from the snapshot itself).
     let templates = crate::card::Templates::for_snapshot(snapshot)

@@ -2,8 +2,45 @@
 
 use super::{Problem, RuleId};
 use crate::record::ModelName;
-use crate::repo::layout::{CARD_FIELDS_FILE, CARD_FILE, MODELS_DIR, RECORDS_DIR, TEMP_PREFIX};
+use crate::repo::layout::{CARD_FIELDS_FILE, CARD_FILE, CONFIG_FILE, MODELS_DIR, RECORDS_DIR, TEMP_PREFIX};
 use crate::repo::snapshot::{EntryKind, Snapshot, join};
+
+/// The registry's own names at the root, which a case-insensitive clone (macOS, Windows) would also
+/// find under another spelling.
+const ROOT_NAMES: [&str; 4] = [MODELS_DIR, CONFIG_FILE, ".modelreg", ".gitattributes"];
+
+/// A root entry spelled like one of the registry's own names in another case (`Models/`,
+/// `ModelReg.toml`, `.GitAttributes`): on a case-insensitive clone it *is* that name (a second
+/// `models/` merged into the first, another configuration), past every rule that reads the exact
+/// spelling. `top` is a path's first component; the name it imitates, when it does.
+pub fn case_variant_of_root_name(top: &str) -> Option<&'static str> {
+    ROOT_NAMES.into_iter().find(|name| {
+        let prefix = top.get(..name.len()).is_some_and(|p| p.eq_ignore_ascii_case(name));
+        // `modelreg.toml` also names its signature files (`modelreg.toml.<keyid>.sig`).
+        let whole = top.len() == name.len() || *name == CONFIG_FILE;
+        prefix && whole && !top.starts_with(name)
+    })
+}
+
+/// The case-variant finding for the first component of each of `paths` (once per component).
+pub fn case_variant_problems<'p>(paths: impl IntoIterator<Item = &'p str>) -> Vec<Problem> {
+    let mut tops: Vec<&str> = paths.into_iter().map(|p| p.split_once('/').map_or(p, |(top, _)| top)).collect();
+    tops.sort_unstable();
+    tops.dedup();
+    tops.into_iter()
+        .filter_map(|top| {
+            let name = case_variant_of_root_name(top)?;
+            Some(
+                Problem::error(
+                    top,
+                    RuleId::Layout,
+                    format!("differs from `{name}` only in case: a case-insensitive clone would read it as `{name}`"),
+                )
+                .with_hint("rename or remove it"),
+            )
+        })
+        .collect()
+}
 
 /// Valid model directories under `models/`, sorted, and findings about anything else there.
 pub fn models_dir(snapshot: &dyn Snapshot) -> (Vec<ModelName>, Vec<Problem>) {
@@ -62,4 +99,37 @@ pub(crate) fn model_layout_problems(snapshot: &dyn Snapshot, name: &ModelName) -
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::case_variant_of_root_name;
+
+    #[test]
+    fn case_variants_of_the_registrys_root_names() {
+        for (top, name) in [
+            ("Models", "models"),
+            ("MODELS", "models"),
+            ("ModelReg.toml", "modelreg.toml"),
+            ("MODELREG.TOML.0123456789abcdef.sig", "modelreg.toml"),
+            (".MODELREG", ".modelreg"),
+            (".GitAttributes", ".gitattributes"),
+        ] {
+            assert_eq!(case_variant_of_root_name(top), Some(name), "{top}");
+        }
+        for top in [
+            "models",
+            "modelreg.toml",
+            "modelreg.toml.0123456789abcdef.sig",
+            ".modelreg",
+            ".gitattributes",
+            "models2",
+            "Modelsx",
+            "README.md",
+            "é",
+            "mo",
+        ] {
+            assert_eq!(case_variant_of_root_name(top), None, "{top}");
+        }
+    }
 }

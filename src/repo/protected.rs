@@ -76,8 +76,11 @@ impl Protected {
 /// and every file under `.modelreg/` except trust, the manifest, their signatures, and the git-ignored
 /// `tmp/` and `objects/` (temp files and the default local store).
 pub fn is_protected(path: &str) -> bool {
-    if path == GITATTRIBUTES {
-        return true;
+    // A case-insensitive clone (macOS, Windows) reads `.GitAttributes` as `.gitattributes`, and
+    // `.MODELREG/` as `.modelreg/`: such spellings are protected whole (the layout rule refuses them too).
+    let (top, _) = path.split_once('/').unwrap_or((path, ""));
+    if path.eq_ignore_ascii_case(GITATTRIBUTES) || (top.eq_ignore_ascii_case(REGISTRY_DIR) && top != REGISTRY_DIR) {
+        return !path.ends_with('/');
     }
     let Some(inner) = path.strip_prefix(REGISTRY_DIR).and_then(|p| p.strip_prefix('/')) else { return false };
     match inner.split_once('/') {
@@ -117,11 +120,15 @@ pub struct ProtectedFiles {
 /// Every protected file of `snapshot` (see [`is_protected`]), hashed.
 pub fn protected_files(snapshot: &dyn Snapshot) -> Result<ProtectedFiles, ReadError> {
     let mut out = ProtectedFiles::default();
-    match snapshot.kind(GITATTRIBUTES)? {
-        None => {}
-        Some(kind) => visit(snapshot, GITATTRIBUTES, kind, &mut out)?,
+    // The root's `.gitattributes` and `.modelreg/`, in any case (see `is_protected`).
+    let mut dirs = Vec::new();
+    for entry in snapshot.list("")?.unwrap_or_default() {
+        if entry.kind == EntryKind::Dir && entry.name.eq_ignore_ascii_case(REGISTRY_DIR) {
+            dirs.push(entry.name);
+        } else if is_protected(&entry.name) {
+            visit(snapshot, &entry.name, entry.kind, &mut out)?;
+        }
     }
-    let mut dirs = vec![REGISTRY_DIR.to_owned()];
     while let Some(dir) = dirs.pop() {
         for entry in snapshot.list(&dir)?.unwrap_or_default() {
             let path = join(&dir, &entry.name);
@@ -170,6 +177,10 @@ mod tests {
             ".modelreg/.gitattributes",
             ".modelreg/anything",
             ".modelreg/templates/card.md.j2.0123456789abcdef.sig",
+            ".GitAttributes",
+            ".MODELREG",
+            ".MODELREG/templates/card.md.j2",
+            ".Modelreg/trust.toml",
         ] {
             assert!(is_protected(path), "{path}");
         }

@@ -141,3 +141,43 @@ fn a_registry_from_before_the_manifest_is_told_how_to_sign_it() {
     env.modelreg(&registry, &["config", "sign", "--files", "--key", alice.to_str().unwrap()]).success();
     env.modelreg(&registry, &["check"]).success();
 }
+
+#[test]
+fn root_names_that_differ_only_in_case_are_refused() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // On macOS or Windows `.GitAttributes` is `.gitattributes`, and `Models/` merges into `models/`.
+    std::fs::write(clone.join(".GitAttributes"), "* text eol=crlf\n").unwrap();
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
+    assert!(
+        run.stderr.contains(".GitAttributes: error[layout]: differs from `.gitattributes` only in case"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(
+        run.stderr.contains(".GitAttributes: error[trust]: not covered by .modelreg/protected.toml"),
+        "{}",
+        run.snapshot()
+    );
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    let copy = clone.join("Models/m/records");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(clone.join("models/m/records/000001-register.toml"), copy.join("000003-register.toml")).unwrap();
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[layout]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: Models: error[layout]: differs from `models` only in case: a case-insensitive clone would read it as `models`
+    remote:   hint: rename or remove it
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    // The full check of a working tree says the same.
+    std::fs::create_dir_all(clone.join("MODELS")).unwrap();
+    std::fs::write(clone.join("MODELS/x"), "x").unwrap();
+    let run = env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
+    assert!(run.stdout.contains("MODELS: error[layout]: differs from `models` only in case"), "{}", run.snapshot());
+}
