@@ -144,6 +144,7 @@ fn hint(e: &Error) -> Option<String> {
         Error::NothingToRollBack { .. } => "promote a version explicitly with `modelreg promote NAME@V --to STAGE`",
         Error::ForeignHook(_) => "pass --force to replace it, or call `modelreg hook <name>` from your own hook script",
         Error::LastAdmin(_) => "add another admin key first (`modelreg key add PUBKEY --owner EMAIL --role admin`)",
+        Error::Replayed(_) => "edit the file so its bytes are new (a comment will do), then sign it",
         Error::DestinationExists(_) => "choose another -o directory, or pass --force to replace those files",
         Error::InsideGitDir(_) => "choose an -o directory outside .git (files there run as git hooks)",
         Error::Store(StoreError::Missing { .. }) | Error::MissingArtifact { .. } => {

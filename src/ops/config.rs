@@ -90,6 +90,15 @@ pub fn sign(
         }
     };
 
+    // Bytes this file had before would carry the very signatures of that time: indistinguishable from
+    // a replay, which the change rules refuse.
+    if let Some(head) = registry.git().head()?
+        && crate::policy::admin::replay_problems(registry.git(), &head, &registry.worktree())?
+            .iter()
+            .any(|p| p.path == file.path())
+    {
+        return Err(Error::Replayed(file.path()));
+    }
     let mut removed = Vec::new();
     let ours = PathBuf::from(signature_file_name(file.path(), key.id()));
     for sig in admin_signature_files(&path)? {

@@ -157,6 +157,10 @@ pub enum Error {
     /// Revoking this key would leave the registry unable to reach its admin threshold.
     #[error("revoking {0} would leave fewer unexpired admin keys than the admin threshold")]
     LastAdmin(crate::record::KeyId),
+    /// An admin-signed file holds bytes it had before and that were replaced since: signing them
+    /// again gives the very signature an attacker could replay, so the change rules refuse them.
+    #[error("{0} holds bytes it had before and that were replaced since; they cannot be signed again")]
+    Replayed(&'static str),
     /// A file outside the registry's own could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -4,7 +4,8 @@
 
 use super::rules::{judge_signatures, take_expired};
 use super::{Problem, RuleId, Severity};
-use crate::record::Timestamp;
+use crate::record::{Digest, Timestamp};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::repo::layout::{self, CONFIG_FILE, TRUST_FILE};
@@ -181,25 +182,39 @@ fn protected_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
 pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<Problem>, RepoError> {
     let admin_entry = |name: &str| name == ".modelreg" || name == GITATTRIBUTES || name.starts_with(CONFIG_FILE);
     let mut changes = git.first_parent_changes(admin_entry, since)?;
+    // A replay is judged against every state that stood before: with new changes to judge, the whole
+    // line is walked (changes to these files are rare; the walk reads one root tree per commit).
+    if since.is_some() && !changes.is_empty() {
+        changes = git.first_parent_changes(admin_entry, None)?;
+    }
     changes.reverse();
     // The trust of the last state that stood, while a change is pending; with the pending findings.
     let mut pending: Option<(Trust, Vec<Problem>)> = None;
+    let mut states = SignedStates::default();
     for (commit, parent) in changes {
         let new = git.tree_snapshot(&commit)?;
+        if states.standing.is_empty() {
+            states.stand(&git.tree_snapshot(&parent)?);
+        }
         let before = match pending.take() {
             Some((trust, _)) => trust,
             // The commit that creates the registry has no admins before it.
             None => match load_trust(&git.tree_snapshot(&parent)?) {
                 Ok(trust) => trust,
-                Err(_) => continue,
+                Err(_) => {
+                    states.stand(&new);
+                    continue;
+                }
             },
         };
         let mut found = admin_file_problems(&new, &before, None);
         if let Ok(after) = load_trust(&new) {
             found.extend(admin_file_problems(&new, &after, None));
         }
+        found.extend(states.replays(&new));
         let mut found: Vec<Problem> = found.into_iter().filter(|p| p.severity == Severity::Error).collect();
         if found.is_empty() {
+            states.stand(&new);
             continue;
         }
         for problem in &mut found {
@@ -212,6 +227,79 @@ pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<
     let mut problems = pending.map(|(_, found)| found).unwrap_or_default();
     problems.dedup();
     Ok(problems)
+}
+
+/// The files admins sign, whose earlier states a change may not bring back.
+const SIGNED_FILES: [&str; 3] = [CONFIG_FILE, TRUST_FILE, PROTECTED_FILE];
+
+/// The states (digests) of the admin-signed files: the ones standing now, and the ones that stood
+/// once and were replaced. An old state's signatures still verify over its bytes, so without this
+/// anyone could bring back a configuration without gates, or the trust file before a revocation.
+#[derive(Default)]
+struct SignedStates {
+    standing: HashMap<&'static str, Option<Digest>>,
+    retired: HashSet<(&'static str, Digest)>,
+}
+
+impl SignedStates {
+    fn digest(snapshot: &dyn Snapshot, file: &str) -> Option<Digest> {
+        snapshot.read(file, crate::record::MAX_RECORD_BYTES).ok().flatten().map(|b| Digest::of_bytes(&b))
+    }
+
+    /// `snapshot`'s states stand; those they replace are retired.
+    fn stand(&mut self, snapshot: &dyn Snapshot) {
+        for file in SIGNED_FILES {
+            let now = Self::digest(snapshot, file);
+            if let Some(Some(before)) = self.standing.insert(file, now)
+                && now != Some(before)
+            {
+                self.retired.insert((file, before));
+            }
+        }
+    }
+
+    /// Findings for each file of `snapshot` that changed back to a retired state.
+    fn replays(&self, snapshot: &dyn Snapshot) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for file in SIGNED_FILES {
+            let Some(now) = Self::digest(snapshot, file) else { continue };
+            if self.standing.get(file) != Some(&Some(now)) && self.retired.contains(&(file, now)) {
+                problems.push(
+                    Problem::error(
+                        file,
+                        RuleId::Trust,
+                        "returns to bytes it had before and that were replaced since (a replay of an older signed state)",
+                    )
+                    .with_hint("to go back to an earlier version, edit the file (a comment will do) and have admins sign it again"),
+                );
+            }
+        }
+        problems
+    }
+}
+
+/// A change (from the commit `base` to `new`) may not return an admin-signed file to a state it had
+/// before on `base`'s first-parent line and that was replaced since. Costs nothing unless the change
+/// touches those files; then one root-tree read per commit of the line.
+pub fn replay_problems(git: &GitRepo, base: &str, new: &dyn Snapshot) -> Result<Vec<Problem>, RepoError> {
+    let old = git.tree_snapshot(base)?;
+    let changed = SIGNED_FILES.iter().any(|file| SignedStates::digest(&old, file) != SignedStates::digest(new, file));
+    if !changed {
+        return Ok(Vec::new());
+    }
+    let admin_entry = |name: &str| name == ".modelreg" || name.starts_with(CONFIG_FILE);
+    let mut states = SignedStates::default();
+    // Every earlier state on the line counts as replaced (the server's base always stood).
+    for (_, parent) in git.first_parent_changes_from(base, admin_entry, None)? {
+        states.stand(&git.tree_snapshot(&parent)?);
+    }
+    for file in SIGNED_FILES {
+        if let Some(earlier) = states.standing.get(file).copied().flatten() {
+            states.retired.insert((file, earlier));
+        }
+    }
+    states.stand(&old);
+    Ok(states.replays(new))
 }
 
 /// Why a registry could not be opened for a command.

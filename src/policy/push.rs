@@ -71,6 +71,12 @@ pub fn check_commits(
         report.problems.extend(super::present::artifact_present(old_snapshot, &new_snapshot, &changes, env));
     }
     report.problems.extend(tree_problems(git, old, new)?);
+    if let Some(old) = old {
+        report.problems.extend(super::admin::replay_problems(git, old, &new_snapshot).map_err(|e| match e {
+            crate::repo::RepoError::Git(e) => e,
+            other => GitError::Other(other.to_string()),
+        })?);
+    }
     Ok(report)
 }
 

@@ -302,6 +302,17 @@ impl GitRepo {
         since: Option<&str>,
     ) -> Result<Vec<(String, String)>, GitError> {
         let Some(head) = self.head()? else { return Ok(Vec::new()) };
+        self.first_parent_changes_from(&head, changed, since)
+    }
+
+    /// [`GitRepo::first_parent_changes`] on the first-parent line of `start` instead of HEAD's.
+    pub fn first_parent_changes_from(
+        &self,
+        start: &str,
+        changed: impl Fn(&str) -> bool,
+        since: Option<&str>,
+    ) -> Result<Vec<(String, String)>, GitError> {
+        let head = start.to_owned();
         let since = since.and_then(|s| git2::Oid::from_str(s).ok());
         let entries = |commit: &git2::Commit<'_>| -> Result<Vec<(String, git2::Oid)>, GitError> {
             let tree = commit.tree()?;

@@ -41,10 +41,14 @@ fn get(env: &TestEnv, dir: &Path, vars: &Vars, spec: &str, out: &Path) -> Run {
     mr(env, dir, vars, &["get", spec, "-o", out.to_str().unwrap()])
 }
 
-/// Sets `[store] url` in the registry's modelreg.toml and signs it as alice (committed).
+/// Sets `[store] url` in the registry's modelreg.toml and signs it as alice (committed). Each change
+/// is noted in a comment, so going back to an earlier URL gives new bytes (earlier bytes would be a
+/// replay of their old signature, which `config sign` refuses).
 fn set_store_url(env: &TestEnv, registry: &Path, url: &str) {
+    static CHANGES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let path = registry.join("modelreg.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let change = CHANGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let text = std::fs::read_to_string(&path).unwrap() + &format!("# store.url set to {url} (change {change})\n");
     let text = match text.find("\nurl = ") {
         Some(at) => {
             let end = text[at + 1..].find('\n').map_or(text.len(), |e| at + 1 + e);

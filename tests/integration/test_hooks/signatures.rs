@@ -282,7 +282,9 @@ fn a_trust_change_needs_the_old_threshold_of_distinct_admin_keys() {
     ----- stderr -----
     remote: .modelreg/trust.toml: error[trust]: signed by 1 of the 2 admin key(s) required
     remote:   hint: trust and configuration change only through modelreg commands run by admins; restore it from git
-    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    remote: .modelreg/trust.toml: error[trust]: returns to bytes it had before and that were replaced since (a replay of an older signed state)
+    remote:   hint: to go back to an earlier version, edit the file (a comment will do) and have admins sign it again
+    remote: modelreg: push refused: 2 problem(s); the remote is unchanged
     To [TEMP]/remote.git
      ! [remote rejected] main -> main (pre-receive hook declined)
     error: failed to push some refs to '[TEMP]/remote.git'
@@ -328,11 +330,12 @@ fn a_record_signed_by_a_revoked_key_is_refused_at_push() {
     env.modelreg(&clone, &[&grant[..], &["--key", alice_key.to_str().unwrap()]].concat()).success();
     env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
 
-    // alice revokes bob's key: his entry removed from trust, the file re-signed by her.
+    // alice revokes bob's key: his entry removed from trust, the file re-signed by her (with a note,
+    // so its bytes are not the ones from before bob was added, which would read as a replay).
     let trust = clone.join(".modelreg/trust.toml");
     let text = std::fs::read_to_string(&trust).unwrap();
     let bob_entry = text.find(&format!("[[keys]]\nid = \"{BOB}\"")).expect("bob's entry is last");
-    std::fs::write(&trust, format!("{}\n", text[..bob_entry].trim_end())).unwrap();
+    std::fs::write(&trust, format!("{}\n# bob's key removed\n", text[..bob_entry].trim_end())).unwrap();
     std::fs::write(clone.join(format!(".modelreg/trust.toml.{ALICE}.sig")), env.ssh_sign("alice", &trust)).unwrap();
     env.commit_no_verify(&clone, "revoke bob");
     env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
@@ -519,4 +522,69 @@ fn the_two_admin_flow_is_accepted_and_leaves_every_clone_usable() {
     env.modelreg(&clone, &revoke).success();
     let run = env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
     assert!(run.stdout.contains("signed by 1 of the 2 admin key(s) required"), "{}", run.snapshot());
+}
+
+#[test]
+fn an_older_signed_configuration_or_trust_file_cannot_be_replayed() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    let first = env.rev(&clone, "HEAD");
+    // alice gates production (signed, pushed): the old file and its signature stay in history.
+    let config = clone.join("modelreg.toml");
+    append_line(&config, b"\n[lifecycle.gates.production]\nfrom = \"staging\"\nrequire = [\"auc >= 0.99\"]");
+    let alice = env.key("alice");
+    env.modelreg(&clone, &["config", "sign", "--key", alice.to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+
+    // Mallory, with no key, brings back the ungated file with alice's old signature.
+    let sig = format!("modelreg.toml.{ALICE}.sig");
+    env.git(&clone, &["checkout", "-q", &first, "--", "modelreg.toml", &sig]);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    remote: modelreg.toml: error[trust]: returns to bytes it had before and that were replaced since (a replay of an older signed state)
+    remote:   hint: to go back to an earlier version, edit the file (a comment will do) and have admins sign it again
+    remote: modelreg: push refused: 1 problem(s); the remote is unchanged
+    To [TEMP]/remote.git
+     ! [remote rejected] main -> main (pre-receive hook declined)
+    error: failed to push some refs to '[TEMP]/remote.git'
+    [exit status: 1]
+    ");
+    // A repository without the hook: the full check finds it in history.
+    let run = env.modelreg(&clone, &["check", "--skip-artifacts"]).failure(1);
+    assert!(run.stdout.contains("a replay of an older signed state"), "{}", run.snapshot());
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+
+    // The trust file from before a revocation, likewise.
+    let bob = env.key("bob").with_extension("pub");
+    let add = ["key", "add", bob.to_str().unwrap(), "--owner", "bob@example.com", "--role", "publisher"];
+    env.modelreg(&clone, &[&add[..], &["--key", alice.to_str().unwrap()]].concat()).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    let before_revoke = env.rev(&clone, "HEAD");
+    env.modelreg(&clone, &["key", "revoke", BOB, "--key", alice.to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
+    let trust_sig = format!(".modelreg/trust.toml.{ALICE}.sig");
+    env.git(&clone, &["checkout", "-q", &before_revoke, "--", ".modelreg/trust.toml", &trust_sig]);
+    let run = committed_by_hand_refused_by_server(&env, &remote, &clone, "error[trust]");
+    assert!(
+        run.stderr.contains(".modelreg/trust.toml: error[trust]: returns to bytes it had before"),
+        "{}",
+        run.snapshot()
+    );
+
+    // Going back on purpose is an edit that admins sign again; the very old bytes cannot be signed.
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let ungated = text.split("\n[lifecycle.gates.production]").next().unwrap().to_owned();
+    std::fs::write(&config, &ungated).unwrap();
+    let run = env.modelreg(&clone, &["config", "sign", "--key", alice.to_str().unwrap()]).failure(2);
+    insta::assert_snapshot!(run.snapshot(), @"
+    ----- stderr -----
+    error: modelreg.toml holds bytes it had before and that were replaced since; they cannot be signed again
+    hint: edit the file so its bytes are new (a comment will do), then sign it
+    [exit status: 2]
+    ");
+    std::fs::write(&config, format!("{ungated}# production gates lifted on purpose\n")).unwrap();
+    env.modelreg(&clone, &["config", "sign", "--key", alice.to_str().unwrap()]).success();
+    env.push(&clone, &["-q", "origin", "main"]).success();
 }
