@@ -18,6 +18,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
+#[cfg(feature = "remote-store")]
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
@@ -46,6 +47,8 @@ const READ_CHUNK: usize = 4 << 20;
 /// at the CLI edge and passed in; only names starting `AWS_`, `AZURE_` or `GOOGLE_` are kept.
 #[derive(Debug, Clone, Default)]
 pub struct StoreEnv {
+    // Only the remote backends read it; without them only `file://` stores exist.
+    #[cfg_attr(not(feature = "remote-store"), allow(dead_code))]
     vars: BTreeMap<String, String>,
 }
 
@@ -57,15 +60,18 @@ impl StoreEnv {
         StoreEnv { vars }
     }
 
+    #[cfg_attr(not(feature = "remote-store"), allow(dead_code))]
     fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
+    #[cfg_attr(not(feature = "remote-store"), allow(dead_code))]
     fn has_any(&self, names: &[&str]) -> bool {
         names.iter().any(|n| self.get(n).is_some())
     }
 
     /// The variables with `prefix`, as object_store configuration keys (lower case).
+    #[cfg_attr(not(feature = "remote-store"), allow(dead_code))]
     fn config(&self, prefix: &str) -> impl Iterator<Item = (String, &str)> {
         self.vars.iter().filter(move |(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
     }
@@ -497,6 +503,13 @@ fn http_status(error: &object_store::Error) -> Option<u16> {
     }
 }
 
+/// Without the remote backends there is no HTTP client, so no connection to fail.
+#[cfg(not(feature = "remote-store"))]
+fn connect_failure(_: &object_store::Error) -> bool {
+    false
+}
+
+#[cfg(feature = "remote-store")]
 fn connect_failure(error: &object_store::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
@@ -511,12 +524,14 @@ fn connect_failure(error: &object_store::Error) -> bool {
     false
 }
 
+#[cfg(feature = "remote-store")]
 fn client_options() -> object_store::ClientOptions {
     object_store::ClientOptions::new()
         .with_connect_timeout(Duration::from_secs(5))
         .with_timeout(Duration::from_secs(300))
 }
 
+#[cfg(feature = "remote-store")]
 fn retry() -> object_store::RetryConfig {
     object_store::RetryConfig {
         backoff: object_store::BackoffConfig::default(),
@@ -525,6 +540,7 @@ fn retry() -> object_store::RetryConfig {
     }
 }
 
+#[cfg(feature = "remote-store")]
 fn no_credentials(url: &StoreUrl, needed: &str) -> StoreError {
     StoreError::NoCredentials { store: url.to_string(), needed: needed.to_owned() }
 }
