@@ -486,6 +486,23 @@ fn parse<'f>(file: &'f [u8], root_id: &str) -> Option<Parsed<'f>> {
     r.is_empty().then_some(Parsed { head, entries })
 }
 
+/// Decodes an index file the way [`Index::open`] reads it and every entry's blob the way `list` and
+/// `search` do, without a working tree; how many entries the file holds (`0` for a file `open` would
+/// ignore). For the fuzz targets (`fuzz/`): the file lives in `.git`, where anything may write it.
+#[doc(hidden)]
+pub fn decode_untrusted(file: &[u8], root_id: &str) -> usize {
+    let Some(parsed) = parse(file, root_id) else { return 0 };
+    for (name, stored) in &parsed.entries {
+        let Ok(name) = name.parse::<ModelName>() else { continue };
+        let blob = &file[stored.blob.clone()];
+        let _ = entry::model(blob, &name);
+        let mut scratch = None;
+        let _ = entry::search(blob, &name, false, &mut scratch, &|_| true);
+        let _ = entry::search(blob, &name, true, &mut scratch, &|_| true);
+    }
+    parsed.entries.len()
+}
+
 /// Writes the file; whether it was written. Built in one buffer, the checksum patched in last: the
 /// file is as large as the index, and a cold build should not hold it three times.
 fn write(source: &Source<'_>, root_id: &str, head: &str, entries: &[&[u8]]) -> bool {

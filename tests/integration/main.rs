@@ -10,6 +10,7 @@ mod test_core;
 mod test_crash;
 mod test_diff;
 mod test_drift;
+mod test_fuzz_corpus;
 mod test_hooks;
 mod test_index;
 mod test_keys;
