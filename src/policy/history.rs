@@ -45,11 +45,21 @@ impl ConfigHistory {
         changes.reverse();
         // `cuts[j]`: the last commit judged by `configs[j]`; every record added after it is judged by a
         // later configuration.
-        let mut configs = Vec::with_capacity(changes.len() + 2);
-        let mut cuts = Vec::with_capacity(changes.len() + 1);
-        match changes.first() {
-            Some((_, parent)) => configs.push(lifecycle_at(parent)?),
-            None => configs.push(lifecycle_at(&head)?),
+        let mut configs = Vec::with_capacity(changes.len() + 3);
+        let mut cuts = Vec::with_capacity(changes.len() + 2);
+        if git.is_shallow() {
+            // A shallow clone cannot tell under which configuration the records before its boundary
+            // were committed: they are not held to one (they were judged when they arrived), and the
+            // boundary's configuration is in force from there on.
+            let boundary = git.first_parent_oldest(&head)?;
+            configs.push(None);
+            configs.push(lifecycle_at(&boundary)?);
+            cuts.push(boundary);
+        } else {
+            match changes.first() {
+                Some((_, parent)) => configs.push(lifecycle_at(parent)?),
+                None => configs.push(lifecycle_at(&head)?),
+            }
         }
         for (commit, parent) in &changes {
             cuts.push(parent.clone());

@@ -118,6 +118,21 @@ impl GitRepo {
         self.workdir.is_none()
     }
 
+    /// Is this a shallow clone (`git clone --depth N`, CI's usual checkout)? Its history stops at a
+    /// boundary commit whose parents are absent.
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
+    /// The oldest commit on `start`'s first-parent line (the root, or a shallow clone's boundary).
+    pub fn first_parent_oldest(&self, start: &str) -> Result<String, GitError> {
+        let mut commit = self.repo.find_commit(oid(start)?)?;
+        while let Ok(parent) = commit.parent(0) {
+            commit = parent;
+        }
+        Ok(commit.id().to_string())
+    }
+
     fn reopen(&self) -> Result<git2::Repository, GitError> {
         Ok(if self.from_env { git2::Repository::open_from_env()? } else { git2::Repository::open(self.repo.path())? })
     }

@@ -599,6 +599,12 @@ fn a_full_check_judges_each_promotion_by_the_configuration_it_was_committed_unde
     // The earlier promotion carried the gates in force then: a fresh clone's full check passes.
     let fresh = env.clone_of(&remote, "fresh");
     env.modelreg(&fresh, &["check"]).success();
+    // So does CI's usual shallow checkout, which cannot see when the records before it were committed.
+    let shallow = env.path().join("shallow");
+    let url = format!("file://{}", remote.display());
+    env.git(env.path(), &["clone", "-q", "--depth", "1", &url, shallow.to_str().unwrap()]);
+    assert_eq!(env.git(&shallow, &["rev-parse", "--is-shallow-repository"]).trim(), "true");
+    env.modelreg(&shallow, &["check", "--skip-artifacts"]).success();
 
     // A hand-made promotion to production that claims no gates, committed past the hooks: CI's full
     // check on the branch refuses it, as the server would.
