@@ -229,6 +229,16 @@ pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<
     Ok(problems)
 }
 
+/// Did the configuration `snapshot` holds stand, judged by `trust_before` (the trust of the commit
+/// before it): does it parse, with enough admin signatures? With no trust before, it is the registry's
+/// first configuration, which stands by definition (the full check judges it by its own trust).
+pub(crate) fn config_stands(snapshot: &dyn Snapshot, trust_before: Option<&Trust>) -> bool {
+    let Some(trust) = trust_before else { return true };
+    let Ok(Some(bytes)) = snapshot.read(CONFIG_FILE, crate::record::MAX_RECORD_BYTES) else { return false };
+    crate::repo::Config::parse(&bytes).is_ok()
+        && signature_problems(snapshot, CONFIG_FILE, &bytes, trust, None).iter().all(|p| p.severity != Severity::Error)
+}
+
 /// The files admins sign, whose earlier states a change may not bring back.
 const SIGNED_FILES: [&str; 3] = [CONFIG_FILE, TRUST_FILE, PROTECTED_FILE];
 

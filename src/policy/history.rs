@@ -41,8 +41,19 @@ impl ConfigHistory {
             let bytes = git.tree_snapshot(commit)?.read(CONFIG_FILE, MAX_RECORD_BYTES).ok().flatten();
             Ok(bytes.and_then(|b| Config::parse(&b).ok()).map(|c| c.lifecycle))
         };
-        let mut changes = git.first_parent_changes(|name| name == CONFIG_FILE, None)?;
+        // Signature files count too: a change two admins sign in two commits stands at the second.
+        let mut changes = git.first_parent_changes(|name| name.starts_with(CONFIG_FILE), None)?;
         changes.reverse();
+        // Only a configuration that stood (parsed, signed by the admins before it) was in force: an
+        // unsigned edit committed past the hooks and restored later never lifted a gate.
+        let mut standing = Vec::with_capacity(changes.len());
+        for (commit, parent) in changes {
+            let trust_before = crate::policy::load_trust(&git.tree_snapshot(&parent)?).ok();
+            if super::admin::config_stands(&git.tree_snapshot(&commit)?, trust_before.as_ref()) {
+                standing.push((commit, parent));
+            }
+        }
+        let changes = standing;
         // `cuts[j]`: the last commit judged by `configs[j]`; every record added after it is judged by a
         // later configuration.
         let mut configs = Vec::with_capacity(changes.len() + 3);
@@ -62,8 +73,13 @@ impl ConfigHistory {
             }
         }
         for (commit, parent) in &changes {
+            let config = lifecycle_at(commit)?;
+            // A change of signatures only (or back and forth) puts nothing new in force.
+            if configs.last() == Some(&config) {
+                continue;
+            }
             cuts.push(parent.clone());
-            configs.push(lifecycle_at(commit)?);
+            configs.push(config);
         }
         // An uncommitted (admin-signed) configuration judges the uncommitted records.
         if configs.last() != Some(&worktree) {

@@ -627,4 +627,19 @@ fn a_full_check_judges_each_promotion_by_the_configuration_it_was_committed_unde
     checked 1 model(s), 4 record(s), 4 signature(s); 0 artifact(s) verified, 2 not in the local store: 1 problem(s)
     [exit status: 1]
     ");
+
+    // Wrapping it in an unsigned edit that lifts the gates, restored afterwards, changes nothing: only
+    // a configuration that stood was ever in force.
+    env.git(&fresh, &["reset", "-q", "--hard", "HEAD~1"]);
+    let config = fresh.join("modelreg.toml");
+    let signed = std::fs::read_to_string(&config).unwrap();
+    let lifted = signed.split("\n[lifecycle.gates.production]").next().unwrap().to_owned() + "\n";
+    std::fs::write(&config, lifted).unwrap();
+    env.commit_no_verify(&fresh, "lift the gates, unsigned");
+    forge(&env, &fresh, 4, "promote", &lax, &[("alice", ALICE)]);
+    env.commit_no_verify(&fresh, "promote by hand, no gates");
+    std::fs::write(&config, signed).unwrap();
+    env.commit_no_verify(&fresh, "restore the signed configuration");
+    let run = env.modelreg_with(&fresh, &["check"], &[("MODELREG_TIMESTAMP", DAY4)]).failure(1);
+    assert!(run.stdout.contains("000004-promote.toml: error[gate]: carries gates"), "{}", run.snapshot());
 }
