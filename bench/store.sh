@@ -88,19 +88,20 @@ git clone -q "$work/reg" "$work/clone"
 cat >"$work/raw.py" <<'EOF'
 import os, sys, boto3
 from concurrent.futures import ThreadPoolExecutor
-op, local, prefix = sys.argv[1:4]
+# The download takes its key list from the source tree (as DVC and modelreg take theirs from a
+# manifest), not from a listing: s3s-fs 0.12 ends list_objects_v2 after 1,000 keys, untruncated.
+op, local, prefix, src = (sys.argv[1:5] + [None])[:4]
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+files = [os.path.relpath(os.path.join(d, f), src or local) for d, _, fs in os.walk(src or local) for f in fs]
 if op == "up":
-    files = [os.path.join(d, f) for d, _, fs in os.walk(local) for f in fs]
-    def up(p): s3.upload_file(p, "bench", prefix + "/" + os.path.relpath(p, local))
+    def up(r): s3.upload_file(os.path.join(local, r), "bench", prefix + "/" + r)
     with ThreadPoolExecutor(8) as pool: list(pool.map(up, files))
 else:
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix=prefix + "/") for o in page.get("Contents", [])]
-    def down(k):
-        p = os.path.join(local, os.path.relpath(k, prefix))
+    def down(r):
+        p = os.path.join(local, r)
         os.makedirs(os.path.dirname(p), exist_ok=True)
-        s3.download_file("bench", k, p)
-    with ThreadPoolExecutor(8) as pool: list(pool.map(down, keys))
+        s3.download_file("bench", prefix + "/" + r, p)
+    with ThreadPoolExecutor(8) as pool: list(pool.map(down, files))
 EOF
 
 declare -A t
@@ -122,7 +123,9 @@ for shape in big small; do
   "$venv/bin/dvc" remote modify -q store endpointurl "$AWS_ENDPOINT_URL"
   cp -r "$data" "$dvcdir/data"
   start=$(date +%s%N)
-  "$venv/bin/dvc" add -q data && "$venv/bin/dvc" push -q
+  # Not -q: a quiet DVC hides its own errors too.
+  { "$venv/bin/dvc" add -q data && "$venv/bin/dvc" push; } >"$work/dvc.log" 2>&1 \
+    || { echo "dvc add/push failed for $shape:" >&2; tail -n 20 "$work/dvc.log" "$work/server.log" >&2; exit 1; }
   t[dvc_up_$shape]=$(( ($(date +%s%N) - start) / 1000000 ))
   rm -rf data .dvc/cache
   t[dvc_down_$shape]=$(bench_ms "$venv/bin/dvc" pull -q)
@@ -131,7 +134,7 @@ for shape in big small; do
   rm -rf "$dvcdir"
 
   t[raw_up_$shape]=$(bench_ms "$py" "$work/raw.py" up "$data" "raw-$shape")
-  t[raw_down_$shape]=$(bench_ms "$py" "$work/raw.py" down "$work/raw-out-$shape" "raw-$shape")
+  t[raw_down_$shape]=$(bench_ms "$py" "$work/raw.py" down "$work/raw-out-$shape" "raw-$shape" "$data")
   same_tree "$data" "$work/raw-out-$shape" "boto3"
   rm -rf "$work/raw-out-$shape" "$data"
 done
