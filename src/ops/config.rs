@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::Error;
 use super::transaction::Transaction;
 use crate::policy::rules::{judge_signatures, may_sign};
-use crate::record::{MAX_RECORD_BYTES, RecordError, Timestamp};
+use crate::record::{Digest, MAX_RECORD_BYTES, RecordError, Timestamp};
 use crate::repo::layout::{CONFIG_FILE, TRUST_FILE, signature_file_name};
 use crate::repo::protected::{PROTECTED_FILE, Protected, protected_files};
 use crate::repo::{Config, Registry, RepoError, admin_signature_files};
@@ -165,15 +165,17 @@ fn write_manifest(registry: &Registry, tx: &mut Transaction<'_>) -> Result<Vec<u
         return Err(Error::Untrusted(Box::new(problem)));
     }
     crate::card::Templates::for_snapshot(&worktree)?;
-    let previous = std::fs::read(registry.root().join(PROTECTED_FILE))
-        .ok()
-        .and_then(|bytes| Protected::parse(&bytes).ok())
-        .map(|manifest| manifest.files)
-        .unwrap_or_default();
-    for path in present.files.keys().chain(previous.keys()) {
+    let current = std::fs::read(registry.root().join(PROTECTED_FILE)).ok();
+    let listed = current.as_deref().and_then(|bytes| Protected::parse(bytes).ok()).map(|m| m.files);
+    for path in present.files.keys().chain(listed.iter().flat_map(|files| files.keys())) {
         tx.include(Path::new(path));
     }
-    let bytes = Protected::new(present.files).to_bytes();
+    // Unchanged files keep the manifest as it is (a co-signature); otherwise the new one names the one
+    // it replaces, so it never repeats earlier bytes.
+    let bytes = match (&current, &listed) {
+        (Some(bytes), Some(files)) if *files == present.files => bytes.clone(),
+        _ => Protected::new(present.files, current.as_deref().map(Digest::of_bytes)).to_bytes(),
+    };
     tx.write_file(Path::new(PROTECTED_FILE), &bytes)?;
     Ok(bytes)
 }

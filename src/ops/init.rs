@@ -89,7 +89,7 @@ pub fn init(start: &Path, key: &SigningKey, options: InitOptions, now: Timestamp
         return Err(RepoError::Io { path: root.join(path), source: std::io::Error::other(why.clone()) }.into());
     }
     written.extend(present.files.keys().filter(|p| p.as_str() != GITATTRIBUTES).map(PathBuf::from));
-    let manifest = Protected::new(present.files).to_bytes();
+    let manifest = Protected::new(present.files, None).to_bytes();
     let mut write = |rel: String, bytes: &[u8]| -> Result<(), Error> {
         write_atomic(&root.join(&rel), bytes, true)?;
         written.push(PathBuf::from(rel));

@@ -129,6 +129,23 @@ pub fn judge_updates(
                     .with_hint("fetch, rebase your records onto the remote (`modelreg sync`), and push again"),
             );
         }
+        // Trust history, configuration history and cards follow the first-parent line: a merge whose
+        // first parent is a history of its own (an orphan root with its own trust) would move that
+        // line off the registry's, though its tree changes nothing.
+        if is_protected
+            && fast_forward
+            && let Some(old) = old
+            && !git.first_parent_line_reaches(&update.new, old)?
+        {
+            report.problems.push(
+                Problem::error(
+                    &update.refname,
+                    RuleId::AppendOnly,
+                    "the new tip's first-parent line does not lead into the registry's history (a merge whose first parent is foreign)",
+                )
+                .with_hint("merge the other way round (the registry branch as the first parent), or rebase onto it"),
+            );
+        }
         // When the registry branch is unknown (a clone of an empty remote has no origin/HEAD), every
         // branch is judged strictly, from its own old tip.
         let strict = is_protected || fast_forward || protected.is_none();

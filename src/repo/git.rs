@@ -191,6 +191,22 @@ impl GitRepo {
         Ok(a == d || self.repo.graph_descendant_of(d, a)?)
     }
 
+    /// Does `new`'s first-parent line lead into `old`'s history (some commit on it is `old` or one of
+    /// its ancestors)? Walks only the commits `new` adds on that line.
+    pub fn first_parent_line_reaches(&self, new: &str, old: &str) -> Result<bool, GitError> {
+        let old = oid(old)?;
+        let mut commit = self.repo.find_commit(oid(new)?)?;
+        loop {
+            if commit.id() == old || self.repo.graph_descendant_of(old, commit.id())? {
+                return Ok(true);
+            }
+            match commit.parent(0) {
+                Ok(parent) => commit = parent,
+                Err(_) => return Ok(false),
+            }
+        }
+    }
+
     /// The files that differ between two commits (`old = None`: everything in `new` is added).
     ///
     /// Subtrees with the same id are skipped without being read, so the cost follows the size of the

@@ -34,15 +34,19 @@ pub const MAX_PROTECTED_FILES: usize = 256;
 #[serde(deny_unknown_fields)]
 pub struct Protected {
     schema: String,
+    /// The digest of the manifest this one replaces: so a manifest never repeats earlier bytes (whose
+    /// old signatures would then verify again) even when the files go back to an earlier state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Digest>,
     /// Root-relative path → digest of the file's bytes as git holds them.
     #[serde(default)]
     pub files: BTreeMap<String, Digest>,
 }
 
 impl Protected {
-    /// A manifest listing `files`.
-    pub fn new(files: BTreeMap<String, Digest>) -> Protected {
-        Protected { schema: PROTECTED_SCHEMA.into(), files }
+    /// A manifest listing `files`, replacing the manifest whose digest is `previous` (if any).
+    pub fn new(files: BTreeMap<String, Digest>, previous: Option<Digest>) -> Protected {
+        Protected { schema: PROTECTED_SCHEMA.into(), previous, files }
     }
 
     /// Parses a manifest: strict schema, and only paths that [`is_protected`] names.
@@ -205,7 +209,7 @@ mod tests {
     #[test]
     fn manifest_round_trips_and_is_strict() {
         let files = BTreeMap::from([(GITATTRIBUTES.to_owned(), Digest::of_bytes(b"* -text\n"))]);
-        let manifest = Protected::new(files);
+        let manifest = Protected::new(files, Some(Digest::of_bytes(b"an earlier manifest")));
         assert_eq!(Protected::parse(&manifest.to_bytes()).unwrap(), manifest);
         let outside = "schema = \"modelreg/protected/v1\"\n[files]\n\"models/m/x\" = \"blake3:0000000000000000000000000000000000000000000000000000000000000000\"\n";
         assert!(Protected::parse(outside.as_bytes()).unwrap_err().to_string().contains("not a protected path"));

@@ -337,3 +337,33 @@ fn the_registry_branch_is_protected_whatever_the_server_head_names() {
     env.register(&clone, "m", &v3, &[]).success();
     env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
 }
+
+#[test]
+fn a_merge_whose_first_parent_is_a_foreign_root_is_refused_and_a_pull_merge_is_accepted() {
+    let env = TestEnv::new();
+    let (remote, clone) = served_registry(&env);
+    // mallory's own registry root (bob's key as its admin), fetched into the clone.
+    let evil = env.git_repo("evil");
+    let bob = env.key("bob");
+    env.modelreg(&evil, &["init", "--key", bob.to_str().unwrap()]).success();
+    env.git(&clone, &["fetch", "-q", evil.to_str().unwrap(), "main:refs/evil"]);
+    // A merge with main's tree: nothing changes in the files, but its first parent is mallory's root,
+    // so the first-parent line (which trust history follows) would leave the registry's.
+    let tree = env.rev(&clone, "HEAD^{tree}");
+    let merge = env.git(&clone, &["commit-tree", &tree, "-p", "refs/evil", "-p", "HEAD", "-m", "take over"]);
+    env.git(&clone, &["reset", "-q", "--hard", merge.trim()]);
+    let run = refused_by_server(&env, &remote, &clone, &["origin", "main"], "error[append-only]");
+    assert!(run.stderr.contains("first-parent line does not lead into the registry's history"), "{}", run.snapshot());
+
+    // `git pull` that merges: the local commit first, the remote's second; accepted.
+    env.git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    let other = env.clone_of(&remote, "other");
+    let v3 = env.files("v3", &[("model.onnx", b"weights three")]);
+    env.register(&other, "other-model", &v3, &[]).success();
+    env.push(&other, &["-q", "--no-verify", "origin", "main"]).success();
+    let v4 = env.files("v4", &[("model.onnx", b"weights four")]);
+    env.register(&clone, "m", &v4, &[]).success();
+    env.git(&clone, &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+    env.push(&clone, &["-q", "--no-verify", "origin", "main"]).success();
+    assert_eq!(env.rev(&remote, "main"), env.rev(&clone, "HEAD"));
+}

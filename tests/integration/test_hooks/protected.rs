@@ -122,22 +122,21 @@ fn config_sign_files_refuses_a_template_that_does_not_compile_and_writes_nothing
 #[test]
 fn a_registry_from_before_the_manifest_is_told_how_to_sign_it() {
     let env = TestEnv::new();
-    let registry = env.registry();
-    // What `init` wrote before the manifest existed: `.gitattributes` with no signed digest.
+    // What `init` committed before the manifest existed: `.gitattributes` with no signed digest.
+    let registry = env.git_repo("old");
+    let alice = env.key("alice");
+    env.modelreg(&registry, &["init", "--key", alice.to_str().unwrap(), "--no-commit"]).success();
     std::fs::remove_file(registry.join(".modelreg/protected.toml")).unwrap();
     std::fs::remove_file(registry.join(format!(".modelreg/protected.toml.{}.sig", super::ALICE))).unwrap();
     env.commit_no_verify(&registry, "an old registry");
     let run = env.modelreg(&registry, &["check"]).failure(1);
     insta::assert_snapshot!(run.snapshot(), @"
-    .gitattributes: error[trust]: in commit e09b3a0be9a4: not covered by .modelreg/protected.toml (it changes what every clone sees, so admins sign it)
-      hint: trust changes need the signatures of the admins before them; revert that commit
     .gitattributes: error[trust]: not covered by .modelreg/protected.toml (it changes what every clone sees, so admins sign it)
       hint: an admin reviews the change, then runs `modelreg config sign --files`
     ----- stderr -----
-    checked 0 model(s), 0 record(s), 0 signature(s); 0 artifact(s) verified, 0 not in the local store: 2 problem(s)
+    checked 0 model(s), 0 record(s), 0 signature(s); 0 artifact(s) verified, 0 not in the local store: 1 problem(s)
     [exit status: 1]
     ");
-    let alice = env.key("alice");
     env.modelreg(&registry, &["config", "sign", "--files", "--key", alice.to_str().unwrap()]).success();
     env.modelreg(&registry, &["check"]).success();
 }
