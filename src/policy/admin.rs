@@ -180,12 +180,11 @@ fn protected_file_problems(snapshot: &dyn Snapshot, trust: &Trust, now: Option<T
 /// the last state that stood. Only a change still pending at the end is a finding.
 /// With `since`, only commits after that (already verified) commit are judged.
 pub fn trust_history_problems(git: &GitRepo, since: Option<&str>) -> Result<Vec<Problem>, RepoError> {
-    let admin_entry = |name: &str| name == ".modelreg" || name == GITATTRIBUTES || name.starts_with(CONFIG_FILE);
-    let mut changes = git.first_parent_changes(admin_entry, since)?;
+    let mut changes = git.first_parent_changes(is_admin_root_entry, since)?;
     // A replay is judged against every state that stood before: with new changes to judge, the whole
     // line is walked (changes to these files are rare; the walk reads one root tree per commit).
     if since.is_some() && !changes.is_empty() {
-        changes = git.first_parent_changes(admin_entry, None)?;
+        changes = git.first_parent_changes(is_admin_root_entry, None)?;
     }
     changes.reverse();
     // The trust of the last state that stood, while a change is pending; with the pending findings.
@@ -237,6 +236,12 @@ pub(crate) fn config_stands(snapshot: &dyn Snapshot, trust_before: Option<&Trust
     let Ok(Some(bytes)) = snapshot.read(CONFIG_FILE, crate::record::MAX_RECORD_BYTES) else { return false };
     crate::repo::Config::parse(&bytes).is_ok()
         && signature_problems(snapshot, CONFIG_FILE, &bytes, trust, None).iter().all(|p| p.severity != Severity::Error)
+}
+
+/// A root entry holding admin-signed or protected files: the entries whose changes the trust history
+/// and the replay rule look at.
+fn is_admin_root_entry(name: &str) -> bool {
+    name == ".modelreg" || name == GITATTRIBUTES || name.starts_with(CONFIG_FILE)
 }
 
 /// The files admins sign, whose earlier states a change may not bring back.
@@ -297,10 +302,9 @@ pub fn replay_problems(git: &GitRepo, base: &str, new: &dyn Snapshot) -> Result<
     if !changed {
         return Ok(Vec::new());
     }
-    let admin_entry = |name: &str| name == ".modelreg" || name.starts_with(CONFIG_FILE);
     let mut states = SignedStates::default();
     // Every earlier state on the line counts as replaced (the server's base always stood).
-    for (_, parent) in git.first_parent_changes_from(base, admin_entry, None)? {
+    for (_, parent) in git.first_parent_changes_from(base, is_admin_root_entry, None)? {
         states.stand(&git.tree_snapshot(&parent)?);
     }
     for file in SIGNED_FILES {
